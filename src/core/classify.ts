@@ -1,0 +1,145 @@
+/**
+ * Error classification: from a portal's HTTP answer to an `Outcome`.
+ *
+ * Bitrix24's documentation and its server code disagree on statuses (401 vs 403 for the same
+ * error), so the `error` string decides first and the HTTP status only when there is none.
+ */
+import { Failure, FailureKind, fail, Outcome, succeed } from './outcome';
+import { HttpResponse } from './transport';
+
+/** The parts of Bitrix24's envelope this extension reads. */
+export interface Envelope {
+  readonly result: unknown;
+  readonly time?: unknown;
+}
+
+/** A portal error: `{"error":"CODE","error_description":"..."}`. */
+export interface PortalError {
+  readonly error: string;
+  readonly error_description?: string;
+  readonly operating_reset_at?: unknown;
+}
+
+const KIND_BY_CODE: Readonly<Record<string, FailureKind>> = {
+  NO_AUTH_FOUND: 'auth',
+  INVALID_CREDENTIALS: 'auth',
+  EXPIRED_TOKEN: 'auth',
+  INVALID_TOKEN: 'auth',
+  USER_ACCESS_ERROR: 'auth',
+  INVALID_REQUEST: 'auth',
+  PORTAL_DELETED: 'auth',
+  INSUFFICIENT_SCOPE: 'scope',
+  ACCESS_DENIED: 'access',
+  WRONG_AUTH_TYPE: 'access',
+  QUERY_LIMIT_EXCEEDED: 'rateLimited',
+  OPERATION_TIME_LIMIT: 'rateLimited',
+  OVERLOAD_LIMIT: 'rateLimited',
+  ERROR_METHOD_NOT_FOUND: 'badRequest',
+};
+
+/** The one error this method answers with a numeric code: `{"error":"0", ...}`. */
+const GROUP_NOT_FOUND = /group not found or access denied/i;
+
+export interface ClassifyContext {
+  /** Epoch ms now, to turn `Retry-After` seconds into a time. */
+  readonly now: number;
+  /** The REST method, for messages ("the task scope"). */
+  readonly method: string;
+  /** Strips the secret from anything the portal echoes back. */
+  readonly redact: (text: string) => string;
+}
+
+/** An HTTP answer that is not a redirect: the envelope, or a failure with its kind. */
+export function classifyResponse(response: HttpResponse, context: ClassifyContext): Outcome<Envelope> {
+  const parsed = parseJson(response.body);
+  if (parsed === undefined || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    if (response.status >= 500) {
+      return fail({ kind: 'server', status: response.status, detail: `the portal answered HTTP ${response.status}` });
+    }
+    return fail({ kind: 'notJson', status: response.status, detail: describeNotJson(response) });
+  }
+  if (isPortalError(parsed)) {
+    return fail(classifyPortalError(parsed, { ...context, status: response.status, retryAfter: response.retryAfter }));
+  }
+  if (response.status >= 400 || !('result' in parsed)) {
+    return fail(byStatus(response.status, `the portal answered HTTP ${response.status} without an error code`));
+  }
+  return succeed(parsed as Envelope);
+}
+
+export function isPortalError(value: unknown): value is PortalError {
+  return typeof value === 'object' && value !== null && typeof (value as { error?: unknown }).error === 'string';
+}
+
+/** Also used for the per-command errors inside a `batch` answer (no status there). */
+export function classifyPortalError(
+  error: PortalError,
+  context: ClassifyContext & { status?: number; retryAfter?: string },
+): Failure {
+  const code = error.error;
+  const description = context.redact(String(error.error_description ?? '')).slice(0, 300);
+  const detail = description ? `${code}: ${description}` : code;
+  const base = { code, status: context.status, detail };
+  const kind = KIND_BY_CODE[code.toUpperCase()];
+  if (kind === 'rateLimited') {
+    return code.toUpperCase() === 'OPERATION_TIME_LIMIT'
+      ? { ...base, kind, limit: 'operationTime', retryAt: unixSecondsToMs(error.operating_reset_at) }
+      : { ...base, kind, limit: 'queryRate', retryAt: retryAfterToMs(context.retryAfter, context.now) };
+  }
+  if (kind === 'scope') {
+    return { ...base, kind, missingScope: scopeOf(context.method) };
+  }
+  if (kind) {
+    return { ...base, kind };
+  }
+  if (GROUP_NOT_FOUND.test(description)) {
+    return { ...base, kind: 'access' };
+  }
+  return context.status === undefined ? { ...base, kind: 'badRequest' } : { ...byStatus(context.status, detail), code };
+}
+
+function byStatus(status: number, detail: string): Failure {
+  if (status === 401) return { kind: 'auth', status, detail };
+  if (status === 403) return { kind: 'access', status, detail };
+  if (status === 429) return { kind: 'rateLimited', limit: 'queryRate', status, detail };
+  if (status >= 500) return { kind: 'server', status, detail };
+  return { kind: 'badRequest', status, detail };
+}
+
+/** The scope a method needs, to tell the user which one to add to the webhook. */
+export function scopeOf(method: string): string | undefined {
+  if (method.startsWith('tasks.')) return 'task';
+  if (method.startsWith('sonet_group.')) return 'sonet';
+  if (method.startsWith('user.')) return 'user';
+  return undefined;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeNotJson(response: HttpResponse): string {
+  const type = response.contentType.split(';')[0].trim() || 'no content type';
+  if (/html/i.test(type) || /^\s*</.test(response.body)) {
+    return `the portal answered an HTML page (HTTP ${response.status}, ${type}), perhaps a login page of a proxy or single sign-on`;
+  }
+  return `the portal's answer is not valid JSON (HTTP ${response.status}, ${type}); it may have been cut off`;
+}
+
+function unixSecondsToMs(value: unknown): number | undefined {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** `Retry-After` is either delay seconds or an HTTP date. */
+function retryAfterToMs(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return now + seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : date;
+}

@@ -1,0 +1,335 @@
+/**
+ * The Bitrix24 REST client: task counters and the few helpers around them, through one
+ * inbound webhook. Pure: no `vscode`; the transport and the clock are injected.
+ */
+import { classifyPortalError, classifyResponse, isPortalError } from './classify';
+import { CounterSet, parseCounterSet, Role, ROLES } from './counters';
+import { fail, Failure, Outcome, succeed } from './outcome';
+import { nodeFetchTransport, Transport } from './transport';
+import { WebhookUrl } from './webhookUrl';
+
+export interface CountersFilter {
+  /** Whose counters; omitted or 0 = the webhook's own user. */
+  readonly userId?: number;
+  /** One workgroup or project; omitted or 0 = all groups. */
+  readonly groupId?: number;
+}
+
+export interface CountersQuery extends CountersFilter {
+  readonly role: Role;
+}
+
+/** The method time budget, where the portal reports it (`time.operating*`). */
+export interface PortalTime {
+  /** Seconds of method run time used in the current ten-minute window. */
+  readonly operating?: number;
+  /** Epoch ms when the oldest minute of that window drops. */
+  readonly operatingResetAt?: number;
+}
+
+export interface CountersAnswer {
+  readonly counters: CounterSet;
+  readonly time: PortalTime;
+}
+
+export interface RoleCounters {
+  /** Each role's own outcome: one role can fail inside a batch while the others succeed. */
+  readonly byRole: Readonly<Record<Role, Outcome<CounterSet>>>;
+  /** The webhook's user, when asked for with `withUser`. */
+  readonly user?: Outcome<PortalUser>;
+  /** The user's workgroups, when asked for with `withGroups`. */
+  readonly groups?: Outcome<Workgroup[]>;
+  readonly time: PortalTime;
+}
+
+export interface PortalUser {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface Workgroup {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly durationMs: number;
+  readonly status?: number;
+  /** Undefined on success. */
+  readonly failure?: Failure;
+}
+
+export interface CountersClientOptions {
+  readonly transport?: Transport;
+  readonly now?: () => number;
+  readonly timeoutMs?: number;
+  readonly maxBytes?: number;
+  /** Called once per HTTP request; entries never contain the secret. */
+  readonly onRequest?: (entry: RequestLogEntry) => void;
+}
+
+type BatchCommands = Record<string, { method: string; params: Record<string, string | number> }>;
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_BYTES = 1_000_000;
+const MAX_SAME_ORIGIN_REDIRECTS = 3;
+const COUNTERS_METHOD = 'tasks.task.counters.get';
+
+export class CountersClient {
+  private readonly transport: Transport;
+  private readonly now: () => number;
+  private readonly cancelAll = new AbortController();
+
+  constructor(
+    readonly webhook: WebhookUrl,
+    private readonly options: CountersClientOptions = {},
+  ) {
+    this.transport = options.transport ?? nodeFetchTransport;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The counters for one role, user and group. */
+  async getCounters(query: CountersQuery): Promise<Outcome<CountersAnswer>> {
+    const answer = await this.call(COUNTERS_METHOD, countersParams(query));
+    if (!answer.ok) return answer;
+    const counters = readCounters(answer.value.result);
+    return counters.ok ? succeed({ counters: counters.value, time: readTime(answer.value.time) }) : counters;
+  }
+
+  /**
+   * Every role's counters in ONE `batch` request, the way Bitrix24's own mobile app does it:
+   * it costs one request against the portal's rate limit instead of five.
+   */
+  async getCountersByRole(
+    filter: CountersFilter,
+    options: { withUser?: boolean; withGroups?: boolean } = {},
+  ): Promise<Outcome<RoleCounters>> {
+    const commands: BatchCommands = {};
+    for (const role of ROLES) {
+      commands[role] = { method: COUNTERS_METHOD, params: countersParams({ ...filter, role }) };
+    }
+    if (options.withUser) {
+      Object.assign(commands, USER_COMMANDS);
+    }
+    if (options.withGroups) {
+      commands.groups = GROUPS_COMMAND;
+    }
+    const batch = await this.batch(commands);
+    if (!batch.ok) return batch;
+    const byRole = {} as Record<Role, Outcome<CounterSet>>;
+    for (const role of ROLES) {
+      const result = batch.value.results[role];
+      byRole[role] = result.ok ? readCounters(result.value) : result;
+    }
+    return succeed({
+      byRole,
+      user: options.withUser ? readUser(batch.value.results) : undefined,
+      groups: options.withGroups ? readGroups(batch.value.results.groups) : undefined,
+      time: batch.value.time,
+    });
+  }
+
+  /**
+   * The webhook's own user, from `user.current`, or from `profile` (scope `basic`, always
+   * granted) when the webhook lacks the `user` scope. Both ride in one batch.
+   */
+  async currentUser(): Promise<Outcome<PortalUser>> {
+    const batch = await this.batch(USER_COMMANDS);
+    return batch.ok ? readUser(batch.value.results) : batch;
+  }
+
+  /** The user's workgroups and projects. Needs the `sonet` scope: a `scope` failure otherwise. */
+  async userGroups(): Promise<Outcome<Workgroup[]>> {
+    const answer = await this.call(GROUPS_COMMAND.method, GROUPS_COMMAND.params);
+    return readGroups(answer.ok ? succeed(answer.value.result) : answer);
+  }
+
+  /** Aborts every request in flight (on disconnect or shutdown). */
+  dispose(): void {
+    this.cancelAll.abort();
+  }
+
+  private async batch(commands: BatchCommands): Promise<Outcome<BatchAnswer>> {
+    const cmd: Record<string, string> = {};
+    for (const [key, { method, params }] of Object.entries(commands)) {
+      const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
+      cmd[key] = query ? `${method}?${query}` : method;
+    }
+    const answer = await this.call('batch', { halt: 0, cmd });
+    if (!answer.ok) return answer;
+    return readBatch(answer.value.result, answer.value.time, commands, (error, method) =>
+      classifyPortalError(error, { now: this.now(), method, redact: (t) => this.webhook.redact(t) }),
+    );
+  }
+
+  private async call(method: string, params: unknown): Promise<Outcome<{ result: unknown; time?: unknown }>> {
+    const started = this.now();
+    let url = this.webhook.methodUrl(method);
+    let status: number | undefined;
+    let outcome: Outcome<{ result: unknown; time?: unknown }> | undefined;
+    for (let redirects = 0; outcome === undefined; redirects++) {
+      const response = await this.transport.post(url, JSON.stringify(params), {
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+        signal: this.cancelAll.signal,
+      });
+      if (!response.ok) {
+        outcome = response;
+        break;
+      }
+      status = response.value.status;
+      const location = isRedirect(status) ? response.value.location : undefined;
+      if (location === undefined) {
+        outcome = classifyResponse(response.value, {
+          now: this.now(),
+          method,
+          redact: (text) => this.webhook.redact(text),
+        });
+      } else if (!this.webhook.isOwnOrigin(location) || redirects >= MAX_SAME_ORIGIN_REDIRECTS) {
+        outcome = fail(refusedRedirect(location, status));
+      } else {
+        url = location;
+      }
+    }
+    this.options.onRequest?.({
+      method,
+      durationMs: this.now() - started,
+      status,
+      failure: outcome.ok ? undefined : outcome.error,
+    });
+    return outcome;
+  }
+}
+
+const USER_COMMANDS: BatchCommands = {
+  user: { method: 'user.current', params: {} },
+  profile: { method: 'profile', params: {} },
+};
+
+const GROUPS_COMMAND = { method: 'sonet_group.user.groups', params: {} };
+
+function countersParams(query: CountersQuery): Record<string, string | number> {
+  const params: Record<string, string | number> = { type: query.role };
+  if (query.userId) params.userId = query.userId;
+  if (query.groupId) params.groupId = query.groupId;
+  return params;
+}
+
+function readCounters(result: unknown): Outcome<CounterSet> {
+  const set = parseCounterSet(result);
+  return set ? succeed(set) : unexpectedShape(COUNTERS_METHOD);
+}
+
+function unexpectedShape<T>(method: string): Outcome<T> {
+  return fail({ kind: 'notJson', detail: `the portal's answer to ${method} has an unexpected shape` });
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+function refusedRedirect(location: string, status: number): Failure {
+  let host = 'an unknown address';
+  try {
+    host = new URL(location).host;
+  } catch {
+    // A malformed Location still gets refused; there is no host to name.
+  }
+  return {
+    kind: 'redirected',
+    status,
+    redirectHost: host,
+    detail: `the portal redirected the request to ${host}; it was not followed, as the webhook's secret would go with it`,
+  };
+}
+
+interface BatchAnswer {
+  readonly results: Readonly<Record<string, Outcome<unknown>>>;
+  readonly time: PortalTime;
+}
+
+/**
+ * `batch` answers 200 even when commands failed: each command's result is in
+ * `result.result[KEY]` or its error in `result.result_error[KEY]`. PHP sends empty
+ * sections as `[]` instead of `{}`.
+ */
+function readBatch(
+  result: unknown,
+  envelopeTime: unknown,
+  commands: BatchCommands,
+  classify: (error: { error: string; error_description?: string }, method: string) => Failure,
+): Outcome<BatchAnswer> {
+  const sections = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
+  const values = asRecord(sections.result);
+  const errors = asRecord(sections.result_error);
+  const times = asRecord(sections.result_time);
+  const results: Record<string, Outcome<unknown>> = {};
+  for (const [key, { method }] of Object.entries(commands)) {
+    const error = errors[key];
+    if (isPortalError(error)) {
+      results[key] = fail(classify(error, method));
+    } else if (key in values) {
+      results[key] = succeed(values[key]);
+    } else {
+      results[key] = fail({ kind: 'notJson', detail: `the batch answer has no result for ${method}` });
+    }
+  }
+  return succeed({ results, time: latestTime([envelopeTime, ...Object.values(times)]) });
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function readTime(time: unknown): PortalTime {
+  const { operating, operating_reset_at } = asRecord(time);
+  return {
+    operating: typeof operating === 'number' ? operating : undefined,
+    operatingResetAt: typeof operating_reset_at === 'number' ? operating_reset_at * 1000 : undefined,
+  };
+}
+
+/** Of several `time` blocks (a batch's and its commands'), the most used and latest reset. */
+function latestTime(blocks: unknown[]): PortalTime {
+  let operating: number | undefined;
+  let operatingResetAt: number | undefined;
+  for (const block of blocks.map(readTime)) {
+    if (block.operating !== undefined) operating = Math.max(operating ?? 0, block.operating);
+    if (block.operatingResetAt !== undefined) operatingResetAt = Math.max(operatingResetAt ?? 0, block.operatingResetAt);
+  }
+  return { operating, operatingResetAt };
+}
+
+function readUser(results: Readonly<Record<string, Outcome<unknown>>>): Outcome<PortalUser> {
+  for (const key of ['user', 'profile']) {
+    const result = results[key];
+    if (result?.ok) {
+      const { ID, NAME, LAST_NAME } = asRecord(result.value);
+      const id = Number(ID);
+      if (Number.isInteger(id) && id > 0) {
+        const name = [NAME, LAST_NAME].filter((part) => typeof part === 'string' && part.trim() !== '').join(' ');
+        return succeed({ id, name: name || `#${id}` });
+      }
+    }
+  }
+  const failed = results.profile ?? results.user;
+  return failed && !failed.ok
+    ? failed
+    : fail({ kind: 'access', detail: 'the portal did not say who the webhook belongs to (inactive user?)' });
+}
+
+function readGroups(result: Outcome<unknown>): Outcome<Workgroup[]> {
+  if (!result.ok) return result;
+  if (!Array.isArray(result.value)) {
+    return unexpectedShape(GROUPS_COMMAND.method);
+  }
+  const groups: Workgroup[] = [];
+  for (const row of result.value as Array<{ GROUP_ID?: unknown; GROUP_NAME?: unknown } | null>) {
+    const id = Number(row?.GROUP_ID);
+    if (Number.isInteger(id) && id > 0) {
+      groups.push({ id, name: String(row?.GROUP_NAME ?? `#${id}`) });
+    }
+  }
+  return succeed(groups.sort((a, b) => a.name.localeCompare(b.name)));
+}
