@@ -16,6 +16,12 @@ export interface CountersPollerOptions {
   readonly random?: () => number;
 }
 
+/**
+ * The first poll after start is not immediate, so the views appear before any network, and
+ * not long, so the numbers follow quickly.
+ */
+const START_DELAY_MS = 250;
+
 /** When OPERATION_TIME_LIMIT comes without a reset time: the SDK's minimum wait. */
 const OPERATION_LIMIT_MIN_WAIT_MS = 10_000;
 
@@ -38,6 +44,11 @@ export class CountersPoller {
     });
   }
 
+  /** The webhook being polled, if any. */
+  get webhook(): WebhookUrl | undefined {
+    return this.client?.webhook;
+  }
+
   /**
    * Checks a webhook with one request (the same batch a poll makes, with the user's name),
    * without touching the state. Connect stores the webhook only when this succeeds.
@@ -54,7 +65,7 @@ export class CountersPoller {
     }
   }
 
-  /** Starts polling a webhook; `verified` (from `verify`) saves the first request. */
+  /** Starts polling a webhook; `verified` (from `verify`) stands in for the first request. */
   connect(webhook: WebhookUrl, source: WebhookSource, verified?: RoleCounters): void {
     this.stopClient();
     this.client = this.options.createClient(webhook);
@@ -77,10 +88,8 @@ export class CountersPoller {
     });
     if (verified) {
       this.apply(verified, this.state.snapshot.filters);
-      this.scheduler.start(this.options.intervalMs);
-    } else {
-      void this.scheduler.refreshNow();
     }
+    this.scheduler.start(verified ? this.scheduler.intervalMs : START_DELAY_MS);
   }
 
   /** Forgets the webhook: no more requests, every surface back to "not connected". */

@@ -41,7 +41,7 @@ export class PollScheduler {
   private failures = 0;
   private running: Promise<void> | undefined;
   private rerunRequested = false;
-  private intervalMs: number;
+  private interval: number;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -49,13 +49,17 @@ export class PollScheduler {
     private readonly run: () => Promise<PollStep>,
     private readonly options: PollSchedulerOptions,
   ) {
-    this.intervalMs = options.intervalMs;
+    this.interval = options.intervalMs;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
 
   get phase(): PollPhase {
     return this.phaseValue;
+  }
+
+  get intervalMs(): number {
+    return this.interval;
   }
 
   /** When the next run is due (epoch ms), if one is scheduled. */
@@ -68,10 +72,10 @@ export class PollScheduler {
     return this.failures;
   }
 
-  /** Starts polling; the first run comes after a short jittered delay, not at once. */
-  start(firstDelayMs = 0): void {
+  /** Starts polling: the first run after `firstDelayMs`, jittered like every delay. */
+  start(firstDelayMs: number): void {
     if (this.phaseValue !== 'stopped') return;
-    this.schedule(firstDelayMs + this.random() * this.intervalMs * (this.options.jitter ?? 0.1));
+    this.schedule(this.jittered(firstDelayMs));
   }
 
   /** Runs now (joining a run in progress, then running again so new filters are seen). */
@@ -85,7 +89,7 @@ export class PollScheduler {
   }
 
   setInterval(intervalMs: number): void {
-    this.intervalMs = intervalMs;
+    this.interval = intervalMs;
     if (this.phaseValue === 'waiting' && this.failures === 0) {
       this.schedule(this.jittered(intervalMs));
     }
@@ -102,10 +106,10 @@ export class PollScheduler {
   /** Continues after `pause`: at once when the last run is older than `staleAfterMs`. */
   resume(lastRunAgeMs: number): void {
     if (this.phaseValue !== 'paused') return;
-    if (lastRunAgeMs >= this.intervalMs) {
+    if (lastRunAgeMs >= this.interval) {
       void this.runNow();
     } else {
-      this.schedule(this.intervalMs - lastRunAgeMs);
+      this.schedule(this.interval - lastRunAgeMs);
     }
   }
 
@@ -146,7 +150,7 @@ export class PollScheduler {
     switch (step.kind) {
       case 'ok':
         this.failures = 0;
-        this.schedule(this.jittered(this.intervalMs));
+        this.schedule(this.jittered(this.interval));
         return;
       case 'retry': {
         this.failures++;
@@ -165,7 +169,7 @@ export class PollScheduler {
   /** interval, 2×, 4×, … up to the cap. */
   private backoffMs(): number {
     const cap = this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
-    return Math.min(cap, this.intervalMs * 2 ** Math.min(this.failures - 1, 20));
+    return Math.min(cap, this.interval * 2 ** Math.min(this.failures - 1, 20));
   }
 
   private jittered(ms: number): number {

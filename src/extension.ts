@@ -1,0 +1,80 @@
+/**
+ * The composition root: webhook + settings → client → poller → state → status bar and tree.
+ */
+import * as vscode from 'vscode';
+import { CountersClient } from './core/countersClient';
+import { CountersPoller } from './core/countersPoller';
+import { CountersSnapshot, CountersState } from './core/countersState';
+import { CONNECTED_CONTEXT } from './ui/commandIds';
+import { registerCommands } from './ui/commands';
+import { CountersView } from './ui/countersTree';
+import { logRequest } from './ui/requestLog';
+import { onDidChangeSettings, readSettings } from './ui/settings';
+import { CountersStatusBar } from './ui/statusBar';
+import { WebhookStore } from './ui/webhookStore';
+
+/** What `activate` returns: read-only handles for the extension-host tests. */
+export interface Bitrix24TasksApi {
+  readonly state: CountersState;
+  readonly statusBar: vscode.StatusBarItem;
+  readonly view: CountersView;
+}
+
+/** Ages ("updated 3 min ago") move on without a poll. */
+const RERENDER_MS = 60_000;
+
+export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
+  const log = vscode.window.createOutputChannel('Bitrix24 Tasks', { log: true });
+  const settings = readSettings();
+  const state = new CountersState(settings.filters);
+  const poller = new CountersPoller(state, {
+    intervalMs: settings.pollIntervalMs,
+    createClient: (webhook) => new CountersClient(webhook, { onRequest: (entry) => logRequest(log, entry) }),
+  });
+  const store = new WebhookStore(context.secrets);
+  const statusBar = new CountersStatusBar();
+  const view = new CountersView();
+
+  let connected: boolean | undefined;
+  const render = (snapshot: CountersSnapshot) => {
+    statusBar.render(snapshot);
+    view.render(snapshot);
+    if (connected !== (snapshot.connection.kind === 'connected')) {
+      connected = snapshot.connection.kind === 'connected';
+      void vscode.commands.executeCommand('setContext', CONNECTED_CONTEXT, connected);
+    }
+  };
+  const rerender = setInterval(() => render(state.snapshot), RERENDER_MS);
+
+  /** Follows SecretStorage: at start, and when another window connects or disconnects. */
+  const followStore = async () => {
+    const stored = await store.load();
+    if (!stored) {
+      if (poller.webhook) poller.disconnect();
+    } else if (!poller.webhook?.sameAs(stored.webhook)) {
+      poller.connect(stored.webhook, stored.source);
+    }
+  };
+
+  context.subscriptions.push(
+    log,
+    statusBar,
+    view,
+    { dispose: state.subscribe(render) },
+    { dispose: () => poller.dispose() },
+    { dispose: () => clearInterval(rerender) },
+    ...registerCommands({ state, poller, store, log }),
+    onDidChangeSettings((changed) => {
+      poller.setIntervalMs(changed.pollIntervalMs);
+      poller.setFilters(changed.filters);
+    }),
+    store.onDidChange(() => void followStore()),
+  );
+  render(state.snapshot);
+  void followStore();
+  return { state, statusBar: statusBar.item, view };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

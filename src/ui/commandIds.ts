@@ -1,0 +1,13 @@
+/** Command ids: a contract with package.json, the tests and the docs. */
+export const COMMANDS = {
+  connect: 'bitrix24Tasks.connect',
+  disconnect: 'bitrix24Tasks.disconnect',
+  refresh: 'bitrix24Tasks.refresh',
+  selectRole: 'bitrix24Tasks.selectRole',
+  selectGroup: 'bitrix24Tasks.selectGroup',
+  openTaskList: 'bitrix24Tasks.openTaskList',
+  showLog: 'bitrix24Tasks.showLog',
+} as const;
+
+/** A context key for `when` clauses: the welcome view and the palette. */
+export const CONNECTED_CONTEXT = 'bitrix24Tasks.connected';

@@ -1,0 +1,197 @@
+/**
+ * The palette commands. Each takes an optional argument (a role, a group id, a counter, a
+ * webhook URL) so tree items, tooltip links and tests can skip the pickers.
+ */
+import * as vscode from 'vscode';
+import { isRole, ROLES, Role } from '../core/counters';
+import { CountersPoller } from '../core/countersPoller';
+import { CountersState } from '../core/countersState';
+import { taskListLink } from '../core/taskListLink';
+import { WebhookUrl } from '../core/webhookUrl';
+import { COMMANDS } from './commandIds';
+import { writeFilter } from './settings';
+import { WebhookStore } from './webhookStore';
+import { counterLabel, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
+
+export interface CommandDeps {
+  readonly state: CountersState;
+  readonly poller: CountersPoller;
+  readonly store: WebhookStore;
+  readonly log: vscode.LogOutputChannel;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(COMMANDS.connect, (url?: unknown) => connect(deps, url)),
+    vscode.commands.registerCommand(COMMANDS.disconnect, () => disconnect(deps)),
+    vscode.commands.registerCommand(COMMANDS.refresh, () => deps.poller.refresh()),
+    vscode.commands.registerCommand(COMMANDS.selectRole, (role?: unknown) => selectRole(deps, role)),
+    vscode.commands.registerCommand(COMMANDS.selectGroup, (groupId?: unknown) => selectGroup(deps, groupId)),
+    vscode.commands.registerCommand(COMMANDS.openTaskList, (counter?: unknown) => openTaskList(deps, counter)),
+    vscode.commands.registerCommand(COMMANDS.showLog, () => deps.log.show()),
+  ];
+}
+
+async function connect(deps: CommandDeps, argument: unknown): Promise<boolean> {
+  const text = typeof argument === 'string' ? argument : await askForWebhook();
+  if (text === undefined) return false;
+  const parsed = WebhookUrl.parse(text);
+  if (!parsed.ok) {
+    void vscode.window.showErrorMessage(vscode.l10n.t(parsed.message));
+    return false;
+  }
+  const { webhook } = parsed;
+  const verified = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the webhook at {0}…', webhook.origin) },
+    () => deps.poller.verify(webhook),
+  );
+  if (!verified.ok) {
+    deps.log.warn(`Connect to ${webhook.redacted} failed: ${verified.error.kind}: ${verified.error.detail}`);
+    const retry = vscode.l10n.t('Try Again');
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('Could not connect to {0}: {1}', webhook.origin, failureSentence(verified.error)), retry)
+      .then((choice) => choice === retry && vscode.commands.executeCommand(COMMANDS.connect));
+    return false;
+  }
+  await deps.store.save(webhook);
+  deps.poller.connect(webhook, 'stored', verified.value);
+  const name = verified.value.user?.ok ? verified.value.user.value.name : `#${webhook.userId}`;
+  deps.log.info(`Connected to ${webhook.redacted} as ${name}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} as {1}.', webhook.origin, name));
+  return true;
+}
+
+function askForWebhook(): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: vscode.l10n.t('Connect to Bitrix24'),
+    prompt: vscode.l10n.t(
+      'Paste an inbound webhook URL. Create one in Bitrix24 under Developer resources → Other → Inbound webhook, with the "task" scope (add "user" and "sonet" for your name and groups).',
+    ),
+    placeHolder: 'https://your-portal.bitrix24.com/rest/1/abc123xyz/',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => {
+      const parsed = WebhookUrl.parse(value);
+      return parsed.ok || parsed.problem === 'empty' ? undefined : vscode.l10n.t(parsed.message);
+    },
+  });
+}
+
+async function disconnect(deps: CommandDeps): Promise<void> {
+  const fromEnvironment =
+    deps.state.snapshot.connection.kind === 'connected' && deps.state.snapshot.connection.source === 'environment';
+  await deps.store.clear();
+  deps.poller.disconnect();
+  deps.log.info('Disconnected');
+  void vscode.window.showInformationMessage(
+    fromEnvironment
+      ? vscode.l10n.t('Disconnected for this session. The webhook comes from BITRIX24_WEBHOOK_URL; unset it to stay disconnected.')
+      : vscode.l10n.t('Disconnected from Bitrix24. The webhook was removed from this computer.'),
+  );
+}
+
+async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
+  if (argument !== undefined) {
+    if (isRole(argument)) await writeFilter('role', argument);
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Unknown role: {0}', String(argument)));
+    return;
+  }
+  const picker = vscode.window.createQuickPick<vscode.QuickPickItem & { role: Role }>();
+  picker.title = vscode.l10n.t('Switch Role');
+  picker.placeholder = vscode.l10n.t('Whose tasks to count');
+  const fill = () => {
+    const { filters, byRole } = deps.state.snapshot;
+    picker.items = ROLES.map((role) => {
+      const counts = byRole?.[role];
+      const details = counts?.ok
+        ? counts.value.counters.filter((c) => c.count > 0).map((c) => counterPhrase(c.name, c.count)).join(', ') ||
+          vscode.l10n.t('nothing pending')
+        : roleDescription(role);
+      return {
+        role,
+        label: `${role === filters.role ? '$(check) ' : ''}${roleLabel(role)}`,
+        description: details,
+        detail: counts?.ok ? roleDescription(role) : undefined,
+      };
+    });
+    picker.activeItems = picker.items.filter((item) => item.role === filters.role);
+  };
+  fill();
+  const unsubscribe = deps.state.subscribe(fill);
+  // All five roles come from the poll's single batch request; refresh it for fresh counts.
+  picker.busy = true;
+  void deps.poller.refresh().finally(() => (picker.busy = false));
+  const chosen = await new Promise<Role | undefined>((resolve) => {
+    picker.onDidAccept(() => resolve(picker.selectedItems[0]?.role));
+    picker.onDidHide(() => resolve(undefined));
+    picker.show();
+  });
+  unsubscribe();
+  picker.dispose();
+  if (chosen) await writeFilter('role', chosen);
+}
+
+async function selectGroup(deps: CommandDeps, argument: unknown): Promise<void> {
+  if (argument !== undefined) {
+    const id = Number(argument);
+    if (Number.isInteger(id) && id >= 0) await writeFilter('groupId', id);
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Not a group id: {0}', String(argument)));
+    return;
+  }
+  type GroupPick = vscode.QuickPickItem & { groupId?: number };
+  const current = deps.state.snapshot.filters.groupId;
+  const typeId: GroupPick = { label: `$(edit) ${vscode.l10n.t('Enter a group ID…')}` };
+  const items = vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading your groups…') },
+    () => deps.poller.listGroups(),
+  ).then((groups): GroupPick[] => {
+    if (!groups.ok) {
+      void vscode.window.showWarningMessage(
+        groups.error.kind === 'scope'
+          ? vscode.l10n.t('The webhook lacks the "sonet" scope, so your groups cannot be listed. Add it in Bitrix24, or enter a group ID.')
+          : failureSentence(groups.error),
+      );
+    }
+    const all: GroupPick = { label: vscode.l10n.t('All groups'), groupId: 0 };
+    const list = groups.ok
+      ? groups.value.map((g): GroupPick => ({ label: g.name, description: `#${g.id}`, groupId: g.id }))
+      : [];
+    return [all, ...list, typeId].map((item) =>
+      item.groupId === current ? { ...item, label: `$(check) ${item.label}` } : item,
+    );
+  });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Switch Group'),
+    placeHolder: vscode.l10n.t('Count tasks of which workgroup or project'),
+  });
+  if (!picked) return;
+  const groupId = picked === typeId ? await askForGroupId() : picked.groupId;
+  if (groupId !== undefined) await writeFilter('groupId', groupId);
+}
+
+async function askForGroupId(): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Switch Group'),
+    prompt: vscode.l10n.t('The workgroup or project ID, as in its address: /workgroups/group/ID/. 0 for all groups.'),
+    validateInput: (value) => (/^\s*\d+\s*$/.test(value) ? undefined : vscode.l10n.t('Enter a whole number.')),
+  });
+  return text === undefined ? undefined : Number(text.trim());
+}
+
+async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boolean> {
+  const { connection, filters, counters } = deps.state.snapshot;
+  if (connection.kind !== 'connected') {
+    return (await vscode.commands.executeCommand<boolean>(COMMANDS.connect)) === true;
+  }
+  const counter = typeof argument === 'string' ? argument : undefined;
+  const url = taskListLink({
+    portalOrigin: connection.portal,
+    userId: filters.userId || connection.webhookUserId,
+    groupId: filters.groupId,
+    role: filters.role,
+    counter,
+    counterCode: counters?.counters.find((c) => c.name === counter)?.code,
+  });
+  deps.log.info(`Opening the task list${counter ? ` (${counterLabel(counter)})` : ''}: ${url}`);
+  return vscode.env.openExternal(vscode.Uri.parse(url, true));
+}

@@ -1,0 +1,149 @@
+/**
+ * The sidebar view: counters, the current role and group, the last error in plain words, and
+ * a badge with what needs attention. Renders `CountersSnapshot`; never calls the portal.
+ */
+import * as vscode from 'vscode';
+import { attentionCount } from '../core/counters';
+import { CountersSnapshot, isStale } from '../core/countersState';
+import { COMMANDS } from './commandIds';
+import { age, counterIcon, counterLabel, counterPhrase, failureSentence, groupLabel, roleLabel, timeOfDay } from './words';
+
+export const VIEW_ID = 'bitrix24Tasks.counters';
+
+export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private items: vscode.TreeItem[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  render(snapshot: CountersSnapshot): void {
+    this.items = snapshot.connection.kind === 'connected' ? buildItems(snapshot, this.now()) : [];
+    this.changed.fire();
+  }
+
+  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+    return item;
+  }
+
+  /** A flat list: the root's children are all there is. */
+  getChildren(parent?: vscode.TreeItem): vscode.TreeItem[] {
+    return parent ? [] : this.items;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** The view and its badge, rendered together from one snapshot. */
+export class CountersView implements vscode.Disposable {
+  readonly provider: CountersTreeProvider;
+  readonly treeView: vscode.TreeView<vscode.TreeItem>;
+
+  constructor(now: () => number = Date.now) {
+    this.provider = new CountersTreeProvider(now);
+    this.treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this.provider });
+  }
+
+  render(snapshot: CountersSnapshot): void {
+    this.provider.render(snapshot);
+    const attention = snapshot.counters ? attentionCount(snapshot.counters) : 0;
+    this.treeView.badge =
+      attention > 0
+        ? { value: attention, tooltip: vscode.l10n.t('{0} need attention (overdue and new comments)', attention) }
+        : undefined;
+  }
+
+  dispose(): void {
+    this.treeView.dispose();
+    this.provider.dispose();
+  }
+}
+
+function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] {
+  const items: vscode.TreeItem[] = [];
+  if (snapshot.error) {
+    items.push(errorItem(snapshot));
+  }
+  const { counters } = snapshot;
+  if (counters?.visible) {
+    const stale = isStale(snapshot) && snapshot.updatedAt !== undefined ? age(snapshot.updatedAt, now) : undefined;
+    for (const counter of counters.counters) {
+      const item = new vscode.TreeItem(counterLabel(counter.name));
+      item.id = `counter:${counter.name}`;
+      item.description = stale ? vscode.l10n.t('{0} (stale, {1})', counter.count, stale) : String(counter.count);
+      item.iconPath = new vscode.ThemeIcon(counterIcon(counter.name));
+      item.tooltip = counterPhrase(counter.name, counter.count);
+      item.accessibilityInformation = { label: counterPhrase(counter.name, counter.count) };
+      item.contextValue = 'counter';
+      item.command = {
+        command: COMMANDS.openTaskList,
+        title: vscode.l10n.t('Open Task List in Browser'),
+        arguments: [counter.name],
+      };
+      items.push(item);
+    }
+  } else if (counters) {
+    const item = new vscode.TreeItem(vscode.l10n.t('No counters visible'));
+    item.id = 'counters:none';
+    item.iconPath = new vscode.ThemeIcon('circle-slash');
+    item.tooltip = vscode.l10n.t(
+      'Bitrix24 shows no counters for this user and role: the user may not exist or may not be visible to you.',
+    );
+    items.push(item);
+  } else if (!snapshot.error) {
+    const item = new vscode.TreeItem(vscode.l10n.t('Loading…'));
+    item.id = 'counters:loading';
+    item.iconPath = new vscode.ThemeIcon('loading~spin');
+    items.push(item);
+  }
+  items.push(filterItem('filter:role', vscode.l10n.t('Role'), roleLabel(snapshot.filters.role), 'person', COMMANDS.selectRole));
+  items.push(
+    filterItem(
+      'filter:group',
+      vscode.l10n.t('Group'),
+      groupLabel(snapshot.filters.groupId, snapshot.groupName),
+      'organization',
+      COMMANDS.selectGroup,
+    ),
+  );
+  if (snapshot.updatedAt !== undefined) {
+    const item = new vscode.TreeItem(vscode.l10n.t('Updated {0}', timeOfDay(snapshot.updatedAt)));
+    item.id = 'updated';
+    item.description = age(snapshot.updatedAt, now);
+    item.iconPath = new vscode.ThemeIcon('history');
+    items.push(item);
+  }
+  return items;
+}
+
+function filterItem(id: string, label: string, value: string, icon: string, command: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(label);
+  item.id = id;
+  item.description = value;
+  item.iconPath = new vscode.ThemeIcon(icon);
+  item.tooltip = `${label}: ${value}`;
+  item.contextValue = 'filter';
+  item.command = { command, title: label };
+  return item;
+}
+
+function errorItem(snapshot: CountersSnapshot): vscode.TreeItem {
+  const failure = snapshot.error!.failure;
+  const item = new vscode.TreeItem(failureSentence(failure));
+  item.id = 'error';
+  item.iconPath = new vscode.ThemeIcon(failure.kind === 'auth' ? 'error' : 'warning');
+  const retry =
+    snapshot.nextPollAt !== undefined && !snapshot.halted
+      ? vscode.l10n.t('Retrying at {0}', timeOfDay(snapshot.nextPollAt))
+      : undefined;
+  item.description = retry;
+  item.tooltip = new vscode.MarkdownString().appendText(`${failureSentence(failure)}\n\n${failure.detail}`);
+  item.contextValue = 'error';
+  item.command =
+    failure.kind === 'auth'
+      ? { command: COMMANDS.connect, title: vscode.l10n.t('Reconnect') }
+      : { command: COMMANDS.refresh, title: vscode.l10n.t('Refresh') };
+  return item;
+}

@@ -1,0 +1,138 @@
+/**
+ * The status bar glance: the counters, a tooltip with the details and actions, one click to
+ * act. Renders `CountersSnapshot`; never calls the portal.
+ */
+import * as vscode from 'vscode';
+import { CounterSet, countOf } from '../core/counters';
+import { CountersSnapshot, isStale } from '../core/countersState';
+import { COMMANDS } from './commandIds';
+import { age, counterIcon, counterLabel, counterPhrase, failureSentence, failureShort, groupLabel, roleLabel, timeOfDay } from './words';
+
+export const STATUS_ITEM_ID = 'bitrix24Tasks.status';
+
+/** Always shown, even at zero; `mentioned` only while above zero. */
+const GLANCE_COUNTERS = ['expired', 'new_comments'];
+
+export class CountersStatusBar implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 0);
+    this.item.name = vscode.l10n.t('Bitrix24 Task Counters');
+  }
+
+  render(snapshot: CountersSnapshot): void {
+    const item = this.item;
+    item.backgroundColor = undefined;
+    if (snapshot.connection.kind === 'disconnected') {
+      item.text = '$(plug) Bitrix24';
+      item.tooltip = vscode.l10n.t('Bitrix24 Task Counters: not connected. Click to connect a webhook.');
+      item.accessibilityInformation = { label: vscode.l10n.t('Bitrix24: not connected, click to connect') };
+      item.command = COMMANDS.connect;
+    } else {
+      this.renderConnected(snapshot);
+    }
+    item.show();
+  }
+
+  private renderConnected(snapshot: CountersSnapshot): void {
+    const item = this.item;
+    const { counters, error } = snapshot;
+    const glance = counters ? glanceParts(counters) : undefined;
+    if (error) {
+      item.text = glance ? `$(warning) ${glance.text}` : `$(warning) Bitrix24: ${failureShort(error.failure)}`;
+      item.backgroundColor = new vscode.ThemeColor(
+        error.failure.kind === 'auth' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
+      );
+    } else if (glance) {
+      item.text = glance.text;
+      if (countOf(counters!, 'expired') > 0) {
+        item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      }
+    } else {
+      item.text = '$(loading~spin) Bitrix24';
+    }
+    const label = [
+      'Bitrix24',
+      glance?.words ?? (snapshot.loading ? vscode.l10n.t('loading') : ''),
+      error ? failureShort(error.failure) : '',
+    ].filter(Boolean);
+    item.accessibilityInformation = { label: label.join(', ') };
+    item.tooltip = tooltip(snapshot, this.now());
+    item.command = error?.failure.kind === 'auth' ? COMMANDS.connect : COMMANDS.openTaskList;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
+
+/** `$(flame) 2 $(comment-discussion) 5` and "2 overdue, 5 new comments". */
+function glanceParts(set: CounterSet): { text: string; words: string } {
+  if (!set.visible) {
+    return { text: '$(circle-slash) Bitrix24', words: vscode.l10n.t('no counters visible') };
+  }
+  const names = countOf(set, 'mentioned') > 0 ? [...GLANCE_COUNTERS, 'mentioned'] : GLANCE_COUNTERS;
+  const shown = names.map((name) => ({ name, count: countOf(set, name) }));
+  return {
+    text: shown.map((c) => `$(${counterIcon(c.name)}) ${c.count}`).join(' '),
+    words: shown.map((c) => counterPhrase(c.name, c.count)).join(', '),
+  };
+}
+
+function tooltip(snapshot: CountersSnapshot, now: number): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', true);
+  md.isTrusted = { enabledCommands: Object.values(COMMANDS) };
+  md.supportThemeIcons = true;
+  const { connection, counters, error, filters } = snapshot;
+  if (connection.kind !== 'connected') return md;
+  md.appendMarkdown(`**${vscode.l10n.t('Bitrix24 Task Counters')}**\n\n`);
+  if (counters?.visible) {
+    for (const c of counters.counters) {
+      md.appendMarkdown(`$(${counterIcon(c.name)}) ${escape(counterLabel(c.name))}: **${c.count}**  \n`);
+    }
+  } else if (counters) {
+    md.appendMarkdown(`${escape(vscode.l10n.t('No counters are visible for this user and role.'))}\n`);
+  } else if (!error) {
+    md.appendMarkdown(`$(loading~spin) ${escape(vscode.l10n.t('Loading…'))}\n`);
+  }
+  if (error) {
+    md.appendMarkdown(`\n---\n\n$(warning) ${escape(failureSentence(error.failure))}  \n`);
+    md.appendMarkdown(`_${escape(error.failure.detail)}_  \n`);
+    if (snapshot.nextPollAt !== undefined && !snapshot.halted) {
+      md.appendMarkdown(`${escape(vscode.l10n.t('Retrying at {0}.', timeOfDay(snapshot.nextPollAt)))}  \n`);
+    }
+    if (error.failure.kind === 'auth') {
+      md.appendMarkdown(`[$(plug) ${escape(vscode.l10n.t('Reconnect'))}](command:${COMMANDS.connect})  \n`);
+    }
+  }
+  md.appendMarkdown('\n---\n\n');
+  md.appendMarkdown(`${escape(vscode.l10n.t('Role'))}: ${escape(roleLabel(filters.role))}  \n`);
+  md.appendMarkdown(`${escape(vscode.l10n.t('Group'))}: ${escape(groupLabel(filters.groupId, snapshot.groupName))}  \n`);
+  const user = snapshot.user ? `${snapshot.user.name}` : `#${connection.webhookUserId}`;
+  const userLine = filters.userId > 0 ? vscode.l10n.t('{0}, viewing user #{1}', user, filters.userId) : user;
+  md.appendMarkdown(`${escape(vscode.l10n.t('User'))}: ${escape(userLine)}  \n`);
+  const portal = connection.source === 'environment'
+    ? vscode.l10n.t('{0} (from environment)', connection.portal)
+    : connection.portal;
+  md.appendMarkdown(`${escape(vscode.l10n.t('Portal'))}: ${escape(portal)}  \n`);
+  if (snapshot.updatedAt !== undefined) {
+    const updated = vscode.l10n.t('Updated {0} ({1})', timeOfDay(snapshot.updatedAt), age(snapshot.updatedAt, now));
+    md.appendMarkdown(`${escape(updated)}${isStale(snapshot) ? ` — ${escape(vscode.l10n.t('stale'))}` : ''}  \n`);
+  }
+  md.appendMarkdown('\n---\n\n');
+  md.appendMarkdown(
+    [
+      `[$(refresh) ${escape(vscode.l10n.t('Refresh'))}](command:${COMMANDS.refresh})`,
+      `[$(person) ${escape(vscode.l10n.t('Switch Role'))}](command:${COMMANDS.selectRole})`,
+      `[$(organization) ${escape(vscode.l10n.t('Switch Group'))}](command:${COMMANDS.selectGroup})`,
+      `[$(link-external) ${escape(vscode.l10n.t('Open Task List'))}](command:${COMMANDS.openTaskList})`,
+    ].join(' · '),
+  );
+  return md;
+}
+
+/** Text from the portal or the user goes into Markdown: keep it literal. */
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
+}

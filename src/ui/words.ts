@@ -1,0 +1,160 @@
+/**
+ * Everything the extension says about counters, roles and failures, in one place, so the
+ * status bar, the tree, the pickers and the notifications say the same thing.
+ */
+import * as vscode from 'vscode';
+import { Role } from '../core/counters';
+import { Failure } from '../core/outcome';
+
+export function roleLabel(role: Role): string {
+  switch (role) {
+    case 'view_all':
+      return vscode.l10n.t('All my tasks');
+    case 'view_role_responsible':
+      return vscode.l10n.t('Doing');
+    case 'view_role_accomplice':
+      return vscode.l10n.t('Assisting');
+    case 'view_role_auditor':
+      return vscode.l10n.t('Following');
+    case 'view_role_originator':
+      return vscode.l10n.t('Set by me');
+  }
+}
+
+export function roleDescription(role: Role): string {
+  switch (role) {
+    case 'view_all':
+      return vscode.l10n.t('Tasks in any role');
+    case 'view_role_responsible':
+      return vscode.l10n.t('Tasks you are responsible for');
+    case 'view_role_accomplice':
+      return vscode.l10n.t('Tasks you participate in');
+    case 'view_role_auditor':
+      return vscode.l10n.t('Tasks you observe');
+    case 'view_role_originator':
+      return vscode.l10n.t('Tasks you created');
+  }
+}
+
+/** A counter's name for people; a name this extension does not know is shown as sent. */
+export function counterLabel(name: string): string {
+  switch (name) {
+    case 'expired':
+      return vscode.l10n.t('Overdue');
+    case 'new_comments':
+      return vscode.l10n.t('New comments');
+    case 'mentioned':
+      return vscode.l10n.t('Mentions');
+    case 'expired_soon':
+      return vscode.l10n.t('Due soon');
+    case 'not_viewed':
+      return vscode.l10n.t('Not viewed');
+    case 'wo_deadline':
+      return vscode.l10n.t('No deadline');
+    case 'wait_ctrl':
+      return vscode.l10n.t('Awaiting your review');
+    default:
+      return name.replace(/_/g, ' ');
+  }
+}
+
+/** "2 overdue", "5 new comments": for accessible labels and tooltips. */
+export function counterPhrase(name: string, count: number): string {
+  switch (name) {
+    case 'expired':
+      return vscode.l10n.t('{0} overdue', count);
+    case 'new_comments':
+      return count === 1 ? vscode.l10n.t('1 new comment') : vscode.l10n.t('{0} new comments', count);
+    case 'mentioned':
+      return count === 1 ? vscode.l10n.t('1 mention') : vscode.l10n.t('{0} mentions', count);
+    default:
+      return `${counterLabel(name)}: ${count}`;
+  }
+}
+
+export function counterIcon(name: string): string {
+  switch (name) {
+    case 'expired':
+      return 'flame';
+    case 'new_comments':
+      return 'comment-discussion';
+    case 'mentioned':
+      return 'mention';
+    default:
+      return 'circle-small-filled';
+  }
+}
+
+export function groupLabel(groupId: number, groupName: string | undefined): string {
+  if (groupId === 0) return vscode.l10n.t('All groups');
+  return groupName ?? vscode.l10n.t('Group #{0}', groupId);
+}
+
+/** A few words for the status bar. */
+export function failureShort(failure: Failure): string {
+  switch (failure.kind) {
+    case 'auth':
+      return vscode.l10n.t('reconnect');
+    case 'scope':
+      return vscode.l10n.t('missing scope');
+    case 'access':
+      return vscode.l10n.t('no access');
+    case 'rateLimited':
+      return vscode.l10n.t('rate limited');
+    case 'network':
+      return failure.networkCause === 'timeout' ? vscode.l10n.t('timed out') : vscode.l10n.t('offline');
+    case 'notJson':
+    case 'tooLarge':
+      return vscode.l10n.t('bad answer');
+    case 'server':
+      return vscode.l10n.t('portal error');
+    case 'badRequest':
+      return vscode.l10n.t('check settings');
+    case 'redirected':
+      return vscode.l10n.t('redirected');
+  }
+}
+
+/** One plain sentence: what is wrong and what to do. */
+export function failureSentence(failure: Failure): string {
+  switch (failure.kind) {
+    case 'auth':
+      return vscode.l10n.t('Bitrix24 does not accept the webhook (deleted, expired or mistyped). Reconnect with a valid webhook.');
+    case 'scope':
+      return failure.missingScope
+        ? vscode.l10n.t('The webhook lacks the "{0}" scope. Edit the inbound webhook in Bitrix24 and add it.', failure.missingScope)
+        : vscode.l10n.t('The webhook lacks a scope this needs. Edit the inbound webhook in Bitrix24.');
+    case 'access':
+      return vscode.l10n.t('Bitrix24 denied access: the group may not exist or be hidden from you, or REST is not available on this plan.');
+    case 'rateLimited':
+      return failure.limit === 'operationTime'
+        ? vscode.l10n.t('Bitrix24 paused this method for the webhook (operation time limit).')
+        : vscode.l10n.t('Bitrix24 is rate-limiting requests from this network.');
+    case 'network':
+      return failure.networkCause === 'timeout'
+        ? vscode.l10n.t('The portal did not answer in time.')
+        : vscode.l10n.t('The portal cannot be reached.');
+    case 'notJson':
+      return vscode.l10n.t('The portal answered something that is not Bitrix24 REST (a login page of a proxy or single sign-on?).');
+    case 'tooLarge':
+      return vscode.l10n.t("The portal's answer was too large and was cut off.");
+    case 'server':
+      return vscode.l10n.t('The portal reported an internal error.');
+    case 'badRequest':
+      return vscode.l10n.t('Bitrix24 rejected the request: check the user and group settings.');
+    case 'redirected':
+      return vscode.l10n.t('The portal redirected to {0}. The request was not followed, to keep the webhook secret.', failure.redirectHost ?? '?');
+  }
+}
+
+export function timeOfDay(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString(vscode.env.language, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "just now", "12 min ago", "3 h ago". */
+export function age(epochMs: number, now: number): string {
+  const minutes = Math.floor((now - epochMs) / 60_000);
+  if (minutes < 1) return vscode.l10n.t('just now');
+  if (minutes < 60) return vscode.l10n.t('{0} min ago', minutes);
+  return vscode.l10n.t('{0} h ago', Math.floor(minutes / 60));
+}
