@@ -18,6 +18,8 @@ export interface Bitrix24TasksApi {
   readonly state: CountersState;
   readonly statusBar: vscode.StatusBarItem;
   readonly view: CountersView;
+  /** Only under test (`ExtensionMode.Test`): other extensions must not reach the secret. */
+  readonly store?: WebhookStore;
 }
 
 /** Ages ("updated 3 min ago") move on without a poll. */
@@ -72,7 +74,8 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
   );
   render(state.snapshot);
   void followStore();
-  return { state, statusBar: statusBar.item, view };
+  const underTest = context.extensionMode === vscode.ExtensionMode.Test;
+  return { state, statusBar: statusBar.item, view, store: underTest ? store : undefined };
 }
 
 export function deactivate(): void {

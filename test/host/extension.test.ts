@@ -1,0 +1,243 @@
+/**
+ * The extension inside a real VS Code extension host, against the sandbox portal: commands,
+ * the status bar item, the tree and its badge, settings and SecretStorage, and error states.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { Bitrix24TasksApi } from '../../src/extension';
+import type { CountersSnapshot } from '../../src/core/countersState';
+import { SandboxPortal } from '../sandbox/portal';
+
+const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
+const SECRET = 'sandboxsecret0001';
+
+let api: Bitrix24TasksApi;
+let portal: SandboxPortal;
+
+/** Resolves once the extension's state satisfies `predicate`. */
+function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<CountersSnapshot> {
+  return new Promise((resolve, reject) => {
+    if (predicate(api.state.snapshot)) return resolve(api.state.snapshot);
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out waiting for ${what}; state: ${JSON.stringify(api.state.snapshot)}`));
+    }, timeoutMs);
+    const unsubscribe = api.state.subscribe((s) => {
+      if (predicate(s)) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(s);
+      }
+    });
+  });
+}
+
+function treeItems(): vscode.TreeItem[] {
+  return api.view.provider.getChildren();
+}
+
+function treeItem(id: string): vscode.TreeItem | undefined {
+  return treeItems().find((item) => item.id === id);
+}
+
+function tooltipText(): string {
+  const tooltip = api.statusBar.tooltip;
+  return typeof tooltip === 'string' ? tooltip : tooltip?.value ?? '';
+}
+
+async function connect(): Promise<void> {
+  const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', portal.webhookUrl(1));
+  assert.equal(ok, true, 'connect reported failure');
+  await waitFor((s) => s.counters !== undefined, 'the first counters');
+}
+
+async function resetSettings(): Promise<void> {
+  const config = vscode.workspace.getConfiguration('bitrix24Tasks');
+  for (const key of ['role', 'groupId', 'userId']) {
+    await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+}
+
+/** Everything a user or another extension can see, as text, to search for the secret. */
+function visibleText(): string {
+  return JSON.stringify({
+    state: api.state.snapshot,
+    text: api.statusBar.text,
+    tooltip: tooltipText(),
+    label: api.statusBar.accessibilityInformation,
+    tree: treeItems().map((i) => ({ label: i.label, description: i.description, tooltip: i.tooltip })),
+    settings: vscode.workspace.getConfiguration('bitrix24Tasks'),
+  });
+}
+
+describe('Bitrix24 Task Counters in VS Code', function () {
+  before(async () => {
+    const extension = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is not installed`);
+    api = await extension.activate();
+    assert.ok(api.store, 'the test handle is missing: is the host in test mode?');
+  });
+
+  // A fresh portal (default counters, no faults) and default settings for every test.
+  beforeEach(async () => {
+    portal = await SandboxPortal.start();
+    await resetSettings();
+  });
+
+  afterEach(async () => {
+    await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
+    assert.ok(!visibleText().includes(SECRET), 'the secret is visible somewhere');
+    await resetSettings();
+    await portal.close();
+  });
+
+  it('invites to connect when no webhook is stored', async () => {
+    await waitFor((s) => s.connection.kind === 'disconnected', 'disconnected');
+    assert.equal(api.statusBar.text, '$(plug) Bitrix24');
+    assert.equal((api.statusBar.command as string | undefined) ?? '', 'bitrix24Tasks.connect');
+    assert.deepEqual(treeItems(), [], 'the tree must be empty so the welcome view shows');
+    assert.equal(api.view.treeView.badge, undefined);
+    assert.equal(await api.store!.load(), undefined);
+  });
+
+  it('refuses a malformed webhook and stores nothing', async () => {
+    const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', 'ftp://portal.example/rest/1/x/');
+    assert.equal(ok, false);
+    assert.equal(api.state.snapshot.connection.kind, 'disconnected');
+    assert.equal(await api.store!.load(), undefined);
+  });
+
+  it('refuses a webhook the portal rejects and stores nothing', async () => {
+    const wrong = portal.webhookUrl(1).replace(SECRET, 'wrongsecret');
+    const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', wrong);
+    assert.equal(ok, false);
+    assert.equal(api.state.snapshot.connection.kind, 'disconnected');
+    assert.equal(await api.store!.load(), undefined);
+  });
+
+  it('connects, stores the webhook in SecretStorage only, and shows the counters', async () => {
+    portal.clearLog();
+    await connect();
+    const stored = await api.store!.load();
+    assert.equal(stored?.source, 'stored');
+    assert.equal(stored?.webhook.reveal(), portal.webhookUrl(1));
+    assert.equal(portal.requests.filter((r) => r.method === 'batch').length, 1, 'connect checks with one request');
+
+    assert.equal(api.statusBar.text, '$(flame) 2 $(comment-discussion) 5');
+    assert.match(api.statusBar.accessibilityInformation?.label ?? '', /2 overdue, 5 new comments/);
+    assert.deepEqual(api.statusBar.backgroundColor, new vscode.ThemeColor('statusBarItem.warningBackground'));
+    assert.match(tooltipText(), /Anna Smirnova/);
+    assert.match(tooltipText(), /command:bitrix24Tasks\.selectRole/);
+
+    assert.equal(treeItem('counter:expired')?.description, '2');
+    assert.equal(treeItem('counter:new_comments')?.description, '5');
+    assert.equal(treeItem('filter:role')?.description, 'All my tasks');
+    assert.equal(treeItem('filter:group')?.description, 'All groups');
+    assert.deepEqual(treeItem('counter:expired')?.command?.arguments, ['expired']);
+    assert.equal(api.view.treeView.badge?.value, 7);
+  });
+
+  it('switches role through settings and shows that role at once', async () => {
+    await connect();
+    await vscode.commands.executeCommand('bitrix24Tasks.selectRole', 'view_role_originator');
+    const inspected = vscode.workspace.getConfiguration('bitrix24Tasks').inspect('role');
+    assert.equal(inspected?.workspaceValue, 'view_role_originator', 'a folder is open: the workspace setting is written');
+    await waitFor((s) => s.filters.role === 'view_role_originator', 'the role filter');
+    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 0');
+    assert.equal(treeItem('filter:role')?.description, 'Set by me');
+    assert.equal(api.view.treeView.badge?.value, 1);
+  });
+
+  it('switches group and names it', async () => {
+    await connect();
+    await vscode.commands.executeCommand('bitrix24Tasks.selectGroup', 7);
+    const s = await waitFor((x) => x.filters.groupId === 7 && x.counters !== undefined && !x.loading, 'group 7 counters');
+    assert.equal(s.groupName, 'Website relaunch');
+    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 2');
+    assert.equal(treeItem('filter:group')?.description, 'Website relaunch');
+  });
+
+  it('takes a hand-edited setting at once', async () => {
+    await connect();
+    await vscode.workspace
+      .getConfiguration('bitrix24Tasks')
+      .update('role', 'view_role_responsible', vscode.ConfigurationTarget.Workspace);
+    await waitFor((s) => s.filters.role === 'view_role_responsible', 'the edited role');
+    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 3');
+  });
+
+  it('refreshes on command and shows new numbers and an unknown counter', async () => {
+    await connect();
+    portal.setCounters(1, { expired: 0, new_comments: 1, mentioned: 4, brand_new_counter: 2 });
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    await waitFor((s) => s.counters?.total === 7, 'the new counters');
+    assert.equal(api.statusBar.text, '$(flame) 0 $(comment-discussion) 1 $(mention) 4');
+    assert.equal(api.statusBar.backgroundColor, undefined, 'nothing overdue: no warning');
+    assert.equal(treeItem('counter:brand_new_counter')?.description, '2');
+    assert.equal(api.view.treeView.badge?.value, 1);
+  });
+
+  it('shows an auth error with Reconnect, keeps the last numbers as stale, and stops polling', async () => {
+    await connect();
+    portal.inject('invalidCredentials');
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    const s = await waitFor((x) => x.error !== undefined, 'the error');
+    assert.equal(s.error?.failure.kind, 'auth');
+    assert.equal(s.halted, true);
+    assert.equal(s.nextPollAt, undefined, 'no retry is scheduled for an auth error');
+    assert.equal(api.statusBar.text, '$(warning) $(flame) 2 $(comment-discussion) 5');
+    assert.deepEqual(api.statusBar.backgroundColor, new vscode.ThemeColor('statusBarItem.errorBackground'));
+    assert.equal(api.statusBar.command, 'bitrix24Tasks.connect');
+    assert.match(tooltipText(), /Reconnect/);
+    assert.equal(treeItem('error')?.command?.command, 'bitrix24Tasks.connect');
+    assert.match(String(treeItem('counter:expired')?.description), /stale/);
+  });
+
+  it('backs off on a rate limit and recovers on refresh when the fault clears', async () => {
+    await connect();
+    portal.inject('queryLimit');
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    const s = await waitFor((x) => x.error?.failure.kind === 'rateLimited', 'the rate limit');
+    assert.equal(s.halted, false);
+    assert.ok(s.nextPollAt !== undefined && s.nextPollAt > Date.now(), 'a retry is scheduled');
+    assert.equal(treeItem('error')?.command?.command, 'bitrix24Tasks.refresh');
+    assert.match(String(treeItem('error')?.description), /Retrying at/);
+    portal.clearFaults();
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    await waitFor((x) => x.error === undefined, 'recovery');
+    assert.equal(api.statusBar.text, '$(flame) 2 $(comment-discussion) 5');
+  });
+
+  it('explains an HTML login page instead of crashing', async () => {
+    await connect();
+    portal.inject('htmlLogin');
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    const s = await waitFor((x) => x.error !== undefined, 'the error');
+    assert.equal(s.error?.failure.kind, 'notJson');
+    assert.match(String(treeItem('error')?.label), /not Bitrix24 REST/);
+    assert.match(api.statusBar.text, /^\$\(warning\)/);
+  });
+
+  it('says so when the group cannot be seen', async () => {
+    await connect();
+    await vscode.commands.executeCommand('bitrix24Tasks.selectGroup', 30);
+    const s = await waitFor((x) => x.filters.groupId === 30 && x.error !== undefined, 'the access error');
+    assert.equal(s.error?.failure.kind, 'access');
+    assert.equal(s.counters, undefined, "no other group's numbers are shown");
+    assert.equal(api.view.treeView.badge, undefined);
+  });
+
+  it('disconnects: deletes the secret and returns every surface to "not connected"', async () => {
+    await connect();
+    portal.clearLog();
+    await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
+    assert.equal(await api.store!.load(), undefined);
+    assert.equal(api.state.snapshot.connection.kind, 'disconnected');
+    assert.equal(api.statusBar.text, '$(plug) Bitrix24');
+    assert.deepEqual(treeItems(), []);
+    assert.equal(api.view.treeView.badge, undefined);
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    assert.equal(portal.requests.length, 0, 'no request after disconnect');
+  });
+});
