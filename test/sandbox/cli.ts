@@ -1,0 +1,106 @@
+/**
+ * Runs the sandbox portal for a person:
+ *
+ *   node out/test/sandbox/cli.js [--port N] [--host H] [--demo] [--leaky-bucket]
+ *
+ * Prints the origin and each user's webhook URL (the one place the sandbox shows a secret, on
+ * purpose: it is what you paste into the extension). Ctrl-C or SIGTERM closes it cleanly.
+ */
+import { startDemo } from './demo';
+import { DEFAULT_USERS, SandboxPortal, SandboxUser } from './portal';
+
+interface CliOptions {
+  port: number;
+  host: string;
+  demo: boolean;
+  leakyBucket: boolean;
+}
+
+const USAGE = 'Usage: node out/test/sandbox/cli.js [--port N] [--host H] [--demo] [--leaky-bucket]';
+
+function parseArgs(args: readonly string[]): CliOptions {
+  const options: CliOptions = { port: 0, host: '127.0.0.1', demo: false, leakyBucket: false };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? args[++i] ?? '';
+    switch (flag) {
+      case '--port':
+        options.port = parsePort(value());
+        break;
+      case '--host':
+        options.host = value();
+        break;
+      case '--demo':
+        options.demo = true;
+        break;
+      case '--leaky-bucket':
+        options.leakyBucket = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`Unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port needs 0..65535, got "${text}"`);
+  return port;
+}
+
+function printBanner(portal: SandboxPortal, options: CliOptions): void {
+  const lines = [
+    `Bitrix24 sandbox portal on ${portal.origin}${options.leakyBucket ? ' (rate limit: burst 50, 2/s per IP)' : ''}`,
+    '',
+    'Inbound webhooks (paste one into the extension):',
+    ...DEFAULT_USERS.map((user) => `  ${describeUser(user).padEnd(46)} ${portal.webhookUrl(user.id)}`),
+    '',
+    'Control (JSON):',
+    `  curl -X POST ${portal.origin}/_sandbox/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
+    `  curl -X POST ${portal.origin}/_sandbox/fault -d '{"kind":"queryLimit","times":3}'`,
+    `  curl -X POST ${portal.origin}/_sandbox/clear        (clears faults)`,
+    `  curl ${portal.origin}/_sandbox/requests              (request log; POST reset-log empties it)`,
+    '',
+    options.demo ? "Demo: user 1's counters change every ~20 s." : 'Run with --demo to make the counters change over time.',
+    'Ctrl-C to stop.',
+  ];
+  console.log(lines.join('\n'));
+}
+
+function describeUser(user: SandboxUser): string {
+  const scopes = user.scopes.join(', ') + (user.admin ? '; admin' : '');
+  return `user ${user.id} ${user.name} ${user.lastName} (${scopes})`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const portal = await SandboxPortal.start({ host: options.host, port: options.port, leakyBucket: options.leakyBucket });
+  printBanner(portal, options);
+  const demo = options.demo
+    ? startDemo(portal, {
+        onChange: (description, viewAll) =>
+          console.log(`[demo] ${description}: overdue ${viewAll.expired}, new comments ${viewAll.new_comments}`),
+      })
+    : undefined;
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(130); // a second Ctrl-C: do not wait
+    closing = true;
+    console.log(`\n${signal}: closing the sandbox portal`);
+    demo?.stop();
+    void portal.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
