@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up for running VS Code headless (code-server + Debian Chromium).
+#
+#   bash scripts/setup-headless.sh
+#
+# It:
+#   1. installs the Debian packages chromium, libkrb5-dev, ripgrep and fonts-liberation (and a C++ tool chain
+#      if missing) when they are not installed yet (needs root; otherwise it says what to run);
+#   2. seeds @vscode/ripgrep's download cache from Debian's `rg`, so code-server's install
+#      does not try to download ripgrep;
+#   3. installs code-server (a real VS Code, default 4.99.3 = VS Code 1.99.3) into
+#      .vscode-test/code-server/ with its own package.json, outside the project's dependency
+#      tree, and checks that its native modules were built.
+# A re-run only checks and prints what is already in place (a few seconds).
+#
+# Environment overrides:
+#   CODE_SERVER_VERSION   code-server version to install (default 4.99.3; needs Node 20)
+#   B24_CODE_SERVER_DIR   install prefix (default <repo>/.vscode-test/code-server)
+#   B24_SETUP_FORCE=1     reinstall code-server even if the install looks complete
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CS_VERSION="${CODE_SERVER_VERSION:-4.99.3}"
+CS_DIR="${B24_CODE_SERVER_DIR:-$ROOT/.vscode-test/code-server}"
+RG_PKG_VERSION="1.15.11"      # the @vscode/ripgrep version that code-server 4.99.3 ships
+RG_ASSET_VERSION="v13.0.0-10" # the ripgrep-prebuilt release that @vscode/ripgrep 1.15.11 wants
+
+log() { echo "[setup-headless] $*"; }
+die() { echo "[setup-headless] ERROR: $*" >&2; exit 1; }
+trap 'rc=$?; [ $rc -eq 0 ] || echo "[setup-headless] FAILED (exit $rc)" >&2' EXIT
+
+SECONDS=0
+
+# ---------------------------------------------------------------------------------------------
+# 0. Node.js: code-server 4.99.x refuses anything but Node 20.
+# ---------------------------------------------------------------------------------------------
+command -v node >/dev/null || die "node is not on PATH"
+command -v npm >/dev/null || die "npm is not on PATH"
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$NODE_MAJOR" != "20" ]; then
+  die "code-server $CS_VERSION requires Node.js 20, found $(node -v)"
+fi
+log "node $(node -v), npm $(npm -v)"
+
+# ---------------------------------------------------------------------------------------------
+# 1. Debian packages.
+# ---------------------------------------------------------------------------------------------
+is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+want=(chromium libkrb5-dev ripgrep fonts-liberation)  # fonts: readable screenshots
+# Tool chain for node-gyp (kerberos, node-pty, spdlog ... are built from source).
+command -v make >/dev/null || want+=(make)
+command -v g++ >/dev/null || want+=(g++)
+command -v python3 >/dev/null || want+=(python3)
+
+missing=()
+if command -v dpkg-query >/dev/null; then
+  for p in "${want[@]}"; do is_installed "$p" || missing+=("$p"); done
+else
+  # Not Debian: fall back to checking the commands/headers directly.
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v rg >/dev/null || missing+=(ripgrep)
+  [ -e /usr/include/gssapi/gssapi.h ] || missing+=(libkrb5-dev)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  log "apt: ${want[*]} already installed"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "apt: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+  log "apt: installed ${missing[*]}"
+else
+  die "missing system packages: ${missing[*]}. Install them first, e.g.:
+    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+fi
+
+CHROMIUM_BIN="${B24_CHROMIUM_PATH:-/usr/bin/chromium}"
+[ -x "$CHROMIUM_BIN" ] || die "$CHROMIUM_BIN not found (package chromium)"
+RG_BIN="$(command -v rg || true)"
+[ -n "$RG_BIN" ] || die "rg not found (package ripgrep)"
+
+# ---------------------------------------------------------------------------------------------
+# 2. Seed @vscode/ripgrep's cache (it downloads from GitHub otherwise, which fails offline).
+#    $(os.tmpdir())/vscode-ripgrep-cache-<pkg version>/ripgrep-<release>-<target>.tar.gz must
+#    be a gzip tar whose only member is the `rg` executable.
+# ---------------------------------------------------------------------------------------------
+case "$(uname -m)" in
+  x86_64|amd64) RG_TARGET="x86_64-unknown-linux-musl" ;;
+  aarch64|arm64) RG_TARGET="aarch64-unknown-linux-musl" ;;
+  *) die "unsupported architecture $(uname -m) for the ripgrep cache seed" ;;
+esac
+RG_CACHE_DIR="$(node -p 'require("os").tmpdir()')/vscode-ripgrep-cache-$RG_PKG_VERSION"
+RG_TARBALL="$RG_CACHE_DIR/ripgrep-$RG_ASSET_VERSION-$RG_TARGET.tar.gz"
+if [ -s "$RG_TARBALL" ] && [ "$(tar -tzf "$RG_TARBALL" 2>/dev/null)" = "rg" ]; then
+  log "ripgrep cache: already seeded ($RG_TARBALL)"
+else
+  mkdir -p "$RG_CACHE_DIR"
+  stage="$(mktemp -d)"
+  install -m 0755 "$RG_BIN" "$stage/rg"
+  tar -czf "$RG_TARBALL.tmp" -C "$stage" rg
+  mv -f "$RG_TARBALL.tmp" "$RG_TARBALL"
+  rm -rf "$stage"
+  log "ripgrep cache: seeded $RG_TARBALL from $RG_BIN ($("$RG_BIN" --version | head -1))"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. code-server, in its own prefix.
+# ---------------------------------------------------------------------------------------------
+CS_PKG="$CS_DIR/node_modules/code-server"
+CS_BIN="$CS_DIR/node_modules/.bin/code-server"
+VS_DIR="$CS_PKG/lib/vscode"
+MARKER="$CS_DIR/.setup-complete"
+MARKER_TEXT="code-server@$CS_VERSION node-v$NODE_MAJOR $(uname -m)"
+
+# Native pieces that must exist after a successful postinstall.
+required_files=(
+  "$VS_DIR/node_modules/@vscode/spdlog/build/Release/spdlog.node"
+  "$VS_DIR/node_modules/node-pty/build/Release/pty.node"
+  "$VS_DIR/node_modules/kerberos/build/Release/kerberos.node"
+  "$VS_DIR/node_modules/native-watchdog/build/Release/watchdog.node"
+  "$VS_DIR/node_modules/@vscode/ripgrep/bin/rg"
+  "$VS_DIR/node_modules.asar"
+  "$VS_DIR/extensions/node_modules/typescript/package.json"
+)
+install_complete() {
+  [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$MARKER_TEXT" ] || return 1
+  [ -x "$CS_BIN" ] || return 1
+  local f
+  for f in "${required_files[@]}"; do [ -e "$f" ] || return 1; done
+  return 0
+}
+
+if [ "${B24_SETUP_FORCE:-}" != "1" ] && install_complete; then
+  log "code-server: $CS_VERSION already installed in $CS_DIR"
+else
+  log "code-server: installing $CS_VERSION into $CS_DIR (takes about a minute) ..."
+  rm -rf "$CS_DIR/node_modules" "$CS_DIR/package-lock.json" "$MARKER"
+  mkdir -p "$CS_DIR"
+  INSTALL_LOG="$CS_DIR/install.log"
+  : >"$INSTALL_LOG"
+
+  # Its own package.json. allowScripts: npm 11 skips dependency install scripts that are not
+  # approved there; code-server's postinstall (which builds VS Code's native modules) and
+  # argon2's must run.
+  cat >"$CS_DIR/package.json" <<JSON
+{
+  "name": "b24-headless-code-server",
+  "private": true,
+  "description": "code-server for headless VS Code tests; installed by scripts/setup-headless.sh, not part of the extension",
+  "dependencies": { "code-server": "$CS_VERSION" },
+  "allowScripts": { "code-server": true, "argon2": true }
+}
+JSON
+
+  # Environment for code-server's postinstall (see shared note offline-vscode-host.md):
+  #  - npm_config_unsafe_perm: postinstall.sh refuses to run as root without it;
+  #  - npm_config_yes: node-pty's install runs `npx node-gyp`, which must not prompt;
+  #  - npm_config_nodedir: build against Node's installed headers rather than downloading them.
+  export npm_config_unsafe_perm=true
+  export npm_config_yes=true
+  export npm_config_fund=false
+  export npm_config_audit=false
+  export npm_config_update_notifier=false
+  if [ -z "$(npm config get nodedir 2>/dev/null | grep -v '^null$' || true)" ] && [ -f /usr/include/node/node.h ]; then
+    export npm_config_nodedir=/usr
+  fi
+
+  # a) Fetch the package tree without running scripts ...
+  log "code-server: npm install --ignore-scripts (log: $INSTALL_LOG)"
+  if ! (cd "$CS_DIR" && npm install --ignore-scripts --no-audit --no-fund >>"$INSTALL_LOG" 2>&1); then
+    tail -n 40 "$INSTALL_LOG" >&2
+    die "npm install code-server@$CS_VERSION failed (full log: $INSTALL_LOG)"
+  fi
+
+  # b) ... approve the install scripts of the nested VS Code installs that code-server's
+  #    postinstall runs (`npm install` in lib/vscode and lib/vscode/extensions): each of those is
+  #    a separate npm project, so they need their own allowScripts. The list is every package
+  #    that their shrinkwraps mark with hasInstallScript, pinned to the shrinkwrapped version.
+  node - "$VS_DIR" "$VS_DIR/extensions" <<'NODE'
+const fs = require('fs');
+const path = require('path');
+for (const dir of process.argv.slice(2)) {
+  const pkgFile = path.join(dir, 'package.json');
+  const shrink = path.join(dir, 'npm-shrinkwrap.json');
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
+  const allow = {};
+  if (fs.existsSync(shrink)) {
+    const packages = JSON.parse(fs.readFileSync(shrink, 'utf8')).packages || {};
+    for (const [key, meta] of Object.entries(packages)) {
+      if (!key || !meta.hasInstallScript) continue;
+      const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      const spec = `${name}@${meta.version}`;
+      allow[spec] = true;
+    }
+  }
+  pkg.allowScripts = allow;
+  fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+  console.log(`[setup-headless] allowScripts for ${path.relative(process.cwd(), dir) || dir}: ${Object.keys(allow).join(', ') || '(none)'}`);
+}
+NODE
+
+  # c) ... and run the install scripts (code-server's postinstall runs the nested installs and
+  #    builds kerberos, node-pty, spdlog, ... with node-gyp against Node's headers).
+  log "code-server: npm rebuild (runs code-server's postinstall; log: $INSTALL_LOG)"
+  if ! (cd "$CS_DIR" && npm rebuild --foreground-scripts >>"$INSTALL_LOG" 2>&1); then
+    tail -n 60 "$INSTALL_LOG" >&2
+    die "code-server's postinstall failed (full log: $INSTALL_LOG)"
+  fi
+
+  for f in "${required_files[@]}"; do
+    if [ ! -e "$f" ]; then
+      tail -n 60 "$INSTALL_LOG" >&2
+      die "code-server install is incomplete: missing ${f#"$CS_DIR"/} (full log: $INSTALL_LOG)"
+    fi
+  done
+  echo "$MARKER_TEXT" >"$MARKER"
+  log "code-server: installed"
+fi
+
+# Its own config file: without one, code-server writes ~/.config/code-server/config.yaml.
+[ -f "$CS_DIR/config.yaml" ] || printf 'auth: none\nbind-addr: 127.0.0.1:0\n' >"$CS_DIR/config.yaml"
+CS_REPORTED="$(CODE_SERVER_CONFIG="$CS_DIR/config.yaml" "$CS_BIN" --version 2>/dev/null | head -1 || true)"
+[ -n "$CS_REPORTED" ] || die "$CS_BIN --version printed nothing: the install is broken (rerun with B24_SETUP_FORCE=1)"
+log "code-server: $CS_REPORTED"
+log "chromium: $("$CHROMIUM_BIN" --version 2>/dev/null | head -1)"
+log "done in ${SECONDS}s"
