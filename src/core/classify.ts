@@ -61,8 +61,11 @@ export function classifyResponse(response: HttpResponse, context: ClassifyContex
   if (isPortalError(parsed)) {
     return fail(classifyPortalError(parsed, { ...context, status: response.status, retryAfter: response.retryAfter }));
   }
-  if (response.status >= 400 || !('result' in parsed)) {
+  if (response.status >= 400) {
     return fail(byStatus(response.status, `the portal answered HTTP ${response.status} without an error code`));
+  }
+  if (!('result' in parsed)) {
+    return fail({ kind: 'notJson', status: response.status, detail: 'the answer is JSON but not a Bitrix24 envelope (no result)' });
   }
   return succeed(parsed as Envelope);
 }

@@ -95,7 +95,12 @@ function readCounter(name: string, entry: unknown): Counter | undefined {
   if (count === undefined) {
     return undefined;
   }
-  return { name, count, code: toNonNegativeInteger(code) ?? COUNTER_CODES[name] ?? 0 };
+  return { name, count, code: toNonNegativeInteger(code) ?? knownCounterCode(name) ?? 0 };
+}
+
+/** The code of a counter this extension knows (an own key: "constructor" is no counter). */
+export function knownCounterCode(name: string): number | undefined {
+  return Object.hasOwn(COUNTER_CODES, name) ? COUNTER_CODES[name] : undefined;
 }
 
 /** PHP may send numbers as strings. */

@@ -65,7 +65,7 @@ export interface CountersClientOptions {
   readonly now?: () => number;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
-  /** Called once per HTTP request; entries never contain the secret. */
+  /** Called once per call (same-origin redirects included); entries never contain the secret. */
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
 

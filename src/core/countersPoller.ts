@@ -5,8 +5,9 @@
 import { Clock, systemClock } from './clock';
 import { CountersClient, RoleCounters, Workgroup } from './countersClient';
 import { CountersState, Filters, sameScope, WebhookSource } from './countersState';
-import { Failure, fail, isRetryable, Outcome } from './outcome';
+import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
+import { FOLLOW_DELAY_MS, SharedPoll } from './sharedPoll';
 import { WebhookUrl } from './webhookUrl';
 
 export interface CountersPollerOptions {
@@ -14,6 +15,10 @@ export interface CountersPollerOptions {
   readonly createClient: (webhook: WebhookUrl) => CountersClient;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Share one poll with the other windows (see `SharedPoll`); each window polls alone without. */
+  readonly shared?: SharedPoll;
+  /** Sharing is best effort: its file errors are reported here and polling goes on. */
+  readonly onSharingError?: (error: unknown) => void;
 }
 
 /**
@@ -30,6 +35,10 @@ export class CountersPoller {
   private readonly scheduler: PollScheduler;
   private readonly clock: Clock;
   private operatingResetAt: number | undefined;
+  /** The next run asks the portal even if another window's answer is current (Refresh). */
+  private fetchNext = false;
+  /** A fetched answer to publish to the other windows once its next poll time is known. */
+  private toShare: { key: string; fetchedAt: number; outcome: Outcome<RoleCounters> } | undefined;
 
   constructor(
     private readonly state: CountersState,
@@ -40,7 +49,7 @@ export class CountersPoller {
       intervalMs: options.intervalMs,
       clock: this.clock,
       random: options.random,
-      onChange: () => this.state.update({ nextPollAt: this.scheduler.nextAt }),
+      onChange: () => this.scheduleChanged(),
     });
   }
 
@@ -77,13 +86,7 @@ export class CountersPoller {
         redacted: webhook.redacted,
         source,
       },
-      user: undefined,
-      groupName: undefined,
-      byRole: undefined,
-      counters: undefined,
-      updatedAt: undefined,
-      error: undefined,
-      halted: false,
+      ...NO_DATA,
       loading: verified === undefined,
     });
     if (verified) {
@@ -97,23 +100,22 @@ export class CountersPoller {
     this.stopClient();
     this.state.update({
       connection: { kind: 'disconnected' },
-      user: undefined,
-      groupName: undefined,
-      byRole: undefined,
-      counters: undefined,
-      updatedAt: undefined,
-      error: undefined,
+      ...NO_DATA,
       loading: false,
-      halted: false,
     });
   }
 
-  /** New filters from settings. A role the last batch already answered shows at once. */
+  /**
+   * New filters from settings. Another role comes from the last batch, which asked for all
+   * five, at once and without a request; another user or group is asked for at once.
+   */
   setFilters(filters: Filters): void {
     const previous = this.state.snapshot;
+    if (previous.filters.role === filters.role && sameScope(previous.filters, filters)) return;
     if (sameScope(previous.filters, filters)) {
       const role = previous.byRole?.[filters.role];
       this.state.update({ filters, counters: role?.ok ? role.value : undefined });
+      if (role?.ok || !this.client) return;
     } else {
       this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined });
     }
@@ -124,9 +126,11 @@ export class CountersPoller {
     this.scheduler.setInterval(intervalMs);
   }
 
-  /** Polls now (also after a halt: Refresh is how a user says "try again"). */
+  /** Asks the portal now (also after a halt: Refresh is how a user says "try again"). */
   refresh(): Promise<void> {
-    return this.client ? this.scheduler.refreshNow() : Promise.resolve();
+    if (!this.client) return Promise.resolve();
+    this.fetchNext = true;
+    return this.scheduler.refreshNow();
   }
 
   /** The user's workgroups, for the group picker. */
@@ -140,8 +144,7 @@ export class CountersPoller {
   }
 
   resume(): void {
-    const { updatedAt } = this.state.snapshot;
-    this.scheduler.resume(updatedAt === undefined ? Infinity : this.clock.now() - updatedAt);
+    this.scheduler.resume();
   }
 
   dispose(): void {
@@ -153,6 +156,7 @@ export class CountersPoller {
     this.client?.dispose();
     this.client = undefined;
     this.operatingResetAt = undefined;
+    this.toShare = undefined;
   }
 
   private scope() {
@@ -164,6 +168,17 @@ export class CountersPoller {
     const client = this.client;
     if (!client) return { kind: 'halt' };
     const asked = this.state.snapshot.filters;
+    const key = this.options.shared ? SharedPoll.key(client.webhook, asked) : undefined;
+    const fetch = this.fetchNext;
+    this.fetchNext = false;
+    if (key && !fetch) {
+      const follow = await this.followOtherWindow(key).catch((error: unknown) => {
+        this.options.onSharingError?.(error);
+        return undefined;
+      });
+      if (client !== this.client) return { kind: 'halt' };
+      if (follow) return follow;
+    }
     this.state.update({ loading: true });
     const answer = await client.getCountersByRole(this.scope(), {
       withUser: this.state.snapshot.user === undefined,
@@ -172,13 +187,63 @@ export class CountersPoller {
     if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile
     if (!sameScope(asked, this.state.snapshot.filters)) {
       // The filters changed while this request was out; the scheduler runs again for them.
+      void this.options.shared?.release(key!);
       return { kind: 'ok' };
     }
-    return answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
+    const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
+    if (key) {
+      this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
+    }
+    return step;
+  }
+
+  /**
+   * Another window's answer, while that window is on schedule: shown here, and this window
+   * looks again just after that window's next poll. Undefined when this window should ask.
+   */
+  private async followOtherWindow(key: string): Promise<PollStep | undefined> {
+    const shared = this.options.shared!;
+    const snapshot = await shared.current(key);
+    const now = this.clock.now();
+    if (snapshot && snapshot.writer !== shared.windowId && snapshot.nextPollAt !== undefined) {
+      if (snapshot.nextPollAt <= now) {
+        return { kind: 'ok', nextAt: now + FOLLOW_DELAY_MS }; // its writer is asking right now
+      }
+      const asked = this.state.snapshot.filters;
+      if (snapshot.outcome.ok) this.apply(snapshot.outcome.value, asked, snapshot.fetchedAt);
+      else this.failed(snapshot.outcome.error, snapshot.fetchedAt);
+      return { kind: 'ok', nextAt: snapshot.nextPollAt + FOLLOW_DELAY_MS };
+    }
+    return (await shared.tryLease(key)) ? undefined : { kind: 'ok', nextAt: now + FOLLOW_DELAY_MS };
+  }
+
+  /** What the other windows need of an answer: with the names this window already knows. */
+  private shareable(answer: RoleCounters): RoleCounters {
+    const { user, groupName, filters } = this.state.snapshot;
+    return {
+      ...answer,
+      user: user ? succeed(user) : answer.user,
+      groups: groupName ? succeed([{ id: filters.groupId, name: groupName }]) : answer.groups,
+    };
+  }
+
+  /** Publishes a fetched answer once the scheduler has decided when this window asks next. */
+  private scheduleChanged(): void {
+    this.state.update({ nextPollAt: this.scheduler.nextAt });
+    const phase = this.scheduler.phase;
+    const shared = this.options.shared;
+    if (!this.toShare || !shared || (phase !== 'waiting' && phase !== 'halted' && phase !== 'paused')) return;
+    const { key, fetchedAt, outcome } = this.toShare;
+    this.toShare = undefined;
+    const nextPollAt = phase === 'waiting' ? this.scheduler.nextAt : undefined;
+    shared
+      .write(key, { writer: shared.windowId, fetchedAt, outcome, nextPollAt })
+      .finally(() => shared.release(key))
+      .catch((error: unknown) => this.options.onSharingError?.(error));
   }
 
   /** Records a good batch answer; a failure of the current role inside it is still a failure. */
-  private apply(answer: RoleCounters, asked: Filters): PollStep {
+  private apply(answer: RoleCounters, asked: Filters, fetchedAt = this.clock.now()): PollStep {
     const filters = this.state.snapshot.filters;
     const current = answer.byRole[filters.role];
     this.operatingResetAt = answer.time.operatingResetAt ?? this.operatingResetAt;
@@ -188,14 +253,14 @@ export class CountersPoller {
       : this.state.snapshot.groupName;
     if (!current.ok) {
       this.state.update({ user, groupName });
-      return this.failed(current.error);
+      return this.failed(current.error, fetchedAt);
     }
     this.state.update({
       user,
       groupName,
       byRole: answer.byRole,
       counters: current.value,
-      updatedAt: this.clock.now(),
+      updatedAt: fetchedAt,
       error: undefined,
       loading: false,
       halted: false,
@@ -203,9 +268,9 @@ export class CountersPoller {
     return { kind: 'ok' };
   }
 
-  private failed(failure: Failure): PollStep {
+  private failed(failure: Failure, at = this.clock.now()): PollStep {
     const retry = isRetryable(failure);
-    this.state.update({ error: { failure, at: this.clock.now() }, loading: false, halted: !retry });
+    this.state.update({ error: { failure, at }, loading: false, halted: !retry });
     if (!retry) return { kind: 'halt' };
     if (failure.limit === 'operationTime') {
       return {
@@ -213,8 +278,19 @@ export class CountersPoller {
         notBefore: failure.retryAt ?? this.operatingResetAt ?? this.clock.now() + OPERATION_LIMIT_MIN_WAIT_MS,
       };
     }
-    return { kind: 'retry', notBefore: failure.retryAt };
+    return { kind: 'retry', notBefore: failure.retryAt, slowDown: failure.kind === 'rateLimited' };
   }
 }
+
+/** A new or no webhook: nothing known yet. */
+const NO_DATA = {
+  user: undefined,
+  groupName: undefined,
+  byRole: undefined,
+  counters: undefined,
+  updatedAt: undefined,
+  error: undefined,
+  halted: false,
+} as const;
 
 const NOT_CONNECTED: Failure = { kind: 'auth', detail: 'not connected' };

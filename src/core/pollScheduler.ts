@@ -2,19 +2,29 @@
  * The one owner of every request to the portal: when to poll next.
  *
  * - One run at a time; the next is scheduled when a run ends, so a slow portal delays the
- *   next request instead of stacking them.
+ *   next request instead of stacking them. A run cut off by `stop` still finishes before the
+ *   next one starts, and its result is ignored.
  * - Jitter on every delay, so windows and colleagues behind one office IP do not synchronise
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
  *   "not before" (Retry-After, operating_reset_at); reset by the first success.
+ * - The portal's rate limit (`slowDown`) also doubles the pace of normal polling, which
+ *   comes back down one step per success: when a whole office shares the limit, clients that
+ *   jumped back to full speed at once would only hit it again.
  * - A failure only the user can fix (auth, scope, access…) halts polling until `refreshNow`.
  */
 import { Clock, systemClock, Timer } from './clock';
 
 /** What one run tells the scheduler. */
 export type PollStep =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'retry'; /** Epoch ms the portal asked us to wait until. */ readonly notBefore?: number }
+  | { readonly kind: 'ok'; /** Epoch ms for the next run instead of the interval (a follower). */ readonly nextAt?: number }
+  | {
+      readonly kind: 'retry';
+      /** Epoch ms the portal asked us to wait until. */
+      readonly notBefore?: number;
+      /** The portal's request rate limit: poll more slowly from now on. */
+      readonly slowDown?: boolean;
+    }
   | { readonly kind: 'halt' };
 
 export type PollPhase = 'stopped' | 'waiting' | 'running' | 'halted' | 'paused';
@@ -34,14 +44,24 @@ export interface PollSchedulerOptions {
 
 export const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000;
 
+/** How much of the rate-limit slow-down one success takes back (pace 1 = the interval). */
+const PACE_RECOVERY_STEP = 0.25;
+
 export class PollScheduler {
   private phaseValue: PollPhase = 'stopped';
   private timer: Timer | undefined;
   private nextAtValue: number | undefined;
   private failures = 0;
-  private running: Promise<void> | undefined;
-  private rerunRequested = false;
+  private paceValue = 1;
   private interval: number;
+  /** Bumped by `stop`: a run from an older generation no longer decides anything. */
+  private generation = 0;
+  /** The run in flight, of any generation: runs never overlap. */
+  private inFlight: Promise<void> | undefined;
+  private rerunRequested = false;
+  private pauseRequested = false;
+  /** While paused: when the run would have been due. */
+  private dueAt: number | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -72,64 +92,86 @@ export class PollScheduler {
     return this.failures;
   }
 
+  /** The interval's multiplier after rate limits: 1 at full speed. */
+  get pace(): number {
+    return this.paceValue;
+  }
+
   /** Starts polling: the first run after `firstDelayMs`, jittered like every delay. */
   start(firstDelayMs: number): void {
     if (this.phaseValue !== 'stopped') return;
     this.schedule(this.jittered(firstDelayMs));
   }
 
-  /** Runs now (joining a run in progress, then running again so new filters are seen). */
+  /** Runs now; during a run, runs once more right after it (so new filters are seen). */
   refreshNow(): Promise<void> {
-    if (this.running) {
+    if (this.phaseValue === 'running') {
       this.rerunRequested = true;
-      return this.running;
+      return this.inFlight ?? Promise.resolve();
     }
     this.failures = 0;
     return this.runNow();
   }
 
   setInterval(intervalMs: number): void {
+    if (intervalMs === this.interval) return;
     this.interval = intervalMs;
     if (this.phaseValue === 'waiting' && this.failures === 0) {
-      this.schedule(this.jittered(intervalMs));
+      this.schedule(this.jittered(intervalMs * this.paceValue));
     }
   }
 
-  /** Holds polling (an unfocused window) until `resume`; a run in progress finishes. */
+  /** Holds polling (an unfocused window) until `resume`; a run in progress finishes first. */
   pause(): void {
-    if (this.phaseValue === 'waiting') {
+    if (this.phaseValue === 'running') {
+      this.pauseRequested = true;
+    } else if (this.phaseValue === 'waiting') {
+      this.dueAt = this.nextAtValue;
       this.cancelTimer();
       this.setPhase('paused');
     }
   }
 
-  /** Continues after `pause`: at once when the last run is older than `staleAfterMs`. */
-  resume(lastRunAgeMs: number): void {
+  /**
+   * Continues after `pause` at the time the schedule had: at once if that has passed (the
+   * numbers are older than the interval), never before a backoff or the portal's "not before".
+   */
+  resume(): void {
+    this.pauseRequested = false;
     if (this.phaseValue !== 'paused') return;
-    if (lastRunAgeMs >= this.interval) {
-      void this.runNow();
-    } else {
-      this.schedule(this.interval - lastRunAgeMs);
-    }
+    const dueAt = this.dueAt ?? this.clock.now();
+    this.dueAt = undefined;
+    this.schedule(dueAt - this.clock.now());
   }
 
   stop(): void {
+    this.generation++;
     this.cancelTimer();
     this.rerunRequested = false;
+    this.pauseRequested = false;
+    this.dueAt = undefined;
     this.failures = 0;
+    this.paceValue = 1;
     this.setPhase('stopped');
   }
 
   private runNow(): Promise<void> {
     this.cancelTimer();
     this.setPhase('running');
-    this.running = this.runOnce().finally(() => {
-      this.running = undefined;
+    const generation = this.generation;
+    const previous = this.inFlight;
+    const current = (async () => {
+      if (previous) await previous; // a stopped run still settling: after it, never beside it
+      await this.runOnce(generation);
+    })();
+    this.inFlight = current;
+    void current.finally(() => {
+      if (this.inFlight === current) this.inFlight = undefined;
     });
-    return this.running;
+    return current;
   }
 
-  private async runOnce(): Promise<void> {
+  private async runOnce(generation: number): Promise<void> {
     let step: PollStep;
     try {
       step = await this.run();
@@ -137,26 +179,39 @@ export class PollScheduler {
       // The run reports its own errors; a throw here is a bug, treated as retryable.
       step = { kind: 'retry' };
     }
-    if (this.phaseValue !== 'running') return; // stopped meanwhile
+    if (generation !== this.generation) return; // stopped meanwhile; the new schedule decides
     if (this.rerunRequested) {
       this.rerunRequested = false;
       this.schedule(0);
       return;
     }
     this.afterRun(step);
+    if (this.pauseRequested) {
+      this.pauseRequested = false;
+      this.pause();
+    }
   }
 
   private afterRun(step: PollStep): void {
+    const now = this.clock.now();
     switch (step.kind) {
       case 'ok':
         this.failures = 0;
-        this.schedule(this.jittered(this.interval));
+        if (step.nextAt !== undefined) {
+          this.schedule(step.nextAt - now);
+        } else {
+          this.paceValue = Math.max(1, this.paceValue - PACE_RECOVERY_STEP);
+          this.schedule(this.jittered(this.interval * this.paceValue));
+        }
         return;
       case 'retry': {
         this.failures++;
-        const backoff = this.jittered(this.backoffMs());
-        const portalWait = step.notBefore === undefined ? 0 : step.notBefore - this.clock.now();
-        this.schedule(Math.max(backoff, portalWait + this.random() * 1000));
+        if (step.slowDown) {
+          this.paceValue = Math.min(this.maxBackoff() / this.interval, this.paceValue * 2);
+        }
+        const backoff = this.jittered(Math.max(this.backoffMs(), this.interval * this.paceValue));
+        const portalWait = step.notBefore === undefined ? 0 : step.notBefore - now + this.random() * 1000;
+        this.schedule(Math.max(backoff, portalWait));
         return;
       }
       case 'halt':
@@ -168,8 +223,11 @@ export class PollScheduler {
 
   /** interval, 2×, 4×, … up to the cap. */
   private backoffMs(): number {
-    const cap = this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
-    return Math.min(cap, this.interval * 2 ** Math.min(this.failures - 1, 20));
+    return Math.min(this.maxBackoff(), this.interval * 2 ** Math.min(this.failures - 1, 20));
+  }
+
+  private maxBackoff(): number {
+    return this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   }
 
   private jittered(ms: number): number {

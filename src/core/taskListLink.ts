@@ -5,7 +5,7 @@
  * confirmed on every cloud portal): `apply_filter=Y`, `ROLEID=<role>`, `PROBLEM=<counter code>`.
  * A portal that ignores them still opens the right user's or group's list.
  */
-import { COUNTER_CODES, Role } from './counters';
+import { knownCounterCode, Role } from './counters';
 
 export interface TaskListTarget {
   /** `https://portal.example` */
@@ -27,7 +27,7 @@ export function taskListLink(target: TaskListTarget): string {
       ? `/workgroups/group/${target.groupId}/tasks/`
       : `/company/personal/user/${target.userId}/tasks/`;
   const url = new URL(path, target.portalOrigin);
-  const problem = target.counter ? (COUNTER_CODES[target.counter] ?? target.counterCode) : undefined;
+  const problem = target.counter ? (knownCounterCode(target.counter) ?? target.counterCode) : undefined;
   if (target.role !== 'view_all' || problem) {
     url.searchParams.set('apply_filter', 'Y');
   }

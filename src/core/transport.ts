@@ -33,6 +33,7 @@ export const nodeFetchTransport: Transport = {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const abortFromCaller = () => controller.abort();
+    if (signal?.aborted) controller.abort();
     signal?.addEventListener('abort', abortFromCaller);
     try {
       const response = await fetch(url, {
@@ -90,7 +91,7 @@ function describe(cause: NetworkCause, error: unknown, timeoutMs: number): strin
   const suffix = code ? ` (${code})` : '';
   switch (cause) {
     case 'timeout':
-      return `no answer within ${Math.round(timeoutMs / 1000)} s${suffix}`;
+      return `no answer within ${timeoutMs / 1000} s${suffix}`;
     case 'refused':
       return `the connection was refused${suffix}`;
     case 'dns':

@@ -1,0 +1,311 @@
+import assert from 'node:assert/strict';
+import { classifyPortalError, classifyResponse, ClassifyContext, scopeOf } from '../../src/core/classify';
+import { Failure, FailureKind, isRetryable, Outcome } from '../../src/core/outcome';
+import { HttpResponse } from '../../src/core/transport';
+import { WebhookUrl } from '../../src/core/webhookUrl';
+
+const SECRET = 'classifysecret42';
+const parsedWebhook = WebhookUrl.parse(`https://portal.bitrix24.com/rest/5/${SECRET}/`);
+assert.ok(parsedWebhook.ok);
+const webhook = parsedWebhook.webhook;
+
+const NOW = Date.UTC(2025, 8, 26, 7, 30, 0);
+const context: ClassifyContext = { now: NOW, method: 'tasks.task.counters.get', redact: (t) => webhook.redact(t) };
+
+function response(status: number, body: unknown, extra: Partial<HttpResponse> = {}): HttpResponse {
+  return {
+    status,
+    contentType: 'application/json; charset=utf-8',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...extra,
+  };
+}
+
+function failure<T>(outcome: Outcome<T>): Failure {
+  assert.equal(outcome.ok, false, `expected a failure, got ${JSON.stringify(outcome)}`);
+  return (outcome as { ok: false; error: Failure }).error;
+}
+
+describe('classifyResponse', () => {
+  describe('success', () => {
+    it('returns the envelope of a 200 with result', () => {
+      const body = { result: { expired: { counter: 1, code: 6291456 } }, total: 1, time: { operating: 0.5 } };
+      const outcome = classifyResponse(response(200, body), context);
+      assert.ok(outcome.ok);
+      assert.deepEqual(outcome.value, body);
+    });
+
+    it('a result of `[]` is a success too', () => {
+      const outcome = classifyResponse(response(200, { result: [], total: 0 }), context);
+      assert.ok(outcome.ok);
+      assert.deepEqual(outcome.value.result, []);
+    });
+  });
+
+  describe('the error table: the code decides the kind', () => {
+    const table: Array<[string, number, FailureKind]> = [
+      ['NO_AUTH_FOUND', 401, 'auth'],
+      ['INVALID_CREDENTIALS', 401, 'auth'],
+      ['ACCESS_DENIED', 403, 'access'],
+      ['insufficient_scope', 401, 'scope'],
+      ['expired_token', 401, 'auth'],
+      ['invalid_token', 401, 'auth'],
+      ['user_access_error', 401, 'auth'],
+      ['WRONG_AUTH_TYPE', 403, 'access'],
+      ['INVALID_REQUEST', 400, 'auth'],
+      ['ERROR_METHOD_NOT_FOUND', 404, 'badRequest'],
+      ['PORTAL_DELETED', 403, 'auth'],
+      ['OVERLOAD_LIMIT', 503, 'rateLimited'],
+      ['QUERY_LIMIT_EXCEEDED', 503, 'rateLimited'],
+      ['OPERATION_TIME_LIMIT', 429, 'rateLimited'],
+    ];
+    for (const [code, status, kind] of table) {
+      it(`${code} (HTTP ${status}) → ${kind}`, () => {
+        const error = failure(classifyResponse(response(status, { error: code, error_description: 'text' }), context));
+        assert.equal(error.kind, kind);
+        assert.equal(error.code, code);
+        assert.equal(error.status, status);
+        assert.match(error.detail, new RegExp(`^${code}: text$`));
+      });
+    }
+
+    it('the code wins over the status: INVALID_CREDENTIALS with 403 is auth, not access', () => {
+      const error = failure(classifyResponse(response(403, { error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' }), context));
+      assert.equal(error.kind, 'auth');
+      assert.equal(error.status, 403);
+    });
+
+    it('insufficient_scope with 403 is scope, and names the method\'s scope', () => {
+      const error = failure(classifyResponse(response(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the webhook token' }), context));
+      assert.equal(error.kind, 'scope');
+      assert.equal(error.missingScope, 'task');
+    });
+
+    it('ACCESS_DENIED with 401 is access, not auth', () => {
+      assert.equal(failure(classifyResponse(response(401, { error: 'ACCESS_DENIED' }), context)).kind, 'access');
+    });
+
+    it('codes are matched case-insensitively (the docs spell them both ways)', () => {
+      assert.equal(failure(classifyResponse(response(401, { error: 'INSUFFICIENT_SCOPE' }), context)).kind, 'scope');
+      assert.equal(failure(classifyResponse(response(401, { error: 'invalid_credentials' }), context)).kind, 'auth');
+      assert.equal(failure(classifyResponse(response(401, { error: 'Expired_Token' }), context)).kind, 'auth');
+    });
+
+    it('an error without a description has the code as detail', () => {
+      const error = failure(classifyResponse(response(401, { error: 'NO_AUTH_FOUND' }), context));
+      assert.equal(error.detail, 'NO_AUTH_FOUND');
+    });
+  });
+
+  describe('unknown codes fall back to the status', () => {
+    const cases: Array<[number, FailureKind]> = [
+      [400, 'badRequest'],
+      [401, 'auth'],
+      [403, 'access'],
+      [404, 'badRequest'],
+      [429, 'rateLimited'],
+      [500, 'server'],
+      [502, 'server'],
+    ];
+    for (const [status, kind] of cases) {
+      it(`SOMETHING_NEW with HTTP ${status} → ${kind}`, () => {
+        const error = failure(classifyResponse(response(status, { error: 'SOMETHING_NEW', error_description: 'huh' }), context));
+        assert.equal(error.kind, kind);
+        assert.equal(error.code, 'SOMETHING_NEW');
+        assert.equal(error.status, status);
+        assert.match(error.detail, /SOMETHING_NEW: huh/);
+      });
+    }
+
+    it('a 4xx/5xx JSON answer without an error code still fails, by status', () => {
+      assert.equal(failure(classifyResponse(response(401, { message: 'nope' }), context)).kind, 'auth');
+      assert.equal(failure(classifyResponse(response(503, { result: 'x' }), context)).kind, 'server');
+      assert.equal(failure(classifyResponse(response(403, { result: {} }), context)).kind, 'access');
+    });
+
+    it('a 200 JSON object without `result` is not a success', () => {
+      const error = failure(classifyResponse(response(200, { hello: 'world' }), context));
+      assert.notEqual(error.kind, undefined);
+      assert.equal(error.status, 200);
+    });
+  });
+
+  describe('the group-not-found answer `{"error":"0"}`', () => {
+    it('is access, with the portal\'s text', () => {
+      const error = failure(classifyResponse(response(400, { error: '0', error_description: 'Group not found or access denied. (internal error)' }), context));
+      assert.equal(error.kind, 'access');
+      assert.equal(error.code, '0');
+      assert.equal(error.status, 400);
+      assert.match(error.detail, /Group not found or access denied/);
+      assert.equal(isRetryable(error), false);
+    });
+
+    it('is access inside a batch too (no status there)', () => {
+      const error = classifyPortalError({ error: '0', error_description: 'Group not found or access denied. (internal error)' }, context);
+      assert.equal(error.kind, 'access');
+    });
+
+    it('another "0" error is a bad request, not access', () => {
+      const error = failure(classifyResponse(response(400, { error: '0', error_description: 'Argument #1 ($userId) must be of type int, string given' }), context));
+      assert.equal(error.kind, 'badRequest');
+    });
+  });
+
+  describe('rate limits', () => {
+    it('QUERY_LIMIT_EXCEEDED with Retry-After seconds → retryAt now + seconds', () => {
+      const error = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }, { retryAfter: '7' }), context));
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'queryRate');
+      assert.equal(error.retryAt, NOW + 7000);
+      assert.equal(isRetryable(error), true);
+    });
+
+    it('QUERY_LIMIT_EXCEEDED with a Retry-After HTTP date → that time', () => {
+      const at = new Date(NOW + 90_000).toUTCString();
+      const error = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: at }), context));
+      assert.equal(error.retryAt, NOW + 90_000);
+      assert.equal(error.limit, 'queryRate');
+    });
+
+    it('QUERY_LIMIT_EXCEEDED without (or with a garbled) Retry-After has no retryAt', () => {
+      assert.equal(failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }), context)).retryAt, undefined);
+      const garbled = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: 'soon' }), context));
+      assert.equal(garbled.retryAt, undefined);
+      assert.equal(garbled.kind, 'rateLimited');
+    });
+
+    it('OPERATION_TIME_LIMIT with operating_reset_at (unix seconds) → retryAt in ms', () => {
+      const error = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit.', operating_reset_at: 1758868752 }), context));
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'operationTime');
+      assert.equal(error.retryAt, 1758868752 * 1000);
+    });
+
+    it('OPERATION_TIME_LIMIT with operating_reset_at as a string', () => {
+      const error = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT', operating_reset_at: '1758868752' }), context));
+      assert.equal(error.retryAt, 1758868752000);
+    });
+
+    it('OPERATION_TIME_LIMIT ignores Retry-After and has no retryAt without operating_reset_at', () => {
+      const error = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT' }, { retryAfter: '5' }), context));
+      assert.equal(error.limit, 'operationTime');
+      assert.equal(error.retryAt, undefined);
+    });
+
+    it('a bare 429 without a code is rate limited', () => {
+      const error = failure(classifyResponse(response(429, '{}'), context));
+      assert.equal(error.kind, 'rateLimited');
+    });
+  });
+
+  describe('answers that are not JSON', () => {
+    it('an HTML login page with 200 → notJson, saying it is HTML', () => {
+      const html = '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>…</form></body></html>';
+      const error = failure(classifyResponse(response(200, html, { contentType: 'text/html; charset=UTF-8' }), context));
+      assert.equal(error.kind, 'notJson');
+      assert.equal(error.status, 200);
+      assert.match(error.detail, /HTML/);
+      assert.match(error.detail, /text\/html/);
+      assert.ok(!error.detail.includes('Sign in'), 'the page itself is not copied into the detail');
+      assert.equal(isRetryable(error), true);
+    });
+
+    it('HTML sent as application/json is still recognised as HTML', () => {
+      const error = failure(classifyResponse(response(200, '  <html><body>login</body></html>'), context));
+      assert.equal(error.kind, 'notJson');
+      assert.match(error.detail, /HTML/);
+    });
+
+    it('cut-off JSON → notJson, saying it may be cut off', () => {
+      const error = failure(classifyResponse(response(200, '{"result":{"expired":{"counter":1,'), context));
+      assert.equal(error.kind, 'notJson');
+      assert.match(error.detail, /not valid JSON/);
+      assert.match(error.detail, /cut off/);
+    });
+
+    it('an empty body without a content type → notJson', () => {
+      const error = failure(classifyResponse(response(200, '', { contentType: '' }), context));
+      assert.equal(error.kind, 'notJson');
+      assert.match(error.detail, /no content type/);
+    });
+
+    it('JSON that is not an object (array, string, null) → notJson', () => {
+      for (const body of ['[]', '"ok"', 'null', '42']) {
+        assert.equal(failure(classifyResponse(response(200, body), context)).kind, 'notJson', body);
+      }
+    });
+
+    it('a 5xx HTML page → server, not notJson', () => {
+      for (const status of [500, 502, 503, 504]) {
+        const error = failure(classifyResponse(response(status, '<html><body>Bad Gateway</body></html>', { contentType: 'text/html' }), context));
+        assert.equal(error.kind, 'server', String(status));
+        assert.equal(error.status, status);
+        assert.equal(isRetryable(error), true);
+      }
+    });
+  });
+
+  describe('the secret never gets into a failure', () => {
+    it('an echoed webhook URL in error_description is redacted', () => {
+      const echoed = `Unknown method at https://portal.bitrix24.com/rest/5/${SECRET}/tasks.task.counters.get (secret ${SECRET})`;
+      const error = failure(classifyResponse(response(400, { error: 'SOMETHING_NEW', error_description: echoed }), context));
+      const text = JSON.stringify(error);
+      assert.ok(!text.includes(SECRET), text);
+      assert.match(error.detail, /\/rest\/5\/•••\/tasks\.task\.counters\.get/);
+    });
+
+    it('redaction happens before the description is shortened (no half-secret left)', () => {
+      const echoed = 'x'.repeat(290) + SECRET + 'y'.repeat(50);
+      const error = failure(classifyResponse(response(401, { error: 'INVALID_CREDENTIALS', error_description: echoed }), context));
+      assert.ok(!error.detail.includes(SECRET.slice(0, 8)), error.detail);
+      assert.ok(error.detail.length <= 'INVALID_CREDENTIALS: '.length + 300);
+    });
+
+    it('redacted in a batch command\'s error too', () => {
+      const error = classifyPortalError({ error: 'ACCESS_DENIED', error_description: `denied for ${SECRET}` }, context);
+      assert.ok(!JSON.stringify(error).includes(SECRET));
+      assert.equal(error.kind, 'access');
+    });
+  });
+});
+
+describe('classifyPortalError (batch commands: no status)', () => {
+  it('an unknown code without a status is a bad request', () => {
+    const error = classifyPortalError({ error: 'SOMETHING', error_description: 'x' }, context);
+    assert.equal(error.kind, 'badRequest');
+    assert.equal(error.status, undefined);
+  });
+
+  it('insufficient_scope names the scope of the command\'s method', () => {
+    assert.equal(classifyPortalError({ error: 'insufficient_scope' }, { ...context, method: 'sonet_group.user.groups' }).missingScope, 'sonet');
+    assert.equal(classifyPortalError({ error: 'insufficient_scope' }, { ...context, method: 'user.current' }).missingScope, 'user');
+    assert.equal(classifyPortalError({ error: 'insufficient_scope' }, { ...context, method: 'tasks.task.counters.get' }).missingScope, 'task');
+    const unknown = classifyPortalError({ error: 'insufficient_scope' }, { ...context, method: 'profile' });
+    assert.equal(unknown.kind, 'scope');
+    assert.equal(unknown.missingScope, undefined);
+  });
+
+  it('QUERY_LIMIT_EXCEEDED uses the Retry-After passed in', () => {
+    const error = classifyPortalError({ error: 'QUERY_LIMIT_EXCEEDED' }, { ...context, status: 503, retryAfter: '2' });
+    assert.equal(error.retryAt, NOW + 2000);
+  });
+});
+
+describe('scopeOf', () => {
+  it('maps method prefixes to scopes', () => {
+    assert.equal(scopeOf('tasks.task.counters.get'), 'task');
+    assert.equal(scopeOf('sonet_group.get'), 'sonet');
+    assert.equal(scopeOf('user.current'), 'user');
+    assert.equal(scopeOf('profile'), undefined);
+    assert.equal(scopeOf('batch'), undefined);
+  });
+});
+
+describe('isRetryable', () => {
+  it('only waiting-helps kinds are retryable', () => {
+    const retryable: FailureKind[] = ['rateLimited', 'network', 'notJson', 'server', 'tooLarge'];
+    const final: FailureKind[] = ['auth', 'scope', 'access', 'badRequest', 'redirected'];
+    for (const kind of retryable) assert.equal(isRetryable({ kind, detail: '' }), true, kind);
+    for (const kind of final) assert.equal(isRetryable({ kind, detail: '' }), false, kind);
+  });
+});

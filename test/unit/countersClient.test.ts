@@ -1,0 +1,658 @@
+/**
+ * The REST client against the sandbox portal, over real HTTP on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { CounterSet, ROLES } from '../../src/core/counters';
+import { CountersClient, CountersClientOptions, RequestLogEntry } from '../../src/core/countersClient';
+import { Failure, Outcome } from '../../src/core/outcome';
+import { WebhookUrl } from '../../src/core/webhookUrl';
+import { DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
+
+/** Every sandbox secret starts with this; none may appear in a failure or a log entry. */
+const SECRET_PREFIX = 'sandboxsecret';
+const NOW = Date.UTC(2025, 8, 26, 7, 30, 0);
+
+function webhookOf(url: string): WebhookUrl {
+  const parsed = WebhookUrl.parse(url);
+  assert.ok(parsed.ok, url.replace(/\/rest\/.*/, '/rest/…'));
+  return parsed.webhook;
+}
+
+function failureOf<T>(outcome: Outcome<T>): Failure {
+  assert.equal(outcome.ok, false, `expected a failure, got ${JSON.stringify(outcome).slice(0, 300)}`);
+  return (outcome as { ok: false; error: Failure }).error;
+}
+
+function valueOf<T>(outcome: Outcome<T>): T {
+  assert.ok(outcome.ok, `expected success, got ${JSON.stringify(outcome)}`);
+  return outcome.value;
+}
+
+/** name → count, in display order. */
+function counts(set: CounterSet): Array<[string, number]> {
+  return set.counters.map((c) => [c.name, c.count]);
+}
+
+function assertNoSecret(...values: unknown[]): void {
+  for (const value of values) {
+    const json = JSON.stringify(value) ?? '';
+    assert.ok(!json.includes(SECRET_PREFIX), `secret in ${json}`);
+    const shown = inspect(value, { depth: Infinity });
+    assert.ok(!shown.includes(SECRET_PREFIX), `secret in ${shown}`);
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('CountersClient (against the sandbox portal)', function () {
+  this.timeout(10_000);
+
+  let sandbox: SandboxPortal;
+  const clients: CountersClient[] = [];
+  let log: RequestLogEntry[] = [];
+
+  before(async () => {
+    sandbox = await SandboxPortal.start();
+  });
+
+  after(async () => {
+    await sandbox.close();
+  });
+
+  beforeEach(() => {
+    sandbox.clearFaults();
+    sandbox.clearLog();
+    log = [];
+  });
+
+  afterEach(() => {
+    clients.splice(0).forEach((c) => c.dispose());
+    // Every test: nothing any client logged may carry a secret.
+    assertNoSecret(log);
+  });
+
+  function clientFor(userId = 1, options: CountersClientOptions = {}): CountersClient {
+    const client = new CountersClient(webhookOf(sandbox.webhookUrl(userId)), {
+      now: () => NOW,
+      onRequest: (entry) => log.push(entry),
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  describe('getCounters', () => {
+    it('reads view_all over all groups, with codes', async () => {
+      const answer = valueOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.deepEqual(answer.counters, {
+        counters: [
+          { name: 'expired', count: 2, code: 6291456 },
+          { name: 'new_comments', count: 5, code: 12582912 },
+        ],
+        total: 7,
+        visible: true,
+      });
+      assert.equal(sandbox.requests.length, 1);
+      assert.equal(sandbox.requests[0].method, 'tasks.task.counters.get');
+      assert.deepEqual(sandbox.requests[0].params, { type: 'view_all' });
+    });
+
+    it('reads each role and group as asked', async () => {
+      const client = clientFor(1);
+      const responsible = valueOf(await client.getCounters({ role: 'view_role_responsible' }));
+      assert.deepEqual(counts(responsible.counters), [['expired', 1], ['new_comments', 3]]);
+      const originator = valueOf(await client.getCounters({ role: 'view_role_originator' }));
+      assert.deepEqual(counts(originator.counters), [['expired', 1], ['new_comments', 0]]);
+      const group7 = valueOf(await client.getCounters({ role: 'view_all', groupId: 7 }));
+      assert.deepEqual(counts(group7.counters), [['expired', 1], ['new_comments', 2]]);
+      const group12Auditor = valueOf(await client.getCounters({ role: 'view_role_auditor', groupId: 12 }));
+      assert.deepEqual(counts(group12Auditor.counters), [['expired', 0], ['new_comments', 1]]);
+      assert.deepEqual(sandbox.requests.map((r) => r.params), [
+        { type: 'view_role_responsible' },
+        { type: 'view_role_originator' },
+        { type: 'view_all', groupId: 7 },
+        { type: 'view_role_auditor', groupId: 12 },
+      ]);
+    });
+
+    it('userId 0 and groupId 0 are left out (the webhook\'s own user, all groups)', async () => {
+      valueOf(await clientFor(1).getCounters({ role: 'view_all', userId: 0, groupId: 0 }));
+      assert.deepEqual(sandbox.requests[0].params, { type: 'view_all' });
+    });
+
+    it('another user\'s counters are `[]`: not visible, not an error', async () => {
+      const answer = valueOf(await clientFor(1).getCounters({ role: 'view_all', userId: 3 }));
+      assert.deepEqual(answer.counters, { counters: [], total: 0, visible: false });
+      assert.deepEqual(sandbox.requests[0].params, { type: 'view_all', userId: 3 });
+    });
+
+    it('an admin sees another user\'s counters', async () => {
+      const answer = valueOf(await clientFor(3).getCounters({ role: 'view_all', userId: 1 }));
+      assert.equal(answer.counters.visible, true);
+      assert.deepEqual(counts(answer.counters), [['expired', 2], ['new_comments', 5]]);
+    });
+
+    it('keeps a counter name it does not know, with the portal\'s code, and sums the real total', async () => {
+      sandbox.setCounters(3, { expired: 4, brand_new: 6, new_comments: 1, mentioned: 2 }, { role: 'view_role_accomplice', groupId: 30 });
+      const answer = valueOf(await clientFor(3).getCounters({ role: 'view_role_accomplice', groupId: 30 }));
+      assert.deepEqual(answer.counters.counters, [
+        { name: 'expired', count: 4, code: 6291456 },
+        { name: 'new_comments', count: 1, code: 12582912 },
+        { name: 'mentioned', count: 2, code: 15728640 },
+        { name: 'brand_new', count: 6, code: 0 },
+      ]);
+      // The envelope says total 1; the real total is the sum.
+      assert.equal(answer.counters.total, 13);
+    });
+
+    it('reads the method time budget from the envelope', async () => {
+      const answer = valueOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(answer.time.operating, 0);
+      assert.ok(answer.time.operatingResetAt !== undefined);
+      const sentAt = sandbox.requests[0].at;
+      // the sandbox's window: ten minutes from the request's second
+      assert.equal(answer.time.operatingResetAt, (Math.floor(sentAt / 1000) + 600) * 1000);
+    });
+
+    it('a group the user cannot see is an access failure', async () => {
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all', groupId: 30 }));
+      assert.equal(error.kind, 'access');
+      assert.equal(error.code, '0');
+      assert.equal(error.status, 400);
+      assertNoSecret(error);
+    });
+
+    it('a webhook without the task scope is a scope failure naming `task`', async () => {
+      sandbox.setScopes(2, ['user']);
+      try {
+        const error = failureOf(await clientFor(2).getCounters({ role: 'view_all' }));
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'task');
+        assertNoSecret(error);
+      } finally {
+        sandbox.setScopes(2, [...DEFAULT_USERS[1].scopes]);
+      }
+    });
+
+    it('a revoked webhook is an auth failure', async () => {
+      sandbox.revokeWebhook(3);
+      try {
+        const error = failureOf(await clientFor(3).getCounters({ role: 'view_all' }));
+        assert.equal(error.kind, 'auth');
+        assert.equal(error.code, 'INVALID_CREDENTIALS');
+        assertNoSecret(error);
+      } finally {
+        sandbox.addUser(DEFAULT_USERS[2]);
+      }
+    });
+  });
+
+  describe('getCountersByRole', () => {
+    it('fetches every role in ONE HTTP request (a batch)', async () => {
+      const answer = valueOf(await clientFor(1).getCountersByRole({}));
+      assert.equal(sandbox.requests.length, 1);
+      assert.equal(sandbox.requests[0].method, 'batch');
+      assert.equal(log.length, 1);
+      assert.equal(log[0].method, 'batch');
+      const expected: Record<string, Array<[string, number]>> = {
+        view_all: [['expired', 2], ['new_comments', 5]],
+        view_role_responsible: [['expired', 1], ['new_comments', 3]],
+        view_role_accomplice: [['expired', 0], ['new_comments', 1]],
+        view_role_auditor: [['expired', 0], ['new_comments', 1]],
+        view_role_originator: [['expired', 1], ['new_comments', 0]],
+      };
+      for (const role of ROLES) {
+        assert.deepEqual(counts(valueOf(answer.byRole[role])), expected[role], role);
+      }
+      assert.equal(answer.user, undefined);
+      assert.equal(answer.groups, undefined);
+    });
+
+    it('sends the filter in every command', async () => {
+      valueOf(await clientFor(1).getCountersByRole({ groupId: 7, userId: 1 }));
+      const { cmd, halt } = sandbox.requests[0].params as { cmd: Record<string, string>; halt: unknown };
+      assert.equal(Number(halt), 0);
+      assert.deepEqual(Object.keys(cmd).sort(), [...ROLES].sort());
+      for (const role of ROLES) {
+        const [method, query] = cmd[role].split('?');
+        assert.equal(method, 'tasks.task.counters.get');
+        const params = Object.fromEntries(new URLSearchParams(query));
+        assert.deepEqual(params, { type: role, userId: '1', groupId: '7' });
+      }
+    });
+
+    it('reads a group\'s roles, unset ones as zeros', async () => {
+      const answer = valueOf(await clientFor(1).getCountersByRole({ groupId: 12 }));
+      assert.deepEqual(counts(valueOf(answer.byRole.view_all)), [['expired', 1], ['new_comments', 1]]);
+      assert.deepEqual(counts(valueOf(answer.byRole.view_role_originator)), [['expired', 1], ['new_comments', 0]]);
+      assert.deepEqual(counts(valueOf(answer.byRole.view_role_responsible)), [['expired', 0], ['new_comments', 0]]);
+    });
+
+    it('another user\'s roles are each `[]`: not visible', async () => {
+      const answer = valueOf(await clientFor(1).getCountersByRole({ userId: 3 }));
+      for (const role of ROLES) {
+        assert.equal(valueOf(answer.byRole[role]).visible, false, role);
+      }
+    });
+
+    it('a role failing inside the batch is reported for that role only', async () => {
+      const resetAt = Math.floor(NOW / 1000) + 300;
+      sandbox.inject('operationTimeLimit', { method: 'tasks.task.counters.get', times: 1, operatingResetAt: resetAt });
+      const answer = valueOf(await clientFor(1).getCountersByRole({}));
+      assert.equal(sandbox.requests.length, 1);
+      const failed = ROLES.filter((role) => !answer.byRole[role].ok);
+      assert.equal(failed.length, 1, `failed: ${failed}`);
+      const error = failureOf(answer.byRole[failed[0]]);
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'operationTime');
+      assert.equal(error.status, undefined, 'a batch command has no HTTP status of its own');
+      for (const role of ROLES.filter((r) => r !== failed[0])) {
+        assert.equal(valueOf(answer.byRole[role]).visible, true, role);
+      }
+      assertNoSecret(answer);
+    });
+
+    it('an access failure inside the batch (a portal fault on one command)', async () => {
+      sandbox.inject('accessDenied', { method: 'tasks.task.counters.get', times: 2 });
+      const answer = valueOf(await clientFor(1).getCountersByRole({}));
+      const failed = ROLES.filter((role) => !answer.byRole[role].ok);
+      assert.equal(failed.length, 2);
+      for (const role of failed) assert.equal(failureOf(answer.byRole[role]).kind, 'access');
+      assertNoSecret(answer);
+    });
+
+    it('a group the user cannot see fails every role, as access', async () => {
+      const answer = valueOf(await clientFor(1).getCountersByRole({ groupId: 30 }));
+      for (const role of ROLES) {
+        const error = failureOf(answer.byRole[role]);
+        assert.equal(error.kind, 'access', role);
+        assert.match(error.detail, /Group not found/);
+      }
+      assert.equal(sandbox.requests.length, 1);
+      assertNoSecret(answer);
+    });
+
+    it('reads the time budget of the batch', async () => {
+      const answer = valueOf(await clientFor(1).getCountersByRole({}));
+      assert.equal(answer.time.operating, 0);
+      assert.equal(answer.time.operatingResetAt, (Math.floor(sandbox.requests[0].at / 1000) + 600) * 1000);
+    });
+
+    it('a failure of the whole batch request fails the whole answer', async () => {
+      sandbox.inject('invalidCredentials', { method: 'batch', times: 1 });
+      const error = failureOf(await clientFor(1).getCountersByRole({}, { withUser: true }));
+      assert.equal(error.kind, 'auth');
+      assertNoSecret(error);
+    });
+
+    describe('withUser', () => {
+      it('names the user from user.current when the webhook has the user scope', async () => {
+        // profile fails, so the name can only have come from user.current
+        sandbox.inject('accessDenied', { method: 'profile', times: 1 });
+        const answer = valueOf(await clientFor(1).getCountersByRole({}, { withUser: true }));
+        assert.deepEqual(valueOf(answer.user!), { id: 1, name: 'Anna Smirnova' });
+        assert.equal(sandbox.requests.length, 1, 'still one request');
+        const { cmd } = sandbox.requests[0].params as { cmd: Record<string, string> };
+        assert.equal(cmd.user, 'user.current');
+        assert.equal(cmd.profile, 'profile');
+      });
+
+      it('falls back to profile without the user scope (user 2)', async () => {
+        const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
+        assert.deepEqual(valueOf(answer.user!), { id: 2, name: 'Boris Ivanov' });
+        assert.deepEqual(counts(valueOf(answer.byRole.view_all)), [['expired', 0], ['new_comments', 1]]);
+      });
+
+      it('fails the user when neither user.current nor profile answers', async () => {
+        sandbox.inject('accessDenied', { method: 'profile', times: 1 });
+        const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
+        const error = failureOf(answer.user!);
+        assert.equal(error.kind, 'access');
+        assert.equal(answer.byRole.view_all.ok, true, 'the counters still came');
+      });
+    });
+
+    describe('withGroups', () => {
+      it('lists the user\'s groups in the same request, sorted by name', async () => {
+        const answer = valueOf(await clientFor(1).getCountersByRole({ groupId: 7 }, { withGroups: true, withUser: true }));
+        assert.deepEqual(valueOf(answer.groups!), [
+          { id: 12, name: 'Mobile app' },
+          { id: 7, name: 'Website relaunch' },
+        ]);
+        assert.equal(sandbox.requests.length, 1);
+      });
+
+      it('is a scope failure (sonet) for a webhook without it, the counters unaffected', async () => {
+        const answer = valueOf(await clientFor(2).getCountersByRole({}, { withGroups: true }));
+        const error = failureOf(answer.groups!);
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'sonet');
+        assert.equal(answer.byRole.view_all.ok, true);
+      });
+    });
+  });
+
+  describe('currentUser', () => {
+    it('user.current for user 1, profile for user 2', async () => {
+      assert.deepEqual(valueOf(await clientFor(1).currentUser()), { id: 1, name: 'Anna Smirnova' });
+      assert.deepEqual(valueOf(await clientFor(2).currentUser()), { id: 2, name: 'Boris Ivanov' });
+      assert.equal(sandbox.requests.length, 2);
+      assert.ok(sandbox.requests.every((r) => r.method === 'batch'));
+    });
+  });
+
+  describe('userGroups', () => {
+    it('lists the groups the user is a member of, sorted by name', async () => {
+      assert.deepEqual(valueOf(await clientFor(1).userGroups()), [
+        { id: 12, name: 'Mobile app' },
+        { id: 7, name: 'Website relaunch' },
+      ]);
+      assert.deepEqual(valueOf(await clientFor(3).userGroups()), [{ id: 30, name: 'Secret project' }]);
+      assert.equal(sandbox.requests[0].method, 'sonet_group.user.groups');
+    });
+
+    it('user 2 lacks the sonet scope: kind scope, missingScope sonet', async () => {
+      const error = failureOf(await clientFor(2).userGroups());
+      assert.equal(error.kind, 'scope');
+      assert.equal(error.missingScope, 'sonet');
+      assert.equal(error.code, 'insufficient_scope');
+      assertNoSecret(error);
+    });
+  });
+
+  describe('faults: each to its failure kind, never carrying the secret', () => {
+    it('queryLimit with Retry-After → rateLimited, queryRate, retryAt', async () => {
+      sandbox.inject('queryLimit', { retryAfterSeconds: 30 });
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'queryRate');
+      assert.equal(error.status, 503);
+      assert.equal(error.code, 'QUERY_LIMIT_EXCEEDED');
+      assert.equal(error.retryAt, NOW + 30_000);
+      assertNoSecret(error);
+    });
+
+    it('queryLimit on the batch → the whole answer is rateLimited', async () => {
+      sandbox.inject('queryLimit', { method: 'batch' });
+      const error = failureOf(await clientFor(1).getCountersByRole({}));
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.retryAt, undefined);
+      assertNoSecret(error);
+    });
+
+    it('operationTimeLimit → rateLimited, operationTime, retryAt from operating_reset_at', async () => {
+      const resetAt = Math.floor(NOW / 1000) + 120;
+      sandbox.inject('operationTimeLimit', { operatingResetAt: resetAt });
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'operationTime');
+      assert.equal(error.status, 429);
+      assert.equal(error.retryAt, resetAt * 1000);
+      assertNoSecret(error);
+    });
+
+    it('invalidCredentials → auth', async () => {
+      sandbox.inject('invalidCredentials');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'auth');
+      assert.equal(error.status, 401);
+      assertNoSecret(error);
+    });
+
+    it('insufficientScope → scope (task)', async () => {
+      sandbox.inject('insufficientScope');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'scope');
+      assert.equal(error.missingScope, 'task');
+      assertNoSecret(error);
+    });
+
+    it('accessDenied → access', async () => {
+      sandbox.inject('accessDenied');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'access');
+      assert.equal(error.code, 'ACCESS_DENIED');
+      assertNoSecret(error);
+    });
+
+    it('groupNotFound → access', async () => {
+      sandbox.inject('groupNotFound');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all', groupId: 7 }));
+      assert.equal(error.kind, 'access');
+      assertNoSecret(error);
+    });
+
+    it('emptyResult → success, nothing visible', async () => {
+      sandbox.inject('emptyResult');
+      const answer = valueOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(answer.counters.visible, false);
+      assert.equal(answer.counters.total, 0);
+    });
+
+    it('htmlLogin (200 HTML) → notJson, saying HTML', async () => {
+      sandbox.inject('htmlLogin');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'notJson');
+      assert.equal(error.status, 200);
+      assert.match(error.detail, /HTML/);
+      assertNoSecret(error);
+    });
+
+    it('htmlLogin on the batch → the whole answer is notJson', async () => {
+      sandbox.inject('htmlLogin', { method: 'batch' });
+      const error = failureOf(await clientFor(1).getCountersByRole({}, { withUser: true }));
+      assert.equal(error.kind, 'notJson');
+      assertNoSecret(error);
+    });
+
+    it('serverError (500 HTML) → server', async () => {
+      sandbox.inject('serverError');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'server');
+      assert.equal(error.status, 500);
+      assertNoSecret(error);
+    });
+
+    it('slow beyond timeoutMs → network timeout, without waiting for the answer', async () => {
+      sandbox.inject('slow', { delayMs: 3000 });
+      const started = Date.now();
+      const error = failureOf(await clientFor(1, { timeoutMs: 300 }).getCounters({ role: 'view_all' }));
+      const elapsed = Date.now() - started;
+      assert.equal(error.kind, 'network');
+      assert.equal(error.networkCause, 'timeout');
+      assert.ok(elapsed >= 250 && elapsed < 2000, `took ${elapsed} ms`);
+      assertNoSecret(error);
+    });
+
+    it('slow but within timeoutMs → success', async () => {
+      sandbox.inject('slow', { delayMs: 100, times: 1 });
+      const answer = valueOf(await clientFor(1, { timeoutMs: 2000 }).getCounters({ role: 'view_all' }));
+      assert.equal(answer.counters.total, 7);
+    });
+
+    it('a slow batch command (transport fault aimed at the method) times the batch out', async () => {
+      sandbox.inject('slow', { delayMs: 3000, method: 'tasks.task.counters.get' });
+      const error = failureOf(await clientFor(1, { timeoutMs: 300 }).getCountersByRole({}));
+      assert.equal(error.kind, 'network');
+      assert.equal(error.networkCause, 'timeout');
+    });
+
+    it('drop (socket closed, no answer) → network', async () => {
+      sandbox.inject('drop');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'network');
+      assert.equal(error.networkCause, 'reset');
+      assert.equal(error.status, undefined);
+      assertNoSecret(error);
+    });
+
+    it('truncated JSON → notJson (or network)', async () => {
+      sandbox.inject('truncated');
+      const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+      assert.ok(error.kind === 'notJson' || error.kind === 'network', error.kind);
+      assertNoSecret(error);
+    });
+
+    it('an answer over maxBytes → tooLarge', async () => {
+      const error = failureOf(await clientFor(1, { maxBytes: 64 }).getCountersByRole({}));
+      assert.equal(error.kind, 'tooLarge');
+      assert.match(error.detail, /64 bytes/);
+      assertNoSecret(error);
+    });
+
+    it('a small answer fits under a small maxBytes', async () => {
+      const answer = valueOf(await clientFor(1, { maxBytes: 2000 }).getCounters({ role: 'view_all' }));
+      assert.equal(answer.counters.total, 7);
+    });
+
+    it('a refused connection → network refused', async () => {
+      const gone = await SandboxPortal.start();
+      const url = gone.webhookUrl(1);
+      await gone.close();
+      const client = new CountersClient(webhookOf(url), { onRequest: (e) => log.push(e) });
+      clients.push(client);
+      const error = failureOf(await client.getCounters({ role: 'view_all' }));
+      assert.equal(error.kind, 'network');
+      assert.equal(error.networkCause, 'refused');
+      assertNoSecret(error);
+    });
+
+    describe('redirects', () => {
+      let elsewhere: SandboxPortal;
+      before(async () => {
+        elsewhere = await SandboxPortal.start();
+      });
+      after(async () => {
+        await elsewhere.close();
+      });
+      beforeEach(() => elsewhere.clearLog());
+
+      it('to another origin → redirected, naming the host; the target is never requested', async () => {
+        sandbox.inject('redirect', { redirectTo: `${elsewhere.origin}/rest/` });
+        const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+        assert.equal(error.kind, 'redirected');
+        assert.equal(error.status, 302);
+        assert.equal(error.redirectHost, new URL(elsewhere.origin).host);
+        assert.ok(error.detail.includes(new URL(elsewhere.origin).host));
+        assert.equal(sandbox.requests.length, 1);
+        assert.equal(elsewhere.requests.length, 0, 'the secret was not carried to the other origin');
+        assertNoSecret(error);
+      });
+
+      it('to a public host over https → redirected, naming it', async () => {
+        sandbox.inject('redirect', { redirectTo: 'https://elsewhere.example/rest/' });
+        const error = failureOf(await clientFor(1).getCountersByRole({}, { withUser: true }));
+        assert.equal(error.kind, 'redirected');
+        assert.equal(error.redirectHost, 'elsewhere.example');
+        assertNoSecret(error);
+      });
+
+      it('to the same origin is followed', async () => {
+        sandbox.inject('redirect', { redirectTo: `${sandbox.origin}/rest/`, times: 1 });
+        const answer = valueOf(await clientFor(1).getCounters({ role: 'view_all' }));
+        assert.equal(answer.counters.total, 7);
+        assert.equal(sandbox.requests.length, 2);
+        assert.deepEqual(sandbox.requests.map((r) => r.status), [302, 200]);
+        assert.equal(log.length, 1, 'one log entry per call');
+      });
+
+      it('a same-origin redirect loop stops after a few hops → redirected', async () => {
+        sandbox.inject('redirect', { redirectTo: `${sandbox.origin}/rest/` });
+        const error = failureOf(await clientFor(1).getCounters({ role: 'view_all' }));
+        assert.equal(error.kind, 'redirected');
+        assert.equal(sandbox.requests.length, 4);
+        assertNoSecret(error);
+      });
+    });
+  });
+
+  describe('the request log (onRequest)', () => {
+    it('one entry per call: method, status, duration, failure', async () => {
+      let clock = NOW;
+      const client = clientFor(1, { now: () => (clock += 25) });
+      valueOf(await client.getCounters({ role: 'view_all' }));
+      sandbox.inject('accessDenied', { times: 1 });
+      failureOf(await client.getCounters({ role: 'view_all' }));
+      assert.equal(log.length, 2);
+      assert.deepEqual(
+        log.map((e) => [e.method, e.status, e.failure?.kind]),
+        [
+          ['tasks.task.counters.get', 200, undefined],
+          ['tasks.task.counters.get', 401, 'access'],
+        ],
+      );
+      assert.ok(log.every((e) => e.durationMs > 0));
+    });
+
+    it('after every kind of failure, no entry carries the secret', async () => {
+      const client = clientFor(1, { timeoutMs: 300, maxBytes: 5000 });
+      const faults = [
+        ['queryLimit', {}],
+        ['operationTimeLimit', {}],
+        ['invalidCredentials', {}],
+        ['insufficientScope', {}],
+        ['accessDenied', {}],
+        ['groupNotFound', {}],
+        ['htmlLogin', {}],
+        ['slow', { delayMs: 2000 }],
+        ['drop', {}],
+        ['redirect', {}],
+        ['truncated', {}],
+        ['serverError', {}],
+      ] as const;
+      const outcomes: unknown[] = [];
+      for (const [kind, options] of faults) {
+        sandbox.inject(kind, { ...options, times: 1 });
+        outcomes.push(await client.getCounters({ role: 'view_all' }));
+        sandbox.inject(kind, { ...options, times: 1 });
+        outcomes.push(await client.getCountersByRole({}, { withUser: true, withGroups: true }));
+      }
+      assert.equal(log.length, faults.length * 2);
+      assert.ok(log.every((e) => e.failure !== undefined), 'every call failed');
+      assertNoSecret(log, outcomes);
+    });
+  });
+
+  describe('dispose', () => {
+    it('aborts a request in flight at once', async () => {
+      sandbox.inject('slow', { delayMs: 5000 });
+      const client = clientFor(1);
+      const started = Date.now();
+      const pending = client.getCountersByRole({}, { withUser: true });
+      await until(() => sandbox.requests.length === 1);
+      client.dispose();
+      const error = failureOf(await pending);
+      assert.equal(error.kind, 'network');
+      assert.notEqual(error.networkCause, 'timeout', 'cancelled, not timed out');
+      assert.ok(Date.now() - started < 2000);
+      assertNoSecret(error);
+    });
+
+    it('aborts every request in flight', async () => {
+      sandbox.inject('slow', { delayMs: 5000 });
+      const client = clientFor(1);
+      const pending: Array<Promise<Outcome<unknown>>> = [client.getCounters({ role: 'view_all' }), client.userGroups(), client.currentUser()];
+      await until(() => sandbox.requests.length === 3);
+      client.dispose();
+      const outcomes = await Promise.all(pending);
+      for (const outcome of outcomes) assert.equal(failureOf(outcome).kind, 'network');
+    });
+
+    it('does not touch another client', async () => {
+      sandbox.inject('slow', { delayMs: 300 });
+      const a = clientFor(1);
+      const b = clientFor(1);
+      const pendingB = b.getCounters({ role: 'view_all' });
+      await until(() => sandbox.requests.length === 1);
+      a.dispose();
+      assert.equal(valueOf(await pendingB).counters.total, 7);
+    });
+  });
+});

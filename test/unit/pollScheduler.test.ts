@@ -1,0 +1,548 @@
+import assert from 'node:assert/strict';
+import { DEFAULT_MAX_BACKOFF_MS, PollPhase, PollScheduler, PollSchedulerOptions, PollStep } from '../../src/core/pollScheduler';
+import { FakeClock, flushMicrotasks } from './fakeClock';
+
+const INTERVAL = 60_000;
+
+/** The scheduler's run: each call is recorded and answered by the test (or by a script). */
+class Runs {
+  readonly startedAt: number[] = [];
+  private readonly waiting: Array<(step: PollStep) => void> = [];
+  active = 0;
+  maxActive = 0;
+  /** When set, each run answers at once with the next step (then the last one again). */
+  script: PollStep[] | undefined;
+  private scriptIndex = 0;
+
+  constructor(private readonly clock: FakeClock) {}
+
+  readonly run = (): Promise<PollStep> => {
+    this.startedAt.push(this.clock.now());
+    if (this.script) {
+      const step = this.script[Math.min(this.scriptIndex++, this.script.length - 1)];
+      return Promise.resolve(step);
+    }
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    return new Promise<PollStep>((resolve) => {
+      this.waiting.push((step) => {
+        this.active--;
+        resolve(step);
+      });
+    });
+  };
+
+  get count(): number {
+    return this.startedAt.length;
+  }
+
+  /** Ends the oldest run in flight with `step` and lets the scheduler react. */
+  async finish(step: PollStep = { kind: 'ok' }): Promise<void> {
+    const resolve = this.waiting.shift();
+    assert.ok(resolve, 'no run in flight to finish');
+    resolve(step);
+    await flushMicrotasks();
+  }
+}
+
+function setup(options: Partial<PollSchedulerOptions> = {}, random: () => number = () => 0.5) {
+  const clock = new FakeClock();
+  const runs = new Runs(clock);
+  const phases: PollPhase[] = [];
+  const nextAts: Array<number | undefined> = [];
+  const scheduler: PollScheduler = new PollScheduler(runs.run, {
+    intervalMs: INTERVAL,
+    clock,
+    random,
+    onChange: () => {
+      phases.push(scheduler.phase);
+      nextAts.push(scheduler.nextAt);
+    },
+    ...options,
+  });
+  return { clock, runs, scheduler, phases, nextAts, t0: clock.now() };
+}
+
+/** A random source that answers from a list, then repeats its last value. */
+function sequence(...values: number[]): () => number {
+  let i = 0;
+  return () => values[Math.min(i++, values.length - 1)];
+}
+
+describe('PollScheduler', () => {
+  describe('start', () => {
+    it('first run after the given delay, jittered like every delay', async () => {
+      const { clock, runs, scheduler, t0 } = setup({}, () => 0.5);
+      scheduler.start(4000);
+      assert.equal(scheduler.nextAt, t0 + 4000);
+      assert.equal(scheduler.phase, 'waiting');
+      await clock.advance(3999);
+      assert.equal(runs.count, 0);
+      await clock.advance(1);
+      assert.equal(runs.count, 1);
+      assert.deepEqual(runs.startedAt, [t0 + 4000]);
+    });
+
+    it('the first delay is jittered within ±10% by default', () => {
+      const low = setup({}, () => 0);
+      low.scheduler.start(10_000);
+      assert.equal(low.scheduler.nextAt! - low.t0, 9000);
+      const high = setup({}, () => 0.99999);
+      high.scheduler.start(10_000);
+      assert.equal(high.scheduler.nextAt! - high.t0, 11_000);
+    });
+
+    it('start while already started does nothing', async () => {
+      const { clock, scheduler } = setup({}, () => 0);
+      scheduler.start(1000);
+      const first = scheduler.nextAt;
+      scheduler.start(50_000);
+      assert.equal(scheduler.nextAt, first);
+      assert.equal(clock.pendingCount, 1);
+    });
+  });
+
+  describe('one run at a time', () => {
+    it('a slow run is never overlapped, however long it takes', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.phase, 'running');
+      assert.equal(clock.pendingCount, 0, 'no timer is armed while a run is out');
+      await clock.advance(INTERVAL * 20);
+      assert.equal(runs.count, 1);
+      assert.equal(runs.maxActive, 1);
+      await runs.finish();
+      assert.equal(scheduler.phase, 'waiting');
+      assert.equal(clock.pendingCount, 1);
+    });
+
+    it('the next run is scheduled from the end of the slow run, not its start', async () => {
+      const { clock, runs, scheduler, t0 } = setup({}, () => 0.5);
+      void scheduler.refreshNow();
+      await clock.advance(45_000);
+      await runs.finish();
+      assert.equal(scheduler.nextAt, t0 + 45_000 + INTERVAL);
+      await clock.advance(INTERVAL - 1);
+      assert.equal(runs.count, 1);
+      await clock.advance(1);
+      assert.deepEqual(runs.startedAt, [t0, t0 + 45_000 + INTERVAL]);
+      assert.equal(runs.maxActive, 1);
+    });
+
+    it('refreshNow during a run joins it, then runs once more (however often it was called)', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      let joined = false;
+      const a = scheduler.refreshNow().then(() => (joined = true));
+      void scheduler.refreshNow();
+      void scheduler.refreshNow();
+      await flushMicrotasks();
+      assert.equal(runs.count, 1, 'joined, not started in parallel');
+      assert.equal(joined, false);
+      await runs.finish();
+      await a;
+      assert.equal(joined, true, 'the joined promise settles when the run in progress ends');
+      assert.equal(runs.count, 1);
+      await clock.advance(0);
+      assert.equal(runs.count, 2, 'exactly one rerun, at once');
+      assert.equal(runs.maxActive, 1);
+      await runs.finish();
+      // and then back to the normal beat: no third immediate run
+      await clock.advance(INTERVAL - 1);
+      assert.equal(runs.count, 2);
+    });
+
+    it('refreshNow while waiting runs at once and replaces the pending timer', async () => {
+      const { clock, runs, scheduler } = setup();
+      scheduler.start(INTERVAL);
+      assert.equal(clock.pendingCount, 1);
+      void scheduler.refreshNow();
+      assert.equal(runs.count, 1);
+      assert.equal(clock.pendingCount, 0);
+      await runs.finish();
+      assert.equal(clock.pendingCount, 1);
+    });
+
+    it('a run that throws is treated as a retryable failure', async () => {
+      const clock = new FakeClock();
+      let calls = 0;
+      const scheduler = new PollScheduler(
+        async () => {
+          calls++;
+          throw new Error('bug');
+        },
+        { intervalMs: INTERVAL, clock, random: () => 0.5 },
+      );
+      await scheduler.refreshNow();
+      assert.equal(calls, 1);
+      assert.equal(scheduler.phase, 'waiting');
+      assert.equal(scheduler.consecutiveFailures, 1);
+    });
+  });
+
+  describe('jitter', () => {
+    it('stays within ± the jitter fraction of the interval', async () => {
+      const values = [0, 0.1, 0.37, 0.5, 0.81, 0.999999];
+      const delays: number[] = [];
+      for (const r of values) {
+        const { runs, scheduler, clock } = setup({ jitter: 0.2 }, () => r);
+        runs.script = [{ kind: 'ok' }];
+        await scheduler.refreshNow();
+        delays.push(scheduler.nextAt! - clock.now());
+      }
+      for (const delay of delays) {
+        assert.ok(delay >= INTERVAL * 0.8 && delay <= INTERVAL * 1.2, `delay ${delay}`);
+      }
+      assert.equal(delays[0], INTERVAL * 0.8, 'random 0 → the low bound');
+      assert.equal(delays[3], INTERVAL, 'random 0.5 → the interval itself');
+      assert.equal(delays[5], Math.round(INTERVAL * (0.8 + 0.4 * 0.999999)));
+      assert.deepEqual([...delays].sort((a, b) => a - b), delays, 'grows with the random value');
+    });
+
+    it('defaults to ±10%', async () => {
+      const low = setup({}, () => 0);
+      low.runs.script = [{ kind: 'ok' }];
+      await low.scheduler.refreshNow();
+      assert.equal(low.scheduler.nextAt! - low.clock.now(), INTERVAL * 0.9);
+      const high = setup({}, () => 0.99999);
+      high.runs.script = [{ kind: 'ok' }];
+      await high.scheduler.refreshNow();
+      const delay = high.scheduler.nextAt! - high.clock.now();
+      assert.ok(delay > INTERVAL * 1.09 && delay <= INTERVAL * 1.1, String(delay));
+    });
+
+    it('jitter 0 gives the exact interval whatever the random value', async () => {
+      const { runs, scheduler, clock } = setup({ jitter: 0 }, () => 0.93);
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+    });
+
+    it('successive delays differ when the random values differ (no lock-step)', async () => {
+      const { clock, runs, scheduler } = setup({}, sequence(0.1, 0.9, 0.3, 0.7));
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      const gaps: number[] = [];
+      let last = clock.now();
+      for (let i = 0; i < 3; i++) {
+        await clock.runNext();
+        gaps.push(clock.now() - last);
+        last = clock.now();
+      }
+      assert.equal(new Set(gaps).size, 3, `gaps ${gaps}`);
+    });
+  });
+
+  describe('backoff', () => {
+    it('doubles on each retryable failure up to the cap, and a success resets it', async () => {
+      const { clock, runs, scheduler } = setup({ maxBackoffMs: 8 * INTERVAL }, () => 0.5);
+      runs.script = [
+        { kind: 'retry' },
+        { kind: 'retry' },
+        { kind: 'retry' },
+        { kind: 'retry' },
+        { kind: 'retry' },
+        { kind: 'retry' },
+        { kind: 'ok' },
+        { kind: 'ok' },
+      ];
+      await scheduler.refreshNow();
+      const gaps: number[] = [];
+      const failures: number[] = [scheduler.consecutiveFailures];
+      for (let i = 0; i < 7; i++) {
+        const before = clock.now();
+        await clock.runNext();
+        gaps.push(clock.now() - before);
+        failures.push(scheduler.consecutiveFailures);
+      }
+      assert.deepEqual(gaps.map((g) => g / INTERVAL), [1, 2, 4, 8, 8, 8, 1]);
+      assert.deepEqual(failures, [1, 2, 3, 4, 5, 6, 0, 0]);
+    });
+
+    it('the default cap is 15 minutes', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'retry' }];
+      await scheduler.refreshNow();
+      for (let i = 0; i < 12; i++) await clock.runNext();
+      assert.equal(scheduler.nextAt! - clock.now(), DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(DEFAULT_MAX_BACKOFF_MS, 15 * 60_000);
+    });
+
+    it('refreshNow starts the backoff over', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'retry' }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      await clock.runNext();
+      assert.equal(scheduler.consecutiveFailures, 3);
+      await scheduler.refreshNow();
+      assert.equal(scheduler.consecutiveFailures, 1);
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+    });
+
+    it('honours the portal\'s notBefore when it is later than the backoff', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const notBefore = clock.now() + 10 * INTERVAL;
+      runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      assert.ok(scheduler.nextAt! >= notBefore, `next ${scheduler.nextAt! - notBefore} ms after notBefore`);
+      assert.ok(scheduler.nextAt! <= notBefore + 1000, 'plus at most a second of spread');
+      await clock.advance(notBefore - clock.now() - 1);
+      assert.equal(runs.count, 1, 'not a single request before the portal allows it');
+      await clock.runNext();
+      assert.equal(runs.count, 2);
+    });
+
+    it('a notBefore earlier than the backoff does not shorten it', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'retry' }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      assert.equal(scheduler.consecutiveFailures, 2);
+      // the third run fails with the portal saying "one second from now"
+      runs.script = [{ kind: 'retry', notBefore: scheduler.nextAt! + 1000 }];
+      await clock.runNext();
+      assert.equal(scheduler.consecutiveFailures, 3);
+      assert.equal(scheduler.nextAt! - clock.now(), 4 * INTERVAL);
+    });
+  });
+
+  describe('halt', () => {
+    it('stops polling until refreshNow', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      assert.equal(scheduler.phase, 'halted');
+      assert.equal(scheduler.nextAt, undefined);
+      assert.equal(clock.pendingCount, 0);
+      await clock.advance(24 * 3600_000);
+      assert.equal(runs.count, 1);
+      await scheduler.refreshNow();
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.phase, 'waiting');
+      assert.equal(clock.pendingCount, 1);
+    });
+
+    it('a halt clears the failure count', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry' }, { kind: 'halt' }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      assert.equal(scheduler.phase, 'halted');
+      assert.equal(scheduler.consecutiveFailures, 0);
+    });
+
+    it('start does not restart a halted scheduler (only refreshNow does)', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'halt' }];
+      await scheduler.refreshNow();
+      scheduler.start(0);
+      assert.equal(clock.pendingCount, 0);
+      assert.equal(scheduler.phase, 'halted');
+    });
+  });
+
+  describe('pause and resume', () => {
+    it('pause while waiting cancels the timer; nothing runs while paused', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      assert.equal(scheduler.phase, 'paused');
+      assert.equal(scheduler.nextAt, undefined);
+      assert.equal(clock.pendingCount, 0);
+      await clock.advance(10 * INTERVAL);
+      assert.equal(runs.count, 1);
+    });
+
+    it('resume with fresh numbers waits out the rest of the interval', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      await clock.advance(20_000);
+      scheduler.resume();
+      assert.equal(scheduler.phase, 'waiting');
+      assert.equal(scheduler.nextAt, clock.now() + INTERVAL - 20_000);
+      await clock.advance(INTERVAL - 20_001);
+      assert.equal(runs.count, 1);
+      await clock.advance(1);
+      assert.equal(runs.count, 2);
+    });
+
+    it('resume with stale numbers runs at once', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      await clock.advance(5 * INTERVAL);
+      scheduler.resume();
+      await clock.advance(0);
+      assert.equal(runs.count, 2);
+      await flushMicrotasks();
+      assert.equal(scheduler.phase, 'waiting');
+      scheduler.pause();
+      await clock.advance(2 * INTERVAL);
+      scheduler.resume();
+      await clock.advance(0);
+      assert.equal(runs.count, 3);
+    });
+
+    it('resume when not paused does nothing', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      const next = scheduler.nextAt;
+      scheduler.resume();
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.nextAt, next);
+      assert.equal(clock.pendingCount, 1);
+    });
+
+    it('pause does not un-halt or un-stop', async () => {
+      const { runs, scheduler } = setup();
+      runs.script = [{ kind: 'halt' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      assert.equal(scheduler.phase, 'halted');
+      scheduler.resume();
+      assert.equal(runs.count, 1);
+      scheduler.stop();
+      scheduler.pause();
+      assert.equal(scheduler.phase, 'stopped');
+    });
+
+    it('pause during a run takes effect when the run ends', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      scheduler.pause();
+      await runs.finish();
+      assert.equal(scheduler.phase, 'paused');
+      assert.equal(clock.pendingCount, 0);
+      await clock.advance(10 * INTERVAL);
+      assert.equal(runs.count, 1);
+    });
+
+    it('resume during a backoff still waits for the portal\'s notBefore', async () => {
+      const { clock, runs, scheduler } = setup();
+      const notBefore = clock.now() + 10 * INTERVAL;
+      runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      await clock.advance(INTERVAL);
+      scheduler.resume();
+      assert.equal(runs.count, 1, 'no request before notBefore');
+      assert.ok((scheduler.nextAt ?? 0) >= notBefore);
+    });
+  });
+
+  describe('stop', () => {
+    it('cancels every timer', async () => {
+      const { clock, runs, scheduler } = setup();
+      scheduler.start(INTERVAL);
+      assert.equal(clock.pendingCount, 1);
+      scheduler.stop();
+      assert.equal(clock.pendingCount, 0);
+      assert.equal(scheduler.phase, 'stopped');
+      assert.equal(scheduler.nextAt, undefined);
+      await clock.advance(10 * INTERVAL);
+      assert.equal(runs.count, 0);
+    });
+
+    it('a run in flight when stopped schedules nothing when it ends (nor its rerun)', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      void scheduler.refreshNow(); // rerun requested
+      scheduler.stop();
+      await runs.finish({ kind: 'retry' });
+      assert.equal(scheduler.phase, 'stopped');
+      assert.equal(clock.pendingCount, 0);
+      assert.equal(await clock.runUntilIdle(), 0);
+      assert.equal(runs.count, 1);
+    });
+
+    it('start after stop polls again, with a fresh failure count', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'retry' }, { kind: 'retry' }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      scheduler.stop();
+      assert.equal(scheduler.consecutiveFailures, 0);
+      scheduler.start(INTERVAL);
+      assert.equal(clock.pendingCount, 1);
+      await clock.runNext();
+      assert.equal(runs.count, 3);
+    });
+
+    it('refreshNow after stop, while the stopped run is in flight, still runs', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      scheduler.stop();
+      void scheduler.refreshNow();
+      await runs.finish({ kind: 'halt' });
+      await clock.advance(0);
+      assert.equal(runs.count, 2, 'the refresh asked for after the stop ran');
+    });
+  });
+
+  describe('stop and start with a run still in flight', () => {
+    it('never overlaps runs, and the stale run does not decide the new schedule', async () => {
+      const { clock, runs, scheduler } = setup();
+      void scheduler.refreshNow();
+      scheduler.stop();
+      scheduler.start(0);
+      await clock.advance(0);
+      await runs.finish({ kind: 'halt' }); // the stopped run ends (its client was replaced)
+      await clock.advance(0);
+      if (runs.count === 2) await runs.finish({ kind: 'ok' });
+      assert.equal(runs.maxActive, 1, 'one run at a time');
+      assert.equal(runs.count, 2, 'the new schedule ran');
+      assert.equal(scheduler.phase, 'waiting', 'and polling goes on');
+      assert.equal(clock.pendingCount, 1);
+    });
+  });
+
+  describe('setInterval', () => {
+    it('reschedules a waiting scheduler with the new interval', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.setInterval(10_000);
+      assert.equal(scheduler.nextAt, clock.now() + 10_000);
+      assert.equal(clock.pendingCount, 1);
+      await clock.runNext();
+      assert.equal(scheduler.nextAt! - clock.now(), 10_000);
+    });
+
+    it('does not cut a backoff short', async () => {
+      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'retry' }, { kind: 'retry' }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      const next = scheduler.nextAt;
+      scheduler.setInterval(1000);
+      assert.equal(scheduler.nextAt, next);
+    });
+  });
+
+  describe('onChange', () => {
+    it('reports every phase change, with nextAt already updated', async () => {
+      const { clock, runs, scheduler, phases, nextAts, t0 } = setup({}, () => 0.5);
+      scheduler.start(3000);
+      await clock.runNext();
+      await runs.finish();
+      scheduler.pause();
+      scheduler.stop();
+      assert.deepEqual(phases, ['waiting', 'running', 'waiting', 'paused', 'stopped']);
+      assert.deepEqual(nextAts, [t0 + 3000, undefined, t0 + 3000 + INTERVAL, undefined, undefined]);
+    });
+
+    it('reports halted', async () => {
+      const { runs, scheduler, phases } = setup();
+      runs.script = [{ kind: 'halt' }];
+      await scheduler.refreshNow();
+      assert.deepEqual(phases, ['running', 'halted']);
+    });
+  });
+});

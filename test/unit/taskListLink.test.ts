@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { taskListLink, TaskListTarget } from '../../src/core/taskListLink';
+
+const base: TaskListTarget = { portalOrigin: 'https://portal.bitrix24.com', userId: 12, groupId: 0, role: 'view_all' };
+
+function link(change: Partial<TaskListTarget>): URL {
+  return new URL(taskListLink({ ...base, ...change }));
+}
+
+describe('taskListLink', () => {
+  it('a user\'s whole list has no filter at all', () => {
+    assert.equal(taskListLink(base), 'https://portal.bitrix24.com/company/personal/user/12/tasks/');
+  });
+
+  it('a workgroup\'s list when a group is chosen (the user id is not in it)', () => {
+    const url = link({ groupId: 7 });
+    assert.equal(url.pathname, '/workgroups/group/7/tasks/');
+    assert.equal(url.search, '');
+  });
+
+  it('a role adds apply_filter=Y and ROLEID', () => {
+    const url = link({ role: 'view_role_responsible' });
+    assert.equal(url.pathname, '/company/personal/user/12/tasks/');
+    assert.equal(url.searchParams.get('apply_filter'), 'Y');
+    assert.equal(url.searchParams.get('ROLEID'), 'view_role_responsible');
+    assert.equal(url.searchParams.get('PROBLEM'), null);
+  });
+
+  it('each role goes into ROLEID as is', () => {
+    for (const role of ['view_role_accomplice', 'view_role_auditor', 'view_role_originator'] as const) {
+      assert.equal(link({ role }).searchParams.get('ROLEID'), role);
+    }
+  });
+
+  it('a counter adds PROBLEM=<code>: overdue and new comments', () => {
+    const overdue = link({ counter: 'expired' });
+    assert.equal(overdue.searchParams.get('apply_filter'), 'Y');
+    assert.equal(overdue.searchParams.get('PROBLEM'), '6291456');
+    assert.equal(overdue.searchParams.get('ROLEID'), null);
+    assert.equal(link({ counter: 'new_comments' }).searchParams.get('PROBLEM'), '12582912');
+    assert.equal(link({ counter: 'mentioned' }).searchParams.get('PROBLEM'), '15728640');
+  });
+
+  it('role, group and counter together', () => {
+    assert.equal(
+      taskListLink({ ...base, groupId: 12, role: 'view_role_auditor', counter: 'expired' }),
+      'https://portal.bitrix24.com/workgroups/group/12/tasks/?apply_filter=Y&ROLEID=view_role_auditor&PROBLEM=6291456',
+    );
+  });
+
+  it('an unknown counter uses the code the portal sent', () => {
+    assert.equal(link({ counter: 'brand_new', counterCode: 16777216 }).searchParams.get('PROBLEM'), '16777216');
+  });
+
+  it('a known counter prefers the table over a sent code', () => {
+    assert.equal(link({ counter: 'expired', counterCode: 1 }).searchParams.get('PROBLEM'), '6291456');
+  });
+
+  it('an unknown counter without a code (or code 0) opens the list without PROBLEM', () => {
+    for (const url of [link({ counter: 'brand_new' }), link({ counter: 'brand_new', counterCode: 0 })]) {
+      assert.equal(url.searchParams.get('PROBLEM'), null);
+      assert.equal(url.searchParams.get('apply_filter'), null);
+      assert.equal(url.search, '');
+    }
+  });
+
+  it('a counter named like an Object.prototype member uses the code the portal sent', () => {
+    assert.equal(link({ counter: 'constructor', counterCode: 16777216 }).searchParams.get('PROBLEM'), '16777216');
+    assert.equal(link({ counter: 'toString' }).searchParams.get('PROBLEM'), null);
+  });
+
+  it('keeps a local portal\'s scheme and port', () => {
+    assert.equal(
+      taskListLink({ ...base, portalOrigin: 'http://127.0.0.1:45123', userId: 1 }),
+      'http://127.0.0.1:45123/company/personal/user/1/tasks/',
+    );
+  });
+
+  it('a negative group id is treated as no group', () => {
+    assert.equal(link({ groupId: -3 }).pathname, '/company/personal/user/12/tasks/');
+  });
+});
