@@ -2,9 +2,11 @@
  * The composition root: webhook + settings → client → poller → state → status bar and tree.
  */
 import * as vscode from 'vscode';
+import { systemClock } from './core/clock';
 import { CountersClient } from './core/countersClient';
 import { CountersPoller } from './core/countersPoller';
 import { CountersSnapshot, CountersState } from './core/countersState';
+import { SharedPoll } from './core/sharedPoll';
 import { CONNECTED_CONTEXT } from './ui/commandIds';
 import { registerCommands } from './ui/commands';
 import { CountersView } from './ui/countersTree';
@@ -12,6 +14,7 @@ import { logRequest } from './ui/requestLog';
 import { onDidChangeSettings, readSettings } from './ui/settings';
 import { CountersStatusBar } from './ui/statusBar';
 import { WebhookStore } from './ui/webhookStore';
+import { pauseWhileUnfocused } from './ui/windowFocus';
 
 /** What `activate` returns: read-only handles for the extension-host tests. */
 export interface Bitrix24TasksApi {
@@ -32,11 +35,14 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
   const poller = new CountersPoller(state, {
     intervalMs: settings.pollIntervalMs,
     createClient: (webhook) => new CountersClient(webhook, { onRequest: (entry) => logRequest(log, entry) }),
+    shared: new SharedPoll(context.globalStorageUri.fsPath, systemClock, vscode.env.sessionId),
+    onSharingError: (error) => log.warn(`Sharing the poll with other windows failed: ${String(error)}`),
   });
   const store = new WebhookStore(context.secrets);
   const statusBar = new CountersStatusBar();
   const view = new CountersView();
 
+  let current = settings;
   let connected: boolean | undefined;
   const render = (snapshot: CountersSnapshot) => {
     statusBar.render(snapshot);
@@ -67,9 +73,11 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     { dispose: () => clearInterval(rerender) },
     ...registerCommands({ state, poller, store, log }),
     onDidChangeSettings((changed) => {
+      current = changed;
       poller.setIntervalMs(changed.pollIntervalMs);
       poller.setFilters(changed.filters);
     }),
+    pauseWhileUnfocused(poller, () => current.pauseWhenUnfocusedMs),
     store.onDidChange(() => void followStore()),
   );
   render(state.snapshot);

@@ -11,6 +11,8 @@ export const SECTION = 'bitrix24Tasks';
 export interface Settings {
   readonly filters: Filters;
   readonly pollIntervalMs: number;
+  /** How long a window may be unfocused before it stops polling; 0 = never. */
+  readonly pauseWhenUnfocusedMs: number;
 }
 
 export const MIN_POLL_INTERVAL_SECONDS = 15;
@@ -25,6 +27,7 @@ export function readSettings(): Settings {
       userId: nonNegativeInteger(config.get('userId')),
     },
     pollIntervalMs: Math.max(MIN_POLL_INTERVAL_SECONDS, nonNegativeInteger(config.get('pollIntervalSeconds'), 60)) * 1000,
+    pauseWhenUnfocusedMs: nonNegativeInteger(config.get('pauseWhenUnfocusedMinutes'), 5) * 60_000,
   };
 }
 
