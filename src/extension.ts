@@ -22,7 +22,11 @@ export interface Bitrix24TasksApi {
   readonly statusBar: vscode.StatusBarItem;
   readonly view: CountersView;
   /** Only under test (`ExtensionMode.Test`): other extensions must not reach the secret. */
-  readonly store?: WebhookStore;
+  readonly test?: {
+    readonly store: WebhookStore;
+    /** Where the log channel, the shared poll and VS Code's storage for us write files. */
+    readonly folders: readonly string[];
+  };
 }
 
 /** Ages ("updated 3 min ago") move on without a poll. */
@@ -82,8 +86,11 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
   );
   render(state.snapshot);
   void followStore();
-  const underTest = context.extensionMode === vscode.ExtensionMode.Test;
-  return { state, statusBar: statusBar.item, view, store: underTest ? store : undefined };
+  const test =
+    context.extensionMode === vscode.ExtensionMode.Test
+      ? { store, folders: [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : [])) }
+      : undefined;
+  return { state, statusBar: statusBar.item, view, test };
 }
 
 export function deactivate(): void {

@@ -76,7 +76,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const extension = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
     assert.ok(extension, `${EXTENSION_ID} is not installed`);
     api = await extension.activate();
-    assert.ok(api.store, 'the test handle is missing: is the host in test mode?');
+    assert.ok(api.test, 'the test handle is missing: is the host in test mode?');
   });
 
   // A fresh portal (default counters, no faults) and default settings for every test.
@@ -98,14 +98,14 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal((api.statusBar.command as string | undefined) ?? '', 'bitrix24Tasks.connect');
     assert.deepEqual(treeItems(), [], 'the tree must be empty so the welcome view shows');
     assert.equal(api.view.treeView.badge, undefined);
-    assert.equal(await api.store!.load(), undefined);
+    assert.equal(await api.test!.store.load(), undefined);
   });
 
   it('refuses a malformed webhook and stores nothing', async () => {
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', 'ftp://portal.example/rest/1/x/');
     assert.equal(ok, false);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
-    assert.equal(await api.store!.load(), undefined);
+    assert.equal(await api.test!.store.load(), undefined);
   });
 
   it('refuses a webhook the portal rejects and stores nothing', async () => {
@@ -113,13 +113,13 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', wrong);
     assert.equal(ok, false);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
-    assert.equal(await api.store!.load(), undefined);
+    assert.equal(await api.test!.store.load(), undefined);
   });
 
   it('connects, stores the webhook in SecretStorage only, and shows the counters', async () => {
     portal.clearLog();
     await connect();
-    const stored = await api.store!.load();
+    const stored = await api.test!.store.load();
     assert.equal(stored?.source, 'stored');
     assert.equal(stored?.webhook.reveal(), portal.webhookUrl(1));
     assert.equal(portal.requests.filter((r) => r.method === 'batch').length, 1, 'connect checks with one request');
@@ -232,7 +232,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     await connect();
     portal.clearLog();
     await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
-    assert.equal(await api.store!.load(), undefined);
+    assert.equal(await api.test!.store.load(), undefined);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
     assert.equal(api.statusBar.text, '$(plug) Bitrix24');
     assert.deepEqual(treeItems(), []);
