@@ -33,6 +33,7 @@ export interface Bitrix24TasksApi {
 const RERENDER_MS = 60_000;
 
 export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
+  const activationStarted = performance.now();
   const log = vscode.window.createOutputChannel('Bitrix24 Tasks', { log: true });
   const settings = readSettings();
   const state = new CountersState(settings.filters);
@@ -48,8 +49,13 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
 
   let current = settings;
   let connected: boolean | undefined;
+  let firstNumbersLogged = false;
   const render = (snapshot: CountersSnapshot) => {
     statusBar.render(snapshot);
+    if (!firstNumbersLogged && snapshot.counters) {
+      firstNumbersLogged = true;
+      log.info(`First counters shown ${Math.round(performance.now() - activationStarted)} ms after activation`);
+    }
     view.render(snapshot);
     if (connected !== (snapshot.connection.kind === 'connected')) {
       connected = snapshot.connection.kind === 'connected';
@@ -86,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
   );
   render(state.snapshot);
   void followStore();
+  log.info(`Activated in ${(performance.now() - activationStarted).toFixed(1)} ms`);
   const test =
     context.extensionMode === vscode.ExtensionMode.Test
       ? { store, folders: [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : [])) }
