@@ -12,6 +12,7 @@ import { registerCommands } from './ui/commands';
 import { CountersView } from './ui/countersTree';
 import { logRequest } from './ui/requestLog';
 import { onDidChangeSettings, readSettings } from './ui/settings';
+import { RiseNotifier } from './ui/notifier';
 import { CountersStatusBar } from './ui/statusBar';
 import { WebhookStore } from './ui/webhookStore';
 import { pauseWhileUnfocused } from './ui/windowFocus';
@@ -19,7 +20,7 @@ import { pauseWhileUnfocused } from './ui/windowFocus';
 /** What `activate` returns: read-only handles for the extension-host tests. */
 export interface Bitrix24TasksApi {
   readonly state: CountersState;
-  readonly statusBar: vscode.StatusBarItem;
+  readonly statusBar: CountersStatusBar;
   readonly view: CountersView;
   /** Only under test (`ExtensionMode.Test`): other extensions must not reach the secret. */
   readonly test?: {
@@ -44,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     onSharingError: (error) => log.warn(`Sharing the poll with other windows failed: ${String(error)}`),
   });
   const store = new WebhookStore(context.secrets);
-  const statusBar = new CountersStatusBar();
+  const statusBar = new CountersStatusBar(settings.statusBar);
   const view = new CountersView();
 
   let current = settings;
@@ -84,10 +85,12 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     ...registerCommands({ state, poller, store, log }),
     onDidChangeSettings((changed) => {
       current = changed;
+      statusBar.configure(changed.statusBar);
       poller.setIntervalMs(changed.pollIntervalMs);
       poller.setFilters(changed.filters);
     }),
     pauseWhileUnfocused(poller, () => current.pauseWhenUnfocusedMs),
+    new RiseNotifier(state, () => current.notifyOnIncrease),
     store.onDidChange(() => void followStore()),
   );
   render(state.snapshot);
@@ -97,7 +100,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     context.extensionMode === vscode.ExtensionMode.Test
       ? { store, folders: [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : [])) }
       : undefined;
-  return { state, statusBar: statusBar.item, view, test };
+  return { state, statusBar, view, test };
 }
 
 export function deactivate(): void {

@@ -178,17 +178,22 @@ async function askForGroupId(): Promise<number | undefined> {
   return text === undefined ? undefined : Number(text.trim());
 }
 
+/**
+ * The argument is a counter name (tree rows, tests) or a row of the "By role" node (its
+ * context menu); without one, the list for the current filters.
+ */
 async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boolean> {
   const { connection, filters, counters } = deps.state.snapshot;
   if (connection.kind !== 'connected') {
     return (await vscode.commands.executeCommand<boolean>(COMMANDS.connect)) === true;
   }
   const counter = typeof argument === 'string' ? argument : undefined;
+  const role = (argument as { role?: unknown } | undefined)?.role;
   const url = taskListLink({
     portalOrigin: connection.portal,
     userId: filters.userId || connection.webhookUserId,
     groupId: filters.groupId,
-    role: filters.role,
+    role: isRole(role) ? role : filters.role,
     counter,
     counterCode: counters?.counters.find((c) => c.name === counter)?.code,
   });

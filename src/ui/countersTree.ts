@@ -3,17 +3,24 @@
  * a badge with what needs attention. Renders `CountersSnapshot`; never calls the portal.
  */
 import * as vscode from 'vscode';
-import { attentionCount } from '../core/counters';
+import { attentionCount, Role, ROLES } from '../core/counters';
 import { CountersSnapshot, isStale } from '../core/countersState';
 import { COMMANDS } from './commandIds';
 import { age, counterIcon, counterLabel, counterPhrase, failureSentence, groupLabel, roleLabel, timeOfDay } from './words';
 
 export const VIEW_ID = 'bitrix24Tasks.counters';
 
-export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
+/** A row of the view; "By role" has the roles as children, each role row knows its role. */
+export class CountersNode extends vscode.TreeItem {
+  children?: CountersNode[];
+  /** On a role row: for "Open Task List in Browser" from its context menu. */
+  role?: Role;
+}
+
+export class CountersTreeProvider implements vscode.TreeDataProvider<CountersNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
-  private items: vscode.TreeItem[] = [];
+  private items: CountersNode[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -22,13 +29,12 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
     this.changed.fire();
   }
 
-  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+  getTreeItem(item: CountersNode): CountersNode {
     return item;
   }
 
-  /** A flat list: the root's children are all there is. */
-  getChildren(parent?: vscode.TreeItem): vscode.TreeItem[] {
-    return parent ? [] : this.items;
+  getChildren(parent?: CountersNode): CountersNode[] {
+    return parent ? (parent.children ?? []) : this.items;
   }
 
   dispose(): void {
@@ -39,7 +45,7 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
 /** The view and its badge, rendered together from one snapshot. */
 export class CountersView implements vscode.Disposable {
   readonly provider: CountersTreeProvider;
-  readonly treeView: vscode.TreeView<vscode.TreeItem>;
+  readonly treeView: vscode.TreeView<CountersNode>;
 
   constructor(now: () => number = Date.now) {
     this.provider = new CountersTreeProvider(now);
@@ -61,8 +67,8 @@ export class CountersView implements vscode.Disposable {
   }
 }
 
-function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] {
-  const items: vscode.TreeItem[] = [];
+function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
+  const items: CountersNode[] = [];
   if (snapshot.error) {
     items.push(errorItem(snapshot));
   }
@@ -70,7 +76,7 @@ function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] 
   if (counters?.visible) {
     const stale = isStale(snapshot) && snapshot.updatedAt !== undefined ? age(snapshot.updatedAt, now) : undefined;
     for (const counter of counters.counters) {
-      const item = new vscode.TreeItem(counterLabel(counter.name));
+      const item = new CountersNode(counterLabel(counter.name));
       item.id = `counter:${counter.name}`;
       item.description = stale ? vscode.l10n.t('{0} (stale, {1})', counter.count, stale) : String(counter.count);
       item.iconPath = new vscode.ThemeIcon(counterIcon(counter.name));
@@ -85,7 +91,7 @@ function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] 
       items.push(item);
     }
   } else if (counters) {
-    const item = new vscode.TreeItem(vscode.l10n.t('No counters visible'));
+    const item = new CountersNode(vscode.l10n.t('No counters visible'));
     item.id = 'counters:none';
     item.iconPath = new vscode.ThemeIcon('circle-slash');
     item.tooltip = vscode.l10n.t(
@@ -93,7 +99,7 @@ function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] 
     );
     items.push(item);
   } else if (!snapshot.error) {
-    const item = new vscode.TreeItem(vscode.l10n.t('Loading…'));
+    const item = new CountersNode(vscode.l10n.t('Loading…'));
     item.id = 'counters:loading';
     item.iconPath = new vscode.ThemeIcon('loading~spin');
     items.push(item);
@@ -108,8 +114,11 @@ function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] 
       COMMANDS.selectGroup,
     ),
   );
+  if (snapshot.byRole) {
+    items.push(byRoleItem(snapshot));
+  }
   if (snapshot.updatedAt !== undefined) {
-    const item = new vscode.TreeItem(vscode.l10n.t('Updated {0}', timeOfDay(snapshot.updatedAt)));
+    const item = new CountersNode(vscode.l10n.t('Updated {0}', timeOfDay(snapshot.updatedAt)));
     item.id = 'updated';
     item.description = age(snapshot.updatedAt, now);
     item.iconPath = new vscode.ThemeIcon('history');
@@ -118,8 +127,32 @@ function buildItems(snapshot: CountersSnapshot, now: number): vscode.TreeItem[] 
   return items;
 }
 
-function filterItem(id: string, label: string, value: string, icon: string, command: string): vscode.TreeItem {
-  const item = new vscode.TreeItem(label);
+/** Every role's counters, from the same batch as the rest: click to switch to that role. */
+function byRoleItem(snapshot: CountersSnapshot): CountersNode {
+  const node = new CountersNode(vscode.l10n.t('By role'), vscode.TreeItemCollapsibleState.Collapsed);
+  node.id = 'byRole';
+  node.iconPath = new vscode.ThemeIcon('list-tree');
+  node.children = ROLES.map((role) => {
+    const outcome = snapshot.byRole![role];
+    const item = new CountersNode(roleLabel(role));
+    item.id = `role:${role}`;
+    item.role = role;
+    item.iconPath = new vscode.ThemeIcon(role === snapshot.filters.role ? 'check' : 'person');
+    item.description = outcome.ok
+      ? outcome.value.counters.map((c) => `${counterLabel(c.name)} ${c.count}`).join(' · ')
+      : failureSentence(outcome.error);
+    item.tooltip = outcome.ok
+      ? `${roleLabel(role)}: ${outcome.value.counters.map((c) => counterPhrase(c.name, c.count)).join(', ')}`
+      : failureSentence(outcome.error);
+    item.contextValue = 'role';
+    item.command = { command: COMMANDS.selectRole, title: vscode.l10n.t('Switch Role'), arguments: [role] };
+    return item;
+  });
+  return node;
+}
+
+function filterItem(id: string, label: string, value: string, icon: string, command: string): CountersNode {
+  const item = new CountersNode(label);
   item.id = id;
   item.description = value;
   item.iconPath = new vscode.ThemeIcon(icon);
@@ -129,9 +162,9 @@ function filterItem(id: string, label: string, value: string, icon: string, comm
   return item;
 }
 
-function errorItem(snapshot: CountersSnapshot): vscode.TreeItem {
+function errorItem(snapshot: CountersSnapshot): CountersNode {
   const failure = snapshot.error!.failure;
-  const item = new vscode.TreeItem(failureSentence(failure));
+  const item = new CountersNode(failureSentence(failure));
   item.id = 'error';
   item.iconPath = new vscode.ThemeIcon(failure.kind === 'auth' ? 'error' : 'warning');
   const retry =

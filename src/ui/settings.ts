@@ -8,12 +8,26 @@ import { Filters } from '../core/countersState';
 
 export const SECTION = 'bitrix24Tasks';
 
+export type StatusBarAlignment = 'left' | 'right';
+
+export interface StatusBarSettings {
+  /** Counter names to show, in this order (each when the portal sends it). */
+  readonly counters: readonly string[];
+  readonly hideWhenZero: boolean;
+  readonly alignment: StatusBarAlignment;
+  readonly priority: number;
+}
+
 export interface Settings {
   readonly filters: Filters;
   readonly pollIntervalMs: number;
   /** How long a window may be unfocused before it stops polling; 0 = never. */
   readonly pauseWhenUnfocusedMs: number;
+  readonly notifyOnIncrease: boolean;
+  readonly statusBar: StatusBarSettings;
 }
+
+export const DEFAULT_STATUS_BAR_COUNTERS = ['expired', 'new_comments', 'mentioned'];
 
 export const MIN_POLL_INTERVAL_SECONDS = 15;
 
@@ -28,6 +42,13 @@ export function readSettings(): Settings {
     },
     pollIntervalMs: Math.max(MIN_POLL_INTERVAL_SECONDS, nonNegativeInteger(config.get('pollIntervalSeconds'), 60)) * 1000,
     pauseWhenUnfocusedMs: nonNegativeInteger(config.get('pauseWhenUnfocusedMinutes'), 5) * 60_000,
+    notifyOnIncrease: config.get('notifyOnIncrease') === true,
+    statusBar: {
+      counters: stringList(config.get('statusBar.counters')) ?? DEFAULT_STATUS_BAR_COUNTERS,
+      hideWhenZero: config.get('statusBar.hideWhenZero') === true,
+      alignment: config.get('statusBar.alignment') === 'right' ? 'right' : 'left',
+      priority: finiteNumber(config.get('statusBar.priority')),
+    },
   };
 }
 
@@ -53,4 +74,12 @@ export function onDidChangeSettings(listener: (settings: Settings) => void): vsc
 /** A hand-edited settings.json can hold anything: fall back rather than fail. */
 function nonNegativeInteger(value: unknown, fallback = 0): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+function finiteNumber(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }

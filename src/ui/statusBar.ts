@@ -6,39 +6,56 @@ import * as vscode from 'vscode';
 import { CounterSet, countOf } from '../core/counters';
 import { CountersSnapshot, isStale } from '../core/countersState';
 import { COMMANDS } from './commandIds';
+import { StatusBarSettings } from './settings';
 import { age, counterIcon, counterLabel, counterPhrase, failureSentence, failureShort, groupLabel, roleLabel, timeOfDay } from './words';
 
 export const STATUS_ITEM_ID = 'bitrix24Tasks.status';
 
-/** Always shown, even at zero; `mentioned` only while above zero. */
-const GLANCE_COUNTERS = ['expired', 'new_comments'];
-
 export class CountersStatusBar implements vscode.Disposable {
-  readonly item: vscode.StatusBarItem;
+  private current: vscode.StatusBarItem;
+  private last: CountersSnapshot | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 0);
-    this.item.name = vscode.l10n.t('Bitrix24 Task Counters');
+  constructor(
+    private options: StatusBarSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.current = this.create();
+  }
+
+  get item(): vscode.StatusBarItem {
+    return this.current;
+  }
+
+  /** Alignment and priority are fixed at creation: a change replaces the item (same id). */
+  configure(options: StatusBarSettings): void {
+    const moved = options.alignment !== this.options.alignment || options.priority !== this.options.priority;
+    this.options = options;
+    if (moved) {
+      this.current.dispose();
+      this.current = this.create();
+    }
+    if (this.last) this.render(this.last);
   }
 
   render(snapshot: CountersSnapshot): void {
-    const item = this.item;
+    this.last = snapshot;
+    const item = this.current;
     item.backgroundColor = undefined;
     if (snapshot.connection.kind === 'disconnected') {
       item.text = '$(plug) Bitrix24';
       item.tooltip = vscode.l10n.t('Bitrix24 Task Counters: not connected. Click to connect a webhook.');
       item.accessibilityInformation = { label: vscode.l10n.t('Bitrix24: not connected, click to connect') };
       item.command = COMMANDS.connect;
+      item.show();
     } else {
       this.renderConnected(snapshot);
     }
-    item.show();
   }
 
   private renderConnected(snapshot: CountersSnapshot): void {
-    const item = this.item;
+    const item = this.current;
     const { counters, error } = snapshot;
-    const glance = counters ? glanceParts(counters) : undefined;
+    const glance = counters ? glanceParts(counters, this.options.counters) : undefined;
     if (error) {
       item.text = glance ? `$(warning) ${glance.text}` : `$(warning) Bitrix24: ${failureShort(error.failure)}`;
       item.backgroundColor = new vscode.ThemeColor(
@@ -60,23 +77,35 @@ export class CountersStatusBar implements vscode.Disposable {
     item.accessibilityInformation = { label: label.join(', ') };
     item.tooltip = tooltip(snapshot, this.now());
     item.command = error?.failure.kind === 'auth' ? COMMANDS.connect : COMMANDS.openTaskList;
+    if (this.options.hideWhenZero && !error && glance?.allZero) item.hide();
+    else item.show();
+  }
+
+  private create(): vscode.StatusBarItem {
+    const alignment = this.options.alignment === 'right' ? vscode.StatusBarAlignment.Right : vscode.StatusBarAlignment.Left;
+    const item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, alignment, this.options.priority);
+    item.name = vscode.l10n.t('Bitrix24 Task Counters');
+    return item;
   }
 
   dispose(): void {
-    this.item.dispose();
+    this.current.dispose();
   }
 }
 
-/** `$(flame) 2 $(comment-discussion) 5` and "2 overdue, 5 new comments". */
-function glanceParts(set: CounterSet): { text: string; words: string } {
+/** `$(flame) 2 $(comment-discussion) 5` and "2 overdue, 5 new comments", for the chosen counters. */
+function glanceParts(set: CounterSet, names: readonly string[]): { text: string; words: string; allZero: boolean } {
   if (!set.visible) {
-    return { text: '$(circle-slash) Bitrix24', words: vscode.l10n.t('no counters visible') };
+    return { text: '$(circle-slash) Bitrix24', words: vscode.l10n.t('no counters visible'), allZero: false };
   }
-  const names = countOf(set, 'mentioned') > 0 ? [...GLANCE_COUNTERS, 'mentioned'] : GLANCE_COUNTERS;
-  const shown = names.map((name) => ({ name, count: countOf(set, name) }));
+  const shown = names.flatMap((name) => set.counters.filter((c) => c.name === name));
+  if (shown.length === 0) {
+    return { text: '$(tasklist) Bitrix24', words: '', allZero: true };
+  }
   return {
     text: shown.map((c) => `$(${counterIcon(c.name)}) ${c.count}`).join(' '),
     words: shown.map((c) => counterPhrase(c.name, c.count)).join(', '),
+    allZero: shown.every((c) => c.count === 0),
   };
 }
 
