@@ -12,34 +12,37 @@ import { age, counterIcon, counterLabel, counterPhrase, failureSentence, failure
 export const STATUS_ITEM_ID = 'bitrix24Tasks.status';
 
 export class CountersStatusBar implements vscode.Disposable {
-  private current: vscode.StatusBarItem;
+  readonly item: vscode.StatusBarItem;
   private last: CountersSnapshot | undefined;
 
   constructor(
     private options: StatusBarSettings,
     private readonly now: () => number = Date.now,
   ) {
-    this.current = this.create();
+    const alignment = options.alignment === 'right' ? vscode.StatusBarAlignment.Right : vscode.StatusBarAlignment.Left;
+    this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, alignment, options.priority);
+    this.item.name = vscode.l10n.t('Bitrix24 Task Counters');
   }
 
-  get item(): vscode.StatusBarItem {
-    return this.current;
-  }
-
-  /** Alignment and priority are fixed at creation: a change replaces the item (same id). */
+  /**
+   * Alignment and priority are fixed when an item is created, and VS Code gives a re-created
+   * item with the same id its old place back: moving it takes a reload, which we offer.
+   */
   configure(options: StatusBarSettings): void {
     const moved = options.alignment !== this.options.alignment || options.priority !== this.options.priority;
-    this.options = options;
+    this.options = { ...options, alignment: this.options.alignment, priority: this.options.priority };
     if (moved) {
-      this.current.dispose();
-      this.current = this.create();
+      const reload = vscode.l10n.t('Reload Window');
+      void vscode.window
+        .showInformationMessage(vscode.l10n.t('The Bitrix24 status bar item moves after a reload.'), reload)
+        .then((choice) => choice === reload && vscode.commands.executeCommand('workbench.action.reloadWindow'));
     }
     if (this.last) this.render(this.last);
   }
 
   render(snapshot: CountersSnapshot): void {
     this.last = snapshot;
-    const item = this.current;
+    const item = this.item;
     item.backgroundColor = undefined;
     if (snapshot.connection.kind === 'disconnected') {
       item.text = '$(plug) Bitrix24';
@@ -53,7 +56,7 @@ export class CountersStatusBar implements vscode.Disposable {
   }
 
   private renderConnected(snapshot: CountersSnapshot): void {
-    const item = this.current;
+    const item = this.item;
     const { counters, error } = snapshot;
     const glance = counters ? glanceParts(counters, this.options.counters) : undefined;
     if (error) {
@@ -81,15 +84,8 @@ export class CountersStatusBar implements vscode.Disposable {
     else item.show();
   }
 
-  private create(): vscode.StatusBarItem {
-    const alignment = this.options.alignment === 'right' ? vscode.StatusBarAlignment.Right : vscode.StatusBarAlignment.Left;
-    const item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, alignment, this.options.priority);
-    item.name = vscode.l10n.t('Bitrix24 Task Counters');
-    return item;
-  }
-
   dispose(): void {
-    this.current.dispose();
+    this.item.dispose();
   }
 }
 

@@ -32,6 +32,15 @@ function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, time
   });
 }
 
+/** Settings events reach the extension a moment after `update` resolves. */
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function treeItems(): vscode.TreeItem[] {
   return api.view.provider.getChildren();
 }
@@ -41,7 +50,7 @@ function treeItem(id: string): vscode.TreeItem | undefined {
 }
 
 function tooltipText(): string {
-  const tooltip = api.statusBar.tooltip;
+  const tooltip = api.statusBar.item.tooltip;
   return typeof tooltip === 'string' ? tooltip : tooltip?.value ?? '';
 }
 
@@ -53,7 +62,7 @@ async function connect(): Promise<void> {
 
 async function resetSettings(): Promise<void> {
   const config = vscode.workspace.getConfiguration('bitrix24Tasks');
-  for (const key of ['role', 'groupId', 'userId']) {
+  for (const key of ['role', 'groupId', 'userId', 'statusBar.counters', 'statusBar.hideWhenZero']) {
     await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
     await config.update(key, undefined, vscode.ConfigurationTarget.Global);
   }
@@ -63,9 +72,9 @@ async function resetSettings(): Promise<void> {
 function visibleText(): string {
   return JSON.stringify({
     state: api.state.snapshot,
-    text: api.statusBar.text,
+    text: api.statusBar.item.text,
     tooltip: tooltipText(),
-    label: api.statusBar.accessibilityInformation,
+    label: api.statusBar.item.accessibilityInformation,
     tree: treeItems().map((i) => ({ label: i.label, description: i.description, tooltip: i.tooltip })),
     settings: vscode.workspace.getConfiguration('bitrix24Tasks'),
   });
@@ -94,8 +103,8 @@ describe('Bitrix24 Task Counters in VS Code', function () {
 
   it('invites to connect when no webhook is stored', async () => {
     await waitFor((s) => s.connection.kind === 'disconnected', 'disconnected');
-    assert.equal(api.statusBar.text, '$(plug) Bitrix24');
-    assert.equal((api.statusBar.command as string | undefined) ?? '', 'bitrix24Tasks.connect');
+    assert.equal(api.statusBar.item.text, '$(plug) Bitrix24');
+    assert.equal((api.statusBar.item.command as string | undefined) ?? '', 'bitrix24Tasks.connect');
     assert.deepEqual(treeItems(), [], 'the tree must be empty so the welcome view shows');
     assert.equal(api.view.treeView.badge, undefined);
     assert.equal(await api.test!.store.load(), undefined);
@@ -124,9 +133,9 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(stored?.webhook.reveal(), portal.webhookUrl(1));
     assert.equal(portal.requests.filter((r) => r.method === 'batch').length, 1, 'connect checks with one request');
 
-    assert.equal(api.statusBar.text, '$(flame) 2 $(comment-discussion) 5');
-    assert.match(api.statusBar.accessibilityInformation?.label ?? '', /2 overdue, 5 new comments/);
-    assert.deepEqual(api.statusBar.backgroundColor, new vscode.ThemeColor('statusBarItem.warningBackground'));
+    assert.equal(api.statusBar.item.text, '$(flame) 2 $(comment-discussion) 5');
+    assert.match(api.statusBar.item.accessibilityInformation?.label ?? '', /2 overdue, 5 new comments/);
+    assert.deepEqual(api.statusBar.item.backgroundColor, new vscode.ThemeColor('statusBarItem.warningBackground'));
     assert.match(tooltipText(), /Anna Smirnova/);
     assert.match(tooltipText(), /command:bitrix24Tasks\.selectRole/);
 
@@ -144,7 +153,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const inspected = vscode.workspace.getConfiguration('bitrix24Tasks').inspect('role');
     assert.equal(inspected?.workspaceValue, 'view_role_originator', 'a folder is open: the workspace setting is written');
     await waitFor((s) => s.filters.role === 'view_role_originator', 'the role filter');
-    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 0');
+    assert.equal(api.statusBar.item.text, '$(flame) 1 $(comment-discussion) 0');
     assert.equal(treeItem('filter:role')?.description, 'Set by me');
     assert.equal(api.view.treeView.badge?.value, 1);
   });
@@ -154,7 +163,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     await vscode.commands.executeCommand('bitrix24Tasks.selectGroup', 7);
     const s = await waitFor((x) => x.filters.groupId === 7 && x.counters !== undefined && !x.loading, 'group 7 counters');
     assert.equal(s.groupName, 'Website relaunch');
-    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 2');
+    assert.equal(api.statusBar.item.text, '$(flame) 1 $(comment-discussion) 2');
     assert.equal(treeItem('filter:group')?.description, 'Website relaunch');
   });
 
@@ -164,7 +173,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
       .getConfiguration('bitrix24Tasks')
       .update('role', 'view_role_responsible', vscode.ConfigurationTarget.Workspace);
     await waitFor((s) => s.filters.role === 'view_role_responsible', 'the edited role');
-    assert.equal(api.statusBar.text, '$(flame) 1 $(comment-discussion) 3');
+    assert.equal(api.statusBar.item.text, '$(flame) 1 $(comment-discussion) 3');
   });
 
   it('refreshes on command and shows new numbers and an unknown counter', async () => {
@@ -172,8 +181,8 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     portal.setCounters(1, { expired: 0, new_comments: 1, mentioned: 4, brand_new_counter: 2 });
     await vscode.commands.executeCommand('bitrix24Tasks.refresh');
     await waitFor((s) => s.counters?.total === 7, 'the new counters');
-    assert.equal(api.statusBar.text, '$(flame) 0 $(comment-discussion) 1 $(mention) 4');
-    assert.equal(api.statusBar.backgroundColor, undefined, 'nothing overdue: no warning');
+    assert.equal(api.statusBar.item.text, '$(flame) 0 $(comment-discussion) 1 $(mention) 4');
+    assert.equal(api.statusBar.item.backgroundColor, undefined, 'nothing overdue: no warning');
     assert.equal(treeItem('counter:brand_new_counter')?.description, '2');
     assert.equal(api.view.treeView.badge?.value, 1);
   });
@@ -186,9 +195,9 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(s.error?.failure.kind, 'auth');
     assert.equal(s.halted, true);
     assert.equal(s.nextPollAt, undefined, 'no retry is scheduled for an auth error');
-    assert.equal(api.statusBar.text, '$(warning) $(flame) 2 $(comment-discussion) 5');
-    assert.deepEqual(api.statusBar.backgroundColor, new vscode.ThemeColor('statusBarItem.errorBackground'));
-    assert.equal(api.statusBar.command, 'bitrix24Tasks.connect');
+    assert.equal(api.statusBar.item.text, '$(warning) $(flame) 2 $(comment-discussion) 5');
+    assert.deepEqual(api.statusBar.item.backgroundColor, new vscode.ThemeColor('statusBarItem.errorBackground'));
+    assert.equal(api.statusBar.item.command, 'bitrix24Tasks.connect');
     assert.match(tooltipText(), /Reconnect/);
     assert.equal(treeItem('error')?.command?.command, 'bitrix24Tasks.connect');
     assert.match(String(treeItem('counter:expired')?.description), /stale/);
@@ -206,7 +215,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     portal.clearFaults();
     await vscode.commands.executeCommand('bitrix24Tasks.refresh');
     await waitFor((x) => x.error === undefined, 'recovery');
-    assert.equal(api.statusBar.text, '$(flame) 2 $(comment-discussion) 5');
+    assert.equal(api.statusBar.item.text, '$(flame) 2 $(comment-discussion) 5');
   });
 
   it('explains an HTML login page instead of crashing', async () => {
@@ -216,7 +225,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const s = await waitFor((x) => x.error !== undefined, 'the error');
     assert.equal(s.error?.failure.kind, 'notJson');
     assert.match(String(treeItem('error')?.label), /not Bitrix24 REST/);
-    assert.match(api.statusBar.text, /^\$\(warning\)/);
+    assert.match(api.statusBar.item.text, /^\$\(warning\)/);
   });
 
   it('says so when the group cannot be seen', async () => {
@@ -228,13 +237,40 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(api.view.treeView.badge, undefined);
   });
 
+  it('breaks the counters down by role, from the same single request', async () => {
+    portal.clearLog();
+    await connect();
+    const byRole = treeItem('byRole');
+    assert.ok(byRole, 'a "By role" node');
+    assert.equal(byRole.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const roles = api.view.provider.getChildren(byRole);
+    assert.deepEqual(
+      roles.map((r) => r.id),
+      ['role:view_all', 'role:view_role_responsible', 'role:view_role_accomplice', 'role:view_role_auditor', 'role:view_role_originator'],
+    );
+    assert.equal(roles[1].description, 'Overdue 1 · New comments 3');
+    assert.deepEqual(roles[4].command?.arguments, ['view_role_originator']);
+    assert.equal(roles[1].contextValue, 'role', 'has the inline "open task list" action');
+    assert.equal(portal.requests.length, 1, 'all roles came with the one batch');
+  });
+
+  it('shows only the counters chosen for the status bar', async () => {
+    await connect();
+    const config = vscode.workspace.getConfiguration('bitrix24Tasks');
+    await config.update('statusBar.counters', ['new_comments'], vscode.ConfigurationTarget.Global);
+    assert.equal(api.statusBar.item.text, '$(comment-discussion) 5');
+    await config.update('statusBar.hideWhenZero', true, vscode.ConfigurationTarget.Global);
+    await config.update('statusBar.counters', ['mentioned'], vscode.ConfigurationTarget.Global);
+    await until(() => api.statusBar.item.text === '$(tasklist) Bitrix24', 'no chosen counter in the answer');
+  });
+
   it('disconnects: deletes the secret and returns every surface to "not connected"', async () => {
     await connect();
     portal.clearLog();
     await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
     assert.equal(await api.test!.store.load(), undefined);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
-    assert.equal(api.statusBar.text, '$(plug) Bitrix24');
+    assert.equal(api.statusBar.item.text, '$(plug) Bitrix24');
     assert.deepEqual(treeItems(), []);
     assert.equal(api.view.treeView.badge, undefined);
     await vscode.commands.executeCommand('bitrix24Tasks.refresh');
