@@ -328,7 +328,8 @@ function readGroups(result: Outcome<unknown>): Outcome<Workgroup[]> {
   for (const row of result.value as Array<{ GROUP_ID?: unknown; GROUP_NAME?: unknown } | null>) {
     const id = Number(row?.GROUP_ID);
     if (Number.isInteger(id) && id > 0) {
-      groups.push({ id, name: String(row?.GROUP_NAME ?? `#${id}`) });
+      const name = row?.GROUP_NAME;
+      groups.push({ id, name: typeof name === 'string' && name.trim() !== '' ? name : `#${id}` });
     }
   }
   return succeed(groups.sort((a, b) => a.name.localeCompare(b.name)));

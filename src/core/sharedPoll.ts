@@ -66,7 +66,7 @@ export class SharedPoll {
       typeof snapshot.fetchedAt === 'number' &&
       typeof snapshot.outcome === 'object' &&
       typeof snapshot.nextPollAt === 'number';
-    return valid && this.clock.now() <= snapshot.nextPollAt! + TAKEOVER_AFTER_MS ? snapshot : undefined;
+    return valid && this.clock.now() <= snapshot.nextPollAt + TAKEOVER_AFTER_MS ? snapshot : undefined;
   }
 
   async write(key: string, snapshot: SharedSnapshot): Promise<void> {

@@ -93,7 +93,7 @@ async function disconnect(deps: CommandDeps): Promise<void> {
 async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
   if (argument !== undefined) {
     if (isRole(argument)) await writeFilter('role', argument);
-    else void vscode.window.showErrorMessage(vscode.l10n.t('Unknown role: {0}', String(argument)));
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Unknown role: {0}', JSON.stringify(argument)));
     return;
   }
   const picker = vscode.window.createQuickPick<vscode.QuickPickItem & { role: Role }>();
@@ -135,7 +135,7 @@ async function selectGroup(deps: CommandDeps, argument: unknown): Promise<void> 
   if (argument !== undefined) {
     const id = Number(argument);
     if (Number.isInteger(id) && id >= 0) await writeFilter('groupId', id);
-    else void vscode.window.showErrorMessage(vscode.l10n.t('Not a group id: {0}', String(argument)));
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Not a group id: {0}', JSON.stringify(argument)));
     return;
   }
   type GroupPick = vscode.QuickPickItem & { groupId?: number };
