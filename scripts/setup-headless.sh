@@ -10,13 +10,16 @@
 #      does not try to download ripgrep;
 #   3. installs code-server (a real VS Code, default 4.99.3 = VS Code 1.99.3) into
 #      .vscode-test/code-server/ with its own package.json, outside the project's dependency
-#      tree, and checks that its native modules were built.
+#      tree, and checks that its native modules were built;
+#   4. (root) makes portal.b24.test resolve to 127.0.0.1 and creates a throwaway CA trusted by the
+#      system store, for the HTTPS sandbox portal of the end-to-end suite (test/e2e/).
 # A re-run only checks and prints what is already in place (a few seconds).
 #
 # Environment overrides:
 #   CODE_SERVER_VERSION   code-server version to install (default 4.99.3; needs Node 20)
 #   B24_CODE_SERVER_DIR   install prefix (default <repo>/.vscode-test/code-server)
 #   B24_SETUP_FORCE=1     reinstall code-server even if the install looks complete
+#   B24_SKIP_TEST_HOST=1  skip step 4 (the /etc/hosts entry and the throwaway CA)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -225,4 +228,98 @@ CS_REPORTED="$(CODE_SERVER_CONFIG="$CS_DIR/config.yaml" "$CS_BIN" --version 2>/d
 [ -n "$CS_REPORTED" ] || die "$CS_BIN --version printed nothing: the install is broken (rerun with B24_SETUP_FORCE=1)"
 log "code-server: $CS_REPORTED"
 log "chromium: $("$CHROMIUM_BIN" --version 2>/dev/null | head -1)"
+
+# ---------------------------------------------------------------------------------------------
+# 4. A non-loopback HTTPS name for the sandbox portal (end-to-end tests through the workbench).
+#    code-server rewrites openExternal of a loopback URL to its own /proxy/PORT/ address, so the
+#    e2e suite serves the sandbox as https://portal.b24.test:PORT (a .test name is reserved and
+#    never resolves on the internet):
+#      a) an /etc/hosts entry `127.0.0.1 portal.b24.test`;
+#      b) a throwaway CA, trusted through the system store (update-ca-certificates) because VS
+#         Code's extension host reads the system store; NODE_EXTRA_CA_CERTS alone is not enough.
+#         The CA may only sign names under b24.test (critical name constraint) and its private
+#         key is deleted as soon as the portal's certificate is signed, so it can sign nothing
+#         else. Files: .vscode-test/tls/{ca.crt,portal.crt,portal.key}.
+#    Needs root; without it, this step prints what is missing and the e2e suite will say so too.
+#    B24_SKIP_TEST_HOST=1 skips it.
+# ---------------------------------------------------------------------------------------------
+TEST_HOST="portal.b24.test"
+TLS_DIR="$ROOT/.vscode-test/tls"
+CA_NAME="b24-sandbox-test-ca"
+SYSTEM_CA_FILE="/usr/local/share/ca-certificates/$CA_NAME.crt"
+SYSTEM_BUNDLE="/etc/ssl/certs/ca-certificates.crt"
+IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
+
+if [ "${B24_SKIP_TEST_HOST:-}" = "1" ]; then
+  log "test host: skipped (B24_SKIP_TEST_HOST=1)"
+else
+  # a) /etc/hosts. Appended in place (no sed -i: /etc/hosts is often a bind mount in containers).
+  if getent ahostsv4 "$TEST_HOST" 2>/dev/null | awk '{print $1}' | grep -qx '127.0.0.1'; then
+    log "test host: $TEST_HOST resolves to 127.0.0.1"
+  elif [ "$IS_ROOT" = 1 ] && [ -w /etc/hosts ]; then
+    printf '127.0.0.1 %s  # bitrix24-task-counters e2e sandbox (scripts/setup-headless.sh)\n' "$TEST_HOST" >>/etc/hosts
+    getent ahostsv4 "$TEST_HOST" 2>/dev/null | awk '{print $1}' | grep -qx '127.0.0.1' \
+      || die "added $TEST_HOST to /etc/hosts but it still does not resolve to 127.0.0.1 (check /etc/nsswitch.conf)"
+    log "test host: added '127.0.0.1 $TEST_HOST' to /etc/hosts"
+  else
+    log "test host: WARNING: $TEST_HOST does not resolve; the e2e suite needs, as root:"
+    log "    echo '127.0.0.1 $TEST_HOST' >> /etc/hosts"
+  fi
+
+  # b) The CA and the portal's certificate. Reused while valid for 30 more days and trusted.
+  tls_ok() {
+    [ -s "$TLS_DIR/ca.crt" ] && [ -s "$TLS_DIR/portal.crt" ] && [ -s "$TLS_DIR/portal.key" ] || return 1
+    openssl x509 -in "$TLS_DIR/portal.crt" -noout -checkend 2592000 >/dev/null 2>&1 || return 1
+    openssl verify -CAfile "$TLS_DIR/ca.crt" "$TLS_DIR/portal.crt" >/dev/null 2>&1 || return 1
+    # The key belongs to the certificate.
+    [ "$(openssl x509 -in "$TLS_DIR/portal.crt" -noout -pubkey 2>/dev/null)" = \
+      "$(openssl pkey -in "$TLS_DIR/portal.key" -pubout 2>/dev/null)" ] || return 1
+  }
+  ca_trusted() {
+    [ -f "$SYSTEM_CA_FILE" ] && cmp -s "$SYSTEM_CA_FILE" "$TLS_DIR/ca.crt" || return 1
+    # The bundle holds it (update-ca-certificates ran after the copy).
+    openssl verify -CAfile "$SYSTEM_BUNDLE" "$TLS_DIR/portal.crt" >/dev/null 2>&1
+  }
+  command -v openssl >/dev/null || die "openssl not found (package openssl)"
+  if tls_ok; then
+    log "test CA: $TLS_DIR/portal.crt valid for $TEST_HOST"
+  else
+    mkdir -p "$TLS_DIR"
+    chmod 700 "$TLS_DIR"
+    work="$(mktemp -d)"
+    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 400 \
+      -keyout "$work/ca.key" -out "$work/ca.crt" \
+      -subj "/CN=Bitrix24 Task Counters throwaway test CA ($(hostname) $(date -u +%Y-%m-%d))" \
+      -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -addext "nameConstraints=critical,permitted;DNS:b24.test" >/dev/null 2>&1 \
+      || die "openssl could not create the test CA"
+    openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 \
+      -keyout "$work/portal.key" -out "$work/portal.csr" -subj "/CN=$TEST_HOST" >/dev/null 2>&1 \
+      || die "openssl could not create the portal key"
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$TEST_HOST" >"$work/portal.ext"
+    openssl x509 -req -in "$work/portal.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial \
+      -days 397 -sha256 -extfile "$work/portal.ext" -out "$work/portal.crt" >/dev/null 2>&1 \
+      || die "openssl could not sign the portal certificate"
+    install -m 0644 "$work/ca.crt" "$TLS_DIR/ca.crt"
+    install -m 0644 "$work/portal.crt" "$TLS_DIR/portal.crt"
+    install -m 0600 "$work/portal.key" "$TLS_DIR/portal.key"
+    rm -rf "$work"   # the CA's private key goes with it: the CA can sign nothing more
+    tls_ok || die "the new test certificates do not verify"
+    log "test CA: created $TLS_DIR/{ca.crt,portal.crt,portal.key} for $TEST_HOST (CA key discarded)"
+  fi
+  if ca_trusted; then
+    log "test CA: trusted by the system store"
+  elif [ "$IS_ROOT" = 1 ] && command -v update-ca-certificates >/dev/null; then
+    # Replace an older throwaway CA of ours, if any, then rebuild the bundle.
+    install -m 0644 "$TLS_DIR/ca.crt" "$SYSTEM_CA_FILE"
+    update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates failed"
+    ca_trusted || die "update-ca-certificates ran but $SYSTEM_BUNDLE does not trust the test CA"
+    log "test CA: installed as $SYSTEM_CA_FILE and trusted (update-ca-certificates)"
+  else
+    log "test CA: WARNING: not trusted by the system store; the e2e suite needs, as root:"
+    log "    cp $TLS_DIR/ca.crt $SYSTEM_CA_FILE && update-ca-certificates"
+  fi
+fi
 log "done in ${SECONDS}s"

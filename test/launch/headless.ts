@@ -79,6 +79,8 @@ export interface WorkbenchOptions {
   chromiumPath?: string;
   headless?: boolean;
   viewport?: { width: number; height: number };
+  /** Device pixel ratio of the browser context (default 1); 2 gives sharp screenshots. */
+  deviceScaleFactor?: number;
   extraServerArgs?: readonly string[];
   extraBrowserArgs?: readonly string[];
   /** Wait for `.monaco-workbench` after navigation (default true). */
@@ -289,9 +291,11 @@ export interface CodeServerOptions {
   codeServerBin?: string;
   extraServerArgs?: readonly string[];
   startTimeoutMs?: number;
+  /** Listen on this 127.0.0.1 port instead of a free one (fails if it is taken). */
+  port?: number;
 }
 
-/** Starts code-server on a free 127.0.0.1 port and waits until it answers /healthz. */
+/** Starts code-server on a free 127.0.0.1 port (or `opts.port`) and waits until it answers /healthz. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   installExitHook();
   const bin = opts.codeServerBin ?? process.env.B24_CODE_SERVER_BIN ?? DEFAULT_CODE_SERVER_BIN;
@@ -316,6 +320,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
 
   if (opts.locale) writeLanguagePack(opts.userDataDir, opts.locale);
 
+  if (opts.port !== undefined) return spawnCodeServer(bin, opts.port, common, env, opts, timeoutMs);
   // freePort() can race with another process taking the port: retry on EADDRINUSE.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -498,6 +503,7 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
 
     const context = await browser.newContext({
       viewport: opts.viewport ?? { width: 1400, height: 900 },
+      deviceScaleFactor: opts.deviceScaleFactor,
       locale: opts.locale,
     });
     const logLine = (line: string): void => {

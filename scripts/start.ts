@@ -1,0 +1,253 @@
+/**
+ * `npm start`: try the extension in a real VS Code in your browser, against the sandbox portal.
+ *
+ *   node out/scripts/start.js [--port N] [--sandbox-port N] [--https] [--no-demo]
+ *
+ * Starts
+ *   - the sandbox Bitrix24 portal (test/sandbox/portal.ts) with the demo: user 1's counters
+ *     change every ~20 s;
+ *   - code-server (VS Code 1.99 in the browser, installed by scripts/setup-headless.sh) on
+ *     127.0.0.1, with BITRIX24_WEBHOOK_URL set to the sandbox webhook of user 1, so the
+ *     extension connects at once ("from environment" in its tooltip);
+ * and prints the address that opens VS Code with this repository's extension in development
+ * mode (dist/extension.js: run `npm run compile` first; `npm start` does it in prestart).
+ *
+ * Options:
+ *   --port N          code-server's port (default 8080, or a free one if 8080 is taken)
+ *   --sandbox-port N  the sandbox portal's port (default: a free one)
+ *   --https           serve the sandbox as https://portal.b24.test:PORT (needs the /etc/hosts
+ *                     entry and throwaway CA of scripts/setup-headless.sh); then "Open Task
+ *                     List" shows the real task-list URL instead of code-server's /proxy/ address
+ *   --no-demo         keep the counters still
+ *
+ * Ctrl-C stops everything and removes the temporary profile (user data, extensions, workspace).
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  buildWorkbenchUrl, DEFAULT_CODE_SERVER_BIN, DEFAULT_USER_SETTINGS, repoRoot, startCodeServer, type CodeServer,
+} from '../test/launch/headless';
+import { startDemo, type Demo } from '../test/sandbox/demo';
+import { SandboxPortal } from '../test/sandbox/portal';
+import { startHttpsSandbox, TEST_HOST } from '../test/e2e/testHost';
+
+const USAGE = 'Usage: npm start -- [--port N] [--sandbox-port N] [--https] [--no-demo]';
+const DEFAULT_PORT = 8080;
+const WEBHOOK_ENV = 'BITRIX24_WEBHOOK_URL';
+
+interface Options {
+  port?: number;
+  sandboxPort: number;
+  https: boolean;
+  demo: boolean;
+}
+
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = { sandboxPort: 0, https: false, demo: true };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const value = (): string => inline ?? args[++i] ?? '';
+    switch (flag) {
+      case '--port':
+        options.port = parsePort(value(), flag);
+        break;
+      case '--sandbox-port':
+        options.sandboxPort = parsePort(value(), flag);
+        break;
+      case '--https':
+        options.https = true;
+        break;
+      case '--no-demo':
+        options.demo = false;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`Unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+class UsageError extends Error {}
+
+function parsePort(text: string, flag: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} needs 0..65535, got "${text}"`);
+  return port;
+}
+
+/** Whether nothing listens on 127.0.0.1:port right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** What must be in place before anything starts; each problem says how to fix it. */
+function checkPrerequisites(): void {
+  const problems: string[] = [];
+  const bundle = path.join(repoRoot, 'dist', 'extension.js');
+  if (!fs.existsSync(bundle)) problems.push(`${path.relative(repoRoot, bundle)} is missing: run \`npm run compile\`.`);
+  const bin = process.env.B24_CODE_SERVER_BIN ?? DEFAULT_CODE_SERVER_BIN;
+  if (!fs.existsSync(bin)) {
+    problems.push(`code-server is not installed (${bin}): run \`npm run setup:headless\` `
+      + '(once; installs code-server into .vscode-test/, about a minute).');
+  }
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major !== 20) problems.push(`code-server 4.99 needs Node.js 20; this is ${process.version}.`);
+  if (problems.length) {
+    throw new UsageError(`Cannot start yet:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** A workspace with a short note, so the Explorer is not empty. */
+function writeWorkspace(dir: string, portal: SandboxPortal): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const control = `${portal.origin}/_sandbox`;
+  fs.writeFileSync(path.join(dir, 'README.md'), [
+    '# Bitrix24 Task Counters: sandbox session',
+    '',
+    `This VS Code runs the extension from \`${repoRoot}\` in development mode. It is connected`,
+    `to a sandbox portal at ${portal.origin} through the \`${WEBHOOK_ENV}\` environment variable`,
+    '(the status bar tooltip says "from environment").',
+    '',
+    'Things to try: hover the counters in the status bar; open the "Bitrix24 Tasks" view in the',
+    'activity bar; run "Bitrix24: Switch Role…" or "Bitrix24: Switch Group…" from the palette (F1).',
+    '',
+    'Change what the portal answers (from a terminal; the demo rewrites the counters every ~20 s,',
+    'start with `npm start -- --no-demo` to keep yours):',
+    '',
+    '```sh',
+    `curl -X POST ${control}/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
+    `curl -X POST ${control}/fault -d '{"kind":"invalidCredentials"}'   # or queryLimit, htmlLogin, drop, slow ...`,
+    `curl -X POST ${control}/clear`,
+    `curl ${control}/requests`,
+    '```',
+    '',
+  ].join('\n'));
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  checkPrerequisites();
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-start-'));
+  const logDir = path.join(repoRoot, 'test-results', 'start');
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, 'code-server.log');
+  fs.writeFileSync(logFile, `[start] ${new Date().toISOString()}\n`);
+
+  let portal: SandboxPortal | undefined;
+  let demo: Demo | undefined;
+  let server: CodeServer | undefined;
+  let closing = false;
+  const cleanUp = async (): Promise<void> => {
+    demo?.stop();
+    await server?.dispose().catch(() => undefined);
+    await portal?.close().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  const shutdown = (reason: string, code: number): void => {
+    if (closing) {
+      process.exit(130); // a second Ctrl-C: do not wait
+    }
+    closing = true;
+    console.log(`\n${reason}: stopping code-server and the sandbox portal ...`);
+    void cleanUp().then(() => process.exit(code));
+  };
+  process.on('SIGINT', () => shutdown('Ctrl-C', 0));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => shutdown('SIGHUP', 0));
+
+  try {
+    portal = options.https
+      ? await startHttpsSandbox({ port: options.sandboxPort })
+      : await SandboxPortal.start({ host: '127.0.0.1', port: options.sandboxPort });
+    if (options.demo) {
+      demo = startDemo(portal, {
+        onChange: (description, viewAll) =>
+          console.log(`[demo] ${description}: overdue ${viewAll.expired}, new comments ${viewAll.new_comments}`),
+      });
+    }
+
+    const userDataDir = path.join(tmp, 'user-data');
+    const extensionsDir = path.join(tmp, 'extensions');
+    const workspace = path.join(tmp, 'bitrix24-sandbox');
+    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+    fs.mkdirSync(extensionsDir, { recursive: true });
+    writeWorkspace(workspace, portal);
+    fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
+      ...DEFAULT_USER_SETTINGS,
+      'workbench.startupEditor': 'readme',
+      // The demo changes something every ~20 s: poll at the shortest allowed interval.
+      'bitrix24Tasks.pollIntervalSeconds': 15,
+    }, null, 2));
+
+    let port = options.port;
+    if (port === undefined) port = (await portIsFree(DEFAULT_PORT)) ? DEFAULT_PORT : undefined;
+    else if (port !== 0 && !(await portIsFree(port))) throw new UsageError(`Port ${port} is taken; choose another with --port.`);
+    console.log('Starting code-server ...');
+    server = await startCodeServer({
+      workspace, userDataDir, extensionsDir, logFile,
+      port: port || undefined,
+      env: { [WEBHOOK_ENV]: portal.webhookUrl(1) },
+      startTimeoutMs: 120_000,
+    });
+    // The first page load starts VS Code's server; do it now rather than in the reader's browser.
+    await fetch(server.url, { signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    void server.exited.then((code) => {
+      if (closing) return;
+      console.error(`\ncode-server exited unexpectedly (${code}). Last lines of ${logFile}:\n${server?.logTail(30) ?? ''}`);
+      shutdown('code-server exited', 1);
+    });
+
+    // skipWelcome off, so that the workspace's README.md opens (workbench.startupEditor: readme).
+    const address = buildWorkbenchUrl(server.url, server.port, {
+      folder: workspace, extensionDevelopmentPath: repoRoot, skipWelcome: false,
+    });
+    const control = `${portal.origin}/_sandbox`;
+    console.log([
+      '',
+      'Bitrix24 Task Counters: VS Code with the extension, against a sandbox portal',
+      '',
+      '  Open this address in a browser on this machine (it loads the extension from this',
+      '  repository in development mode; the plain server address does not):',
+      '',
+      `    ${address}`,
+      '',
+      `  Sandbox portal   ${portal.origin}   (user 1, Anna Smirnova; ${options.demo ? 'counters change every ~20 s' : 'counters fixed'})`,
+      `  Webhook          from ${WEBHOOK_ENV} in code-server's environment; to connect by hand after`,
+      `                   "Bitrix24: Disconnect", paste ${portal.webhookUrl(1)}`,
+      `  Control          ${control}/   e.g.`,
+      `                   curl -X POST ${control}/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
+      `                   curl -X POST ${control}/fault -d '{"kind":"invalidCredentials"}'`,
+      `                   curl -X POST ${control}/clear        curl ${control}/requests`,
+      ...(options.demo ? [`                   (the demo rewrites the counters every ~20 s; --no-demo keeps yours)`] : []),
+      ...(options.https ? [] : [
+        `  Note             the portal is on 127.0.0.1, so code-server turns "Open Task List" into its`,
+        `                   own /proxy/ address; --https serves it as https://${TEST_HOST} instead.`,
+      ]),
+      `  Logs             ${path.relative(repoRoot, logFile)}`,
+      '',
+      'Ctrl-C to stop.',
+      '',
+    ].join('\n'));
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(error instanceof UsageError ? message : `npm start failed: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,287 @@
+/**
+ * End to end through the real workbench UI: code-server (a real VS Code) in headless Chromium,
+ * the extension loaded in development mode from this repository, the sandbox portal over HTTPS
+ * at https://portal.b24.test:PORT. Everything is done as a user would: the command palette,
+ * the password box, quick picks, the status bar item, the activity bar and the tree.
+ *
+ *   npm run compile && npx tsc -p . && npx mocha out/test/e2e/workbench.test.js
+ *
+ * Needs `bash scripts/setup-headless.sh` (as root: code-server, Chromium, the /etc/hosts entry
+ * and the throwaway CA). Artifacts (screenshots, code-server/browser/VS Code logs) go to
+ * test-results/e2e/. The README screenshots media/screenshots/{status-bar,tree}.png are written
+ * when missing or when B24_UPDATE_SCREENSHOTS=1.
+ *
+ * The steps depend on each other (connect, then switch role, ...): after a failure the rest
+ * are skipped, and the failure names a screenshot of the moment.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot, startWorkbench, type Workbench } from '../launch/headless';
+import type { SandboxPortal } from '../sandbox/portal';
+import { startHttpsSandbox, TEST_HOST } from './testHost';
+import { boxOf, ExternalOpens, WorkbenchDriver, type Box } from './workbenchDriver';
+
+// Browser globals for the functions that run in the page (no DOM lib in this project).
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare function getComputedStyle(element: unknown): { opacity: string };
+
+const SECRET = 'sandboxsecret0001';
+const RESULTS_DIR = path.join(repoRoot, 'test-results', 'e2e');
+const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
+const UPDATE_README_SHOTS = process.env.B24_UPDATE_SCREENSHOTS === '1';
+
+describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', function () {
+  this.timeout(60_000);
+  this.slow(15_000);
+
+  let portal: SandboxPortal | undefined;
+  let wb: Workbench | undefined;
+  let ui: WorkbenchDriver;
+  let opens: ExternalOpens | undefined;
+  let failed = false;
+  let failureShots = 0;
+
+  /** The page must never show the webhook secret, least of all in a screenshot. */
+  async function assertSecretHidden(when: string): Promise<void> {
+    const text = await ui.visibleText();
+    assert.ok(!text.includes(SECRET), `the webhook secret is visible on the page ${when}`);
+  }
+
+  async function shot(name: string, boxes?: Box[], padding = 8, within?: Box): Promise<string> {
+    await assertSecretHidden(`before the screenshot ${name}`);
+    const file = path.join(RESULTS_DIR, `${name}.png`);
+    return boxes ? ui.screenshotOf(file, boxes, padding, within) : wb!.screenshot(file);
+  }
+
+  function copyToReadme(file: string, name: string): void {
+    const target = path.join(README_SHOTS_DIR, name);
+    if (!UPDATE_README_SHOTS && fs.existsSync(target)) return;
+    fs.mkdirSync(README_SHOTS_DIR, { recursive: true });
+    fs.copyFileSync(file, target);
+  }
+
+  /** The status bar from its left end to the item, with the item's tooltip when hovered. */
+  async function statusBarShot(name: string, withHover: boolean): Promise<string> {
+    await ui.parkMouse();
+    const bar = await boxOf(ui.page.locator('.part.statusbar'), 'the status bar');
+    const item = await boxOf(ui.statusItem, 'the status bar item');
+    const boxes: Box[] = [{ x: bar.x, y: bar.y, width: 1, height: bar.height }, item];
+    if (withHover) {
+      await ui.statusItem.hover();
+      const hover = ui.page.locator('.monaco-hover:visible', { hasText: 'Bitrix24 Task Counters' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      // Past the fade-in.
+      await ui.page.waitForFunction(() => [...document.querySelectorAll('.monaco-hover')]
+        .some((el: { offsetParent: unknown }) => el.offsetParent !== null && getComputedStyle(el).opacity === '1'));
+      boxes.push(await boxOf(hover, 'the status bar tooltip'));
+    }
+    try {
+      return await shot(name, boxes, 8);
+    } finally {
+      await ui.parkMouse();
+    }
+  }
+
+  /** The activity bar and the "Bitrix24 Tasks" sidebar, from the top down to the last row. */
+  async function sidebarShot(name: string): Promise<string> {
+    await ui.parkMouse();
+    const title = await boxOf(ui.sidebar.locator('.composite.title'), 'the sidebar title');
+    const lastRow = await boxOf(ui.treeRows.last(), 'the last tree row');
+    const action = await boxOf(ui.containerItem, 'the activity bar entry');
+    const activityBar = await boxOf(ui.page.locator('.part.activitybar'), 'the activity bar');
+    const sidebar = await boxOf(ui.sidebar, 'the sidebar');
+    // From the top of the activity bar and the sidebar, nothing of the title bar above.
+    const within = { x: activityBar.x, y: sidebar.y, width: sidebar.x + sidebar.width - activityBar.x, height: sidebar.height };
+    return shot(name, [{ x: activityBar.x, y: sidebar.y, width: 1, height: 1 }, title, lastRow, action], 10, within);
+  }
+
+  before(async function () {
+    this.timeout(180_000);
+    const bundle = path.join(repoRoot, 'dist', 'extension.js');
+    assert.ok(fs.existsSync(bundle), `${bundle} is missing: run \`npm run compile\` first`);
+    fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+
+    const started = Date.now();
+    portal = await startHttpsSandbox();
+    wb = await startWorkbench({
+      extensionDevelopmentPath: repoRoot,
+      logDir: RESULTS_DIR,
+      deviceScaleFactor: 2,
+      // No webhook from the developer's own environment; no background polls mid-step.
+      env: { BITRIX24_WEBHOOK_URL: undefined },
+      userSettings: { 'bitrix24Tasks.pollIntervalSeconds': 600 },
+      startTimeoutMs: 120_000,
+    });
+    ui = new WorkbenchDriver(wb.page);
+    opens = await ExternalOpens.watch(wb.context, TEST_HOST);
+    // The extension is up once its status bar item shows (a fresh profile takes a while).
+    await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
+    console.log(`    (workbench up, extension active after ${((Date.now() - started) / 1000).toFixed(1)} s; `
+      + `sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, RESULTS_DIR)}/)`);
+  });
+
+  beforeEach(function () {
+    if (failed) this.skip();
+  });
+
+  afterEach(async function () {
+    const test = this.currentTest;
+    if (test?.state !== 'failed' || !wb) return;
+    failed = true;
+    const slug = test.title.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
+    const file = path.join(RESULTS_DIR, `FAILED-${++failureShots}-${slug}.png`);
+    const saved = await wb.screenshot(file).then(() => file, (error: Error) => `(no screenshot: ${error.message})`);
+    if (test.err) {
+      test.err.message += `\n      screenshot: ${saved}\n      logs: ${RESULTS_DIR} (code-server.log, browser.log, vscode-logs/)`;
+    }
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await opens?.dispose();
+    await wb?.dispose();
+    await portal?.close();
+  });
+
+  it('starts disconnected, with an invitation to connect in the status bar', async () => {
+    await ui.waitForStatus(/^Bitrix24: not connected, click to connect$/);
+    assert.deepEqual(await ui.statusIcons(), ['plug']);
+    assert.equal((await ui.statusItem.innerText()).trim(), 'Bitrix24');
+  });
+
+  it('connects with the webhook typed into the password box of "Bitrix24: Connect Webhook…"', async () => {
+    await ui.runCommand('Bitrix24: Connect Webhook…');
+    const box = ui.quickInput.locator('input[type=password]');
+    await box.waitFor({ state: 'visible' });
+    assert.match(await ui.quickInput.innerText(), /Connect to Bitrix24/);
+    await box.fill(portal!.webhookUrl(1));
+    await box.press('Enter');
+
+    await ui.waitForNotification(`Connected to ${portal!.origin} as Anna Smirnova.`);
+    await ui.waitForStatus(/^Bitrix24, 2 overdue, 5 new comments$/);
+    assert.deepEqual(await ui.statusIcons(), ['flame', 'comment-discussion']);
+    assert.equal((await ui.statusItem.innerText()).replace(/\s+/g, ' ').trim(), '2 5');
+    assert.match((await ui.statusItem.getAttribute('class')) ?? '', /\bwarning-kind\b/, 'overdue tasks: warning background');
+  });
+
+  it('shows the counters in the "Counters" view and a badge on the activity bar', async () => {
+    await ui.openCountersView();
+    const rows = await ui.waitForTree((r) => r[0] === 'Overdue 2' && r[1] === 'New comments 5', 'Overdue 2, New comments 5');
+    assert.deepEqual(rows.slice(0, 4), ['Overdue 2', 'New comments 5', 'Role All my tasks', 'Group All groups']);
+    assert.ok(rows.some((row) => /^Updated \S+/.test(row)), `no "Updated …" row in ${JSON.stringify(rows)}`);
+    assert.equal(await ui.badgeLabel(), 'Bitrix24 Tasks - 7 need attention (overdue and new comments)');
+
+    await ui.clearNotifications();
+    await ui.focusEditorArea();
+    copyToReadme(await sidebarShot('tree'), 'tree.png');
+    await shot('window-connected');
+    copyToReadme(await statusBarShot('status-bar', true), 'status-bar.png');
+    await statusBarShot('status-bar-plain', false);
+  });
+
+  it('switches role with "Bitrix24: Switch Role…" and shows that role\'s counters', async () => {
+    await ui.runCommand('Bitrix24: Switch Role…');
+    await ui.waitForQuickPickIdle();
+    const doing = ui.quickPickRow('Doing');
+    await doing.waitFor({ state: 'visible' });
+    assert.match((await doing.getAttribute('aria-label')) ?? '', /^Doing, 1 overdue, 3 new comments/);
+    await doing.click();
+
+    await ui.waitForStatus(/^Bitrix24, 1 overdue, 3 new comments$/);
+    const rows = await ui.waitForTree((r) => r.includes('Role Doing') && r[0] === 'Overdue 1', 'the Doing role');
+    assert.deepEqual(rows.slice(0, 4), ['Overdue 1', 'New comments 3', 'Role Doing', 'Group All groups']);
+    await ui.waitForValue(() => ui.badgeLabel(), (label) => label === 'Bitrix24 Tasks - 4 need attention (overdue and new comments)', 'the badge to say 4');
+  });
+
+  it('opens the task list of that role in the browser (palette, status bar item, tree row)', async () => {
+    const list = `${portal!.origin}/company/personal/user/1/tasks/?apply_filter=Y&ROLEID=view_role_responsible`;
+
+    const fromPalette = await opens!.next(async () => {
+      await ui.runCommand('Bitrix24: Open Task List in Browser');
+      assert.match(await ui.confirmOpenExternal(), /open the external website/);
+    });
+    assert.equal(fromPalette, list);
+    await ui.page.bringToFront();
+
+    const fromStatusBar = await opens!.next(async () => {
+      await ui.statusItem.click();
+      await ui.confirmOpenExternal();
+    });
+    assert.equal(fromStatusBar, list);
+    await ui.page.bringToFront();
+
+    const fromTree = await opens!.next(async () => {
+      await ui.treeRow('Overdue').click();
+      await ui.confirmOpenExternal();
+    });
+    assert.equal(fromTree, `${list}&PROBLEM=6291456`);
+    await ui.page.bringToFront();
+  });
+
+  it('shows a rejected webhook after "Bitrix24: Refresh Counters" (status bar and tree)', async () => {
+    portal!.inject('invalidCredentials');
+    await ui.runCommand('Bitrix24: Refresh Counters');
+
+    await ui.waitForStatus(/^Bitrix24, 1 overdue, 3 new comments, reconnect$/);
+    assert.equal((await ui.statusIcons())[0], 'warning');
+    assert.match((await ui.statusItem.getAttribute('class')) ?? '', /\berror-kind\b/, 'auth failure: error background');
+    const sentence = 'Bitrix24 does not accept the webhook (deleted, expired or mistyped). Reconnect with a valid webhook.';
+    const rows = await ui.waitForTree((r) => r[0] === sentence, 'the error row');
+    assert.match(rows[1] ?? '', /^Overdue 1\b/, 'the last counters stay visible');
+    assert.equal(await ui.treeRows.first().locator('.codicon-error').count(), 1, 'the error row has the error icon');
+
+    await ui.clearNotifications();
+    await ui.focusEditorArea();
+    await sidebarShot('tree-error');
+    await statusBarShot('status-bar-error', false);
+
+    // The item now offers to reconnect: a click opens the password box again.
+    await ui.statusItem.click();
+    await ui.quickInput.locator('input[type=password]').waitFor({ state: 'visible' });
+    await ui.closeQuickInput();
+    portal!.clearFaults();
+  });
+
+  it('disconnects with "Bitrix24: Disconnect" and shows the welcome view', async () => {
+    await ui.runCommand('Bitrix24: Disconnect');
+    await ui.waitForNotification('Disconnected from Bitrix24. The webhook was removed from this computer.');
+    await ui.waitForStatus(/^Bitrix24: not connected, click to connect$/);
+    await ui.welcomeConnectButton.waitFor({ state: 'visible' });
+    assert.equal(await ui.treeRows.count(), 0);
+    assert.equal(await ui.badgeLabel(), undefined, 'no badge while disconnected');
+    await shot('window-disconnected');
+
+    // The welcome view's button starts the same connect flow.
+    await ui.welcomeConnectButton.click();
+    await ui.quickInput.locator('input[type=password]').waitFor({ state: 'visible' });
+    await ui.closeQuickInput();
+  });
+
+  it('never shows the webhook secret: page text, the extension\'s log, VS Code\'s log files', async () => {
+    await ui.runCommand('Bitrix24: Show Log');
+    const output = ui.page.locator('.part.panel .monaco-editor .view-lines');
+    const log = await ui.waitForValue(async () => (await output.innerText()).replace(/\u00a0/g, ' '), (text) => /Disconnected/.test(text), 'the log to show the session');
+    assert.match(log, new RegExp(`Connected to ${portal!.origin.replace(/[.:]/g, '\\$&')}/rest/1/•••/ as Anna Smirnova`));
+    const text = await ui.visibleText();
+    assert.ok(text.length > 200, 'the page text was read');
+    assert.ok(!text.includes(SECRET), 'the webhook secret is in the page text');
+
+    // VS Code copies its logs (server, extension host, output channels) into RESULTS_DIR on dispose.
+    await opens?.dispose();
+    await wb!.dispose();
+    const leaks = textFilesUnder(RESULTS_DIR).filter((file) => fs.readFileSync(file, 'utf8').includes(SECRET));
+    assert.deepEqual(leaks, [], 'log files containing the webhook secret');
+  });
+});
+
+function textFilesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...textFilesUnder(full));
+    else if (entry.isFile() && !entry.name.endsWith('.png')) found.push(full);
+  }
+  return found;
+}
