@@ -15,7 +15,11 @@ export type WebhookParse =
   | { readonly ok: true; readonly webhook: WebhookUrl }
   | { readonly ok: false; readonly problem: WebhookProblem; readonly message: string };
 
-const PROBLEM_MESSAGES: Record<WebhookProblem, string> = {
+/**
+ * In English, the source language: the UI shows them through `vscode.l10n.t(message)`, so each
+ * is also a key of l10n/bundle.l10n.*.json (a unit test checks).
+ */
+export const PROBLEM_MESSAGES: Readonly<Record<WebhookProblem, string>> = {
   empty: 'Paste the inbound webhook URL from Bitrix24.',
   notUrl: 'This is not a URL. A webhook looks like https://your-portal.bitrix24.com/rest/1/abc123xyz/.',
   insecure: 'The webhook must use https:// (plain http:// is allowed only for a local test portal).',

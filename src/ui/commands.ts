@@ -67,7 +67,7 @@ function askForWebhook(): Thenable<string | undefined> {
     prompt: vscode.l10n.t(
       'Paste an inbound webhook URL. Create one in Bitrix24 under Developer resources → Other → Inbound webhook, with the "task" scope (add "user" and "sonet" for your name and groups).',
     ),
-    placeHolder: 'https://your-portal.bitrix24.com/rest/1/abc123xyz/',
+    placeHolder: vscode.l10n.t('https://your-portal.bitrix24.com/rest/1/abc123xyz/'),
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) => {

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { attentionCount, Role, ROLES } from '../core/counters';
 import { CountersSnapshot, isStale } from '../core/countersState';
 import { COMMANDS } from './commandIds';
-import { age, counterIcon, counterLabel, counterPhrase, failureSentence, groupLabel, roleLabel, timeOfDay } from './words';
+import { age, counterIcon, counterLabel, counterPhrase, failureSentence, groupLabel, plural, roleLabel, timeOfDay } from './words';
 
 export const VIEW_ID = 'bitrix24Tasks.counters';
 
@@ -57,7 +57,13 @@ export class CountersView implements vscode.Disposable {
     const attention = snapshot.counters ? attentionCount(snapshot.counters) : 0;
     this.treeView.badge =
       attention > 0
-        ? { value: attention, tooltip: vscode.l10n.t('{0} need attention (overdue and new comments)', attention) }
+        ? {
+            value: attention,
+            tooltip: plural(attention, {
+              one: '{0} needs attention (overdue and new comments)',
+              other: '{0} need attention (overdue and new comments)',
+            }),
+          }
         : undefined;
   }
 
@@ -172,7 +178,9 @@ function errorItem(snapshot: CountersSnapshot): CountersNode {
       ? vscode.l10n.t('Retrying at {0}', timeOfDay(snapshot.nextPollAt))
       : undefined;
   item.description = retry;
-  item.tooltip = new vscode.MarkdownString().appendText(`${failureSentence(failure)}\n\n${failure.detail}`);
+  item.tooltip = new vscode.MarkdownString().appendText(
+    `${failureSentence(failure)}\n\n${vscode.l10n.t('Details: {0}', failure.detail)}`,
+  );
   item.contextValue = 'error';
   item.command =
     failure.kind === 'auth'

@@ -45,7 +45,7 @@ export class CountersStatusBar implements vscode.Disposable {
     const item = this.item;
     item.backgroundColor = undefined;
     if (snapshot.connection.kind === 'disconnected') {
-      item.text = '$(plug) Bitrix24';
+      item.text = `$(plug) ${vscode.l10n.t('Bitrix24')}`;
       item.tooltip = vscode.l10n.t('Bitrix24 Task Counters: not connected. Click to connect a webhook.');
       item.accessibilityInformation = { label: vscode.l10n.t('Bitrix24: not connected, click to connect') };
       item.command = COMMANDS.connect;
@@ -60,7 +60,9 @@ export class CountersStatusBar implements vscode.Disposable {
     const { counters, error } = snapshot;
     const glance = counters ? glanceParts(counters, this.options.counters) : undefined;
     if (error) {
-      item.text = glance ? `$(warning) ${glance.text}` : `$(warning) Bitrix24: ${failureShort(error.failure)}`;
+      item.text = glance
+        ? `$(warning) ${glance.text}`
+        : `$(warning) ${vscode.l10n.t('Bitrix24: {0}', failureShort(error.failure))}`;
       item.backgroundColor = new vscode.ThemeColor(
         error.failure.kind === 'auth' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
       );
@@ -70,10 +72,10 @@ export class CountersStatusBar implements vscode.Disposable {
         item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
       }
     } else {
-      item.text = '$(loading~spin) Bitrix24';
+      item.text = `$(loading~spin) ${vscode.l10n.t('Bitrix24')}`;
     }
     const label = [
-      'Bitrix24',
+      vscode.l10n.t('Bitrix24'),
       glance?.words ?? (snapshot.loading ? vscode.l10n.t('loading') : ''),
       error ? failureShort(error.failure) : '',
     ].filter(Boolean);
@@ -92,11 +94,11 @@ export class CountersStatusBar implements vscode.Disposable {
 /** `$(flame) 2 $(comment-discussion) 5` and "2 overdue, 5 new comments", for the chosen counters. */
 function glanceParts(set: CounterSet, names: readonly string[]): { text: string; words: string; allZero: boolean } {
   if (!set.visible) {
-    return { text: '$(circle-slash) Bitrix24', words: vscode.l10n.t('no counters visible'), allZero: false };
+    return { text: `$(circle-slash) ${vscode.l10n.t('Bitrix24')}`, words: vscode.l10n.t('no counters visible'), allZero: false };
   }
   const shown = names.flatMap((name) => set.counters.filter((c) => c.name === name));
   if (shown.length === 0) {
-    return { text: '$(tasklist) Bitrix24', words: '', allZero: true };
+    return { text: `$(tasklist) ${vscode.l10n.t('Bitrix24')}`, words: '', allZero: true };
   }
   return {
     text: shown.map((c) => `$(${counterIcon(c.name)}) ${c.count}`).join(' '),
@@ -123,7 +125,7 @@ function tooltip(snapshot: CountersSnapshot, now: number): vscode.MarkdownString
   }
   if (error) {
     md.appendMarkdown(`\n---\n\n$(warning) ${escape(failureSentence(error.failure))}  \n`);
-    md.appendMarkdown(`_${escape(error.failure.detail)}_  \n`);
+    md.appendMarkdown(`_${escape(vscode.l10n.t('Details: {0}', error.failure.detail))}_  \n`);
     if (snapshot.nextPollAt !== undefined && !snapshot.halted) {
       md.appendMarkdown(`${escape(vscode.l10n.t('Retrying at {0}.', timeOfDay(snapshot.nextPollAt)))}  \n`);
     }

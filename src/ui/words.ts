@@ -5,6 +5,12 @@
 import * as vscode from 'vscode';
 import { Role } from '../core/counters';
 import { Failure } from '../core/outcome';
+import { localizePlural, PluralForms } from './plural';
+
+/** `count` in words, in the form the display language needs for it (see plural.ts). */
+export function plural(count: number, forms: PluralForms): string {
+  return localizePlural(vscode.l10n, vscode.env.language, count, forms);
+}
 
 export function roleLabel(role: Role): string {
   switch (role) {
@@ -62,11 +68,11 @@ export function counterLabel(name: string): string {
 export function counterPhrase(name: string, count: number): string {
   switch (name) {
     case 'expired':
-      return vscode.l10n.t('{0} overdue', count);
+      return plural(count, { one: '{0} overdue', other: '{0} overdue' });
     case 'new_comments':
-      return count === 1 ? vscode.l10n.t('1 new comment') : vscode.l10n.t('{0} new comments', count);
+      return plural(count, { one: '{0} new comment', other: '{0} new comments' });
     case 'mentioned':
-      return count === 1 ? vscode.l10n.t('1 mention') : vscode.l10n.t('{0} mentions', count);
+      return plural(count, { one: '{0} mention', other: '{0} mentions' });
     default:
       return `${counterLabel(name)}: ${count}`;
   }
@@ -155,6 +161,6 @@ export function timeOfDay(epochMs: number): string {
 export function age(epochMs: number, now: number): string {
   const minutes = Math.floor((now - epochMs) / 60_000);
   if (minutes < 1) return vscode.l10n.t('just now');
-  if (minutes < 60) return vscode.l10n.t('{0} min ago', minutes);
-  return vscode.l10n.t('{0} h ago', Math.floor(minutes / 60));
+  if (minutes < 60) return plural(minutes, { one: '{0} min ago', other: '{0} min ago' });
+  return plural(Math.floor(minutes / 60), { one: '{0} h ago', other: '{0} h ago' });
 }
