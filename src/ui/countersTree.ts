@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { attentionCount, Role, ROLES } from '../core/counters';
 import { CountersSnapshot, isStale } from '../core/countersState';
 import { COMMANDS } from './commandIds';
-import { age, counterIcon, counterLabel, counterPhrase, failureSentence, groupLabel, plural, roleLabel, timeOfDay } from './words';
+import { age, counterIcon, failureTitle, counterLabel, counterPhrase, failureSentence, groupLabel, plural, roleLabel, timeOfDay } from './words';
 
 export const VIEW_ID = 'bitrix24Tasks.counters';
 
@@ -80,11 +80,12 @@ function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
   }
   const { counters } = snapshot;
   if (counters?.visible) {
-    const stale = isStale(snapshot) && snapshot.updatedAt !== undefined ? age(snapshot.updatedAt, now) : undefined;
+    // After a failed update the numbers are the last good ones: say from when.
+    const asOf = isStale(snapshot) && snapshot.updatedAt !== undefined ? timeOfDay(snapshot.updatedAt) : undefined;
     for (const counter of counters.counters) {
       const item = new CountersNode(counterLabel(counter.name));
       item.id = `counter:${counter.name}`;
-      item.description = stale ? vscode.l10n.t('{0} (stale, {1})', counter.count, stale) : String(counter.count);
+      item.description = asOf ? vscode.l10n.t('{0} (as of {1})', counter.count, asOf) : String(counter.count);
       item.iconPath = new vscode.ThemeIcon(counterIcon(counter.name));
       item.tooltip = counterPhrase(counter.name, counter.count);
       item.accessibilityInformation = { label: counterPhrase(counter.name, counter.count) };
@@ -170,17 +171,15 @@ function filterItem(id: string, label: string, value: string, icon: string, comm
 
 function errorItem(snapshot: CountersSnapshot): CountersNode {
   const failure = snapshot.error!.failure;
-  const item = new CountersNode(failureSentence(failure));
+  const item = new CountersNode(failureTitle(failure));
   item.id = 'error';
   item.iconPath = new vscode.ThemeIcon(failure.kind === 'auth' ? 'error' : 'warning');
-  const retry =
-    snapshot.nextPollAt !== undefined && !snapshot.halted
-      ? vscode.l10n.t('Retrying at {0}', timeOfDay(snapshot.nextPollAt))
-      : undefined;
-  item.description = retry;
-  item.tooltip = new vscode.MarkdownString().appendText(
-    `${failureSentence(failure)}\n\n${vscode.l10n.t('Details: {0}', failure.detail)}`,
-  );
+  if (snapshot.nextPollAt !== undefined && !snapshot.halted) {
+    item.description = vscode.l10n.t('Retrying at {0}', timeOfDay(snapshot.nextPollAt));
+  } else {
+    item.description = failure.kind === 'auth' ? vscode.l10n.t('Click to reconnect') : vscode.l10n.t('Click to retry');
+  }
+  item.tooltip = `${failureSentence(failure)}\n\n${vscode.l10n.t('Details: {0}', failure.detail)}`;
   item.contextValue = 'error';
   item.command =
     failure.kind === 'auth'

@@ -145,7 +145,7 @@ function tooltip(snapshot: CountersSnapshot, now: number): vscode.MarkdownString
   md.appendMarkdown(`${escape(vscode.l10n.t('Portal'))}: ${escape(portal)}  \n`);
   if (snapshot.updatedAt !== undefined) {
     const updated = vscode.l10n.t('Updated {0} ({1})', timeOfDay(snapshot.updatedAt), age(snapshot.updatedAt, now));
-    md.appendMarkdown(`${escape(updated)}${isStale(snapshot) ? ` — ${escape(vscode.l10n.t('stale'))}` : ''}  \n`);
+    md.appendMarkdown(`${escape(updated)}${isStale(snapshot) ? ` — ${escape(vscode.l10n.t('the last update failed'))}` : ''}  \n`);
   }
   md.appendMarkdown('\n---\n\n');
   md.appendMarkdown(

@@ -96,6 +96,34 @@ export function groupLabel(groupId: number, groupName: string | undefined): stri
   return groupName ?? vscode.l10n.t('Group #{0}', groupId);
 }
 
+/** A short headline for the view's error row (the sentence is in its tooltip). */
+export function failureTitle(failure: Failure): string {
+  switch (failure.kind) {
+    case 'auth':
+      return vscode.l10n.t('Webhook not accepted');
+    case 'scope':
+      return failure.missingScope
+        ? vscode.l10n.t('Missing scope: {0}', failure.missingScope)
+        : vscode.l10n.t('Missing scope');
+    case 'access':
+      return vscode.l10n.t('Access denied');
+    case 'rateLimited':
+      return vscode.l10n.t('Rate-limited by Bitrix24');
+    case 'network':
+      return failure.networkCause === 'timeout' ? vscode.l10n.t('Portal timed out') : vscode.l10n.t('Portal unreachable');
+    case 'notJson':
+      return vscode.l10n.t('Not a Bitrix24 answer');
+    case 'tooLarge':
+      return vscode.l10n.t('Answer too large');
+    case 'server':
+      return vscode.l10n.t('Portal error');
+    case 'badRequest':
+      return vscode.l10n.t('Request rejected');
+    case 'redirected':
+      return vscode.l10n.t('Redirected to {0}', failure.redirectHost ?? '?');
+  }
+}
+
 /** A few words for the status bar. */
 export function failureShort(failure: Failure): string {
   switch (failure.kind) {
@@ -153,8 +181,12 @@ export function failureSentence(failure: Failure): string {
   }
 }
 
+/** Built once: a formatter costs ~100 µs to make, and every render shows a time. */
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 export function timeOfDay(epochMs: number): string {
-  return new Date(epochMs).toLocaleTimeString(vscode.env.language, { hour: '2-digit', minute: '2-digit' });
+  timeFormat ??= new Intl.DateTimeFormat(vscode.env.language, { hour: '2-digit', minute: '2-digit' });
+  return timeFormat.format(epochMs);
 }
 
 /** "just now", "12 min ago", "3 h ago". */

@@ -200,7 +200,9 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(api.statusBar.item.command, 'bitrix24Tasks.connect');
     assert.match(tooltipText(), /Reconnect/);
     assert.equal(treeItem('error')?.command?.command, 'bitrix24Tasks.connect');
-    assert.match(String(treeItem('counter:expired')?.description), /stale/);
+    assert.match(String(treeItem('counter:expired')?.description), /^2 \(as of .+\)$/);
+    assert.equal(treeItem('error')?.label, 'Webhook not accepted');
+    assert.equal(treeItem('error')?.description, 'Click to reconnect');
   });
 
   it('backs off on a rate limit and recovers on refresh when the fault clears', async () => {
@@ -224,7 +226,8 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     await vscode.commands.executeCommand('bitrix24Tasks.refresh');
     const s = await waitFor((x) => x.error !== undefined, 'the error');
     assert.equal(s.error?.failure.kind, 'notJson');
-    assert.match(String(treeItem('error')?.label), /not Bitrix24 REST/);
+    assert.equal(treeItem('error')?.label, 'Not a Bitrix24 answer');
+    assert.match(String(treeItem('error')?.tooltip), /not Bitrix24 REST/);
     assert.match(api.statusBar.item.text, /^\$\(warning\)/);
   });
 
