@@ -8,9 +8,9 @@
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
  *   "not before" (Retry-After, operating_reset_at); reset by the first success.
- * - The portal's rate limit (`slowDown`) also doubles the pace of normal polling, which
- *   comes back down one step per success: when a whole office shares the limit, clients that
- *   jumped back to full speed at once would only hit it again.
+ * - The portal's rate limit (`slowDown`) also slows this client's normal polling, which
+ *   speeds up again slowly (AIMD, below): when a whole office shares the limit, clients that
+ *   jumped back to full speed after the backoff would only hit it again.
  * - A failure only the user can fix (auth, scope, access…) halts polling until `refreshNow`.
  */
 import { Clock, systemClock, Timer } from './clock';
@@ -44,15 +44,21 @@ export interface PollSchedulerOptions {
 
 export const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000;
 
-/** How much of the rate-limit slow-down one success takes back (pace 1 = the interval). */
-const PACE_RECOVERY_STEP = 0.25;
+/**
+ * The portal's rate limit is shared by a whole office, so polling speed adapts like TCP's
+ * congestion control (AIMD), which is what makes clients share fairly: the first
+ * QUERY_LIMIT_EXCEEDED after a success multiplies this client's speed (1 = once an interval)
+ * by SPEED_CUT; each success adds SPEED_STEP back.
+ */
+const SPEED_CUT = 0.6;
+const SPEED_STEP = 0.005;
 
 export class PollScheduler {
   private phaseValue: PollPhase = 'stopped';
   private timer: Timer | undefined;
   private nextAtValue: number | undefined;
   private failures = 0;
-  private paceValue = 1;
+  private speed = 1;
   private interval: number;
   /** Bumped by `stop`: a run from an older generation no longer decides anything. */
   private generation = 0;
@@ -94,7 +100,7 @@ export class PollScheduler {
 
   /** The interval's multiplier after rate limits: 1 at full speed. */
   get pace(): number {
-    return this.paceValue;
+    return 1 / this.speed;
   }
 
   /** Starts polling: the first run after `firstDelayMs`, jittered like every delay. */
@@ -117,7 +123,7 @@ export class PollScheduler {
     if (intervalMs === this.interval) return;
     this.interval = intervalMs;
     if (this.phaseValue === 'waiting' && this.failures === 0) {
-      this.schedule(this.jittered(intervalMs * this.paceValue));
+      this.schedule(this.jittered(intervalMs * this.pace));
     }
   }
 
@@ -151,7 +157,7 @@ export class PollScheduler {
     this.pauseRequested = false;
     this.dueAt = undefined;
     this.failures = 0;
-    this.paceValue = 1;
+    this.speed = 1;
     this.setPhase('stopped');
   }
 
@@ -200,16 +206,16 @@ export class PollScheduler {
         if (step.nextAt !== undefined) {
           this.schedule(step.nextAt - now);
         } else {
-          this.paceValue = Math.max(1, this.paceValue - PACE_RECOVERY_STEP);
-          this.schedule(this.jittered(this.interval * this.paceValue));
+          this.speed = Math.min(1, this.speed + SPEED_STEP);
+          this.schedule(this.jittered(this.interval * this.pace));
         }
         return;
       case 'retry': {
         this.failures++;
-        if (step.slowDown) {
-          this.paceValue = Math.min(this.maxBackoff() / this.interval, this.paceValue * 2);
+        if (step.slowDown && this.failures === 1) {
+          this.speed = Math.max(this.interval / this.maxBackoff(), this.speed * SPEED_CUT);
         }
-        const backoff = this.jittered(Math.max(this.backoffMs(), this.interval * this.paceValue));
+        const backoff = this.jittered(this.backoffMs());
         const portalWait = step.notBefore === undefined ? 0 : step.notBefore - now + this.random() * 1000;
         this.schedule(Math.max(backoff, portalWait));
         return;
