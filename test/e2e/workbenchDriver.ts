@@ -228,7 +228,9 @@ export class WorkbenchDriver {
         lastError = error;
       }
       if (Date.now() > deadline) {
-        const seen = lastError ? `error ${String(lastError)}` : JSON.stringify(last);
+        const seen = lastError
+          ? `error ${lastError instanceof Error || typeof lastError === 'string' ? String(lastError) : JSON.stringify(lastError)}`
+          : JSON.stringify(last);
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
       }
       await this.page.waitForTimeout(100);

@@ -227,7 +227,9 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const s = await waitFor((x) => x.error !== undefined, 'the error');
     assert.equal(s.error?.failure.kind, 'notJson');
     assert.equal(treeItem('error')?.label, 'Not a Bitrix24 answer');
-    assert.match(String(treeItem('error')?.tooltip), /not Bitrix24 REST/);
+    const tooltip = treeItem('error')?.tooltip;
+    assert.ok(typeof tooltip === 'string', 'the error item has a plain-text tooltip');
+    assert.match(tooltip, /not Bitrix24 REST/);
     assert.match(api.statusBar.item.text, /^\$\(warning\)/);
   });
 

@@ -77,7 +77,7 @@ export async function run(): Promise<void> {
           failureDetails.push({ fullTitle: test.fullTitle(), message: err?.message ?? String(err), stack: err?.stack });
         });
       } catch (err) {
-        reject(err); // e.g. a test file that throws while loading
+        reject(err instanceof Error ? err : new Error(String(err))); // e.g. a test file that throws while loading
       }
     });
 

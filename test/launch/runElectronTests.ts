@@ -88,7 +88,9 @@ async function main(): Promise<number> {
   const results = readHostResults(resultsFile);
   if (!results) {
     console.error(`[electron-tests] ERROR: no results in ${resultsFile}: `
-      + (runError instanceof Error ? runError.message : String(runError ?? 'VS Code exited without running the tests'))
+      + (runError instanceof Error ? runError.message
+        : runError === undefined || runError === null ? 'VS Code exited without running the tests'
+          : typeof runError === 'string' ? runError : JSON.stringify(runError))
       + '\n  (@vscode/test-electron downloads VS Code from the internet and needs a display;'
       + ' without them use out/test/launch/runHostTests.js)');
     return 1;

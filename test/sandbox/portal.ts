@@ -236,7 +236,10 @@ const invalidJsonBody = () => failure(400, 'INVALID_REQUEST', 'The request body 
 
 /** The engine's parameter binder, when an integer parameter gets something else. */
 function notAnInteger(name: string, value: unknown): Failure {
-  const shown = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const shown =
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined
+      ? String(value)
+      : JSON.stringify(value);
   return failure(400, '0', `Invalid value ${shown} to match with parameter ${name}. Should be a value of type int.`);
 }
 
@@ -301,7 +304,7 @@ function assignPath(target: Params, path: string[], value: string): void {
       node[key] = value;
     } else {
       const child = node[key];
-      node = isObject(child) ? (child as Params) : ((node[key] = {}) as Params);
+      node = isObject(child) ? child : (node[key] = {});
     }
   }
 }
@@ -492,7 +495,8 @@ function tasksCountersGet({ caller, params, data }: MethodCall): Outcome {
   const groupId = intParam(params.groupId);
   if (groupId === undefined) return notAnInteger('groupId', params.groupId);
   // The server lower-cases the role; one it does not know is a normal, empty answer.
-  const role = String(params.type ?? 'view_all').toLowerCase();
+  const type = params.type ?? 'view_all';
+  const role = (typeof type === 'string' ? type : JSON.stringify(type)).toLowerCase();
   if (!isRole(role)) return succeed([]);
   if (groupId !== 0 && !data.canSeeGroup(caller, groupId)) return groupNotFound();
   const target = userId === 0 ? caller.id : userId;
@@ -1172,7 +1176,7 @@ export class SandboxPortal {
       }
       case 'POST fault': {
         const { kind, ...options } = body;
-        this.inject(kind as FaultKind, options as FaultOptions);
+        this.inject(kind as FaultKind, options);
         return { ok: true };
       }
       case 'POST clear':

@@ -248,7 +248,7 @@ describe('CountersClient (against the sandbox portal)', function () {
       const answer = valueOf(await clientFor(1).getCountersByRole({}));
       assert.equal(sandbox.requests.length, 1);
       const failed = ROLES.filter((role) => !answer.byRole[role].ok);
-      assert.equal(failed.length, 1, `failed: ${failed}`);
+      assert.equal(failed.length, 1, `failed: ${failed.join(',')}`);
       const error = failureOf(answer.byRole[failed[0]]);
       assert.equal(error.kind, 'rateLimited');
       assert.equal(error.limit, 'operationTime');

@@ -1,0 +1,110 @@
+/**
+ * Virtual time for the real poll path: `FakeClock` (from the unit tests) moves time, while the
+ * requests (real HTTP to the sandbox) and the shared-poll files (real fs) take real time.
+ *
+ * Between two timers the driver waits until nothing is in flight: every transport call and
+ * every SharedPoll operation is counted while it runs, so a poll that started at virtual time T
+ * ends, files written, before time moves on. In virtual terms, the network and the disk answer
+ * instantly.
+ */
+import { Clock } from '../../src/core/clock';
+import { Outcome } from '../../src/core/outcome';
+import { SharedPoll, SharedSnapshot } from '../../src/core/sharedPoll';
+import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
+import { FakeClock } from '../../test/unit/fakeClock';
+
+/** Counts operations in flight; `idle()` resolves once there are none. */
+export class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  track<T>(operation: () => Promise<T>): Promise<T> {
+    this.count++;
+    let promise: Promise<T>;
+    try {
+      promise = operation();
+    } catch (error) {
+      promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return promise.finally(() => {
+      if (--this.count === 0) {
+        const waiters = this.waiters;
+        this.waiters = [];
+        waiters.forEach((wake) => wake());
+      }
+    });
+  }
+
+  /** Nothing in flight for two event-loop turns (promise chains between operations settle). */
+  async idle(): Promise<void> {
+    let quiet = 0;
+    while (quiet < 2) {
+      if (this.count > 0) {
+        quiet = 0;
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.count === 0) quiet++;
+    }
+  }
+}
+
+export function trackedTransport(inner: Transport, inFlight: InFlight): Transport {
+  return {
+    post: (url: string, json: string, options: PostOptions): Promise<Outcome<HttpResponse>> =>
+      inFlight.track(() => inner.post(url, json, options)),
+  };
+}
+
+/** The real SharedPoll, each file operation counted while it runs. */
+export class TrackedSharedPoll extends SharedPoll {
+  constructor(folder: string, clock: Clock, windowId: string, private readonly inFlight: InFlight) {
+    super(folder, clock, windowId);
+  }
+
+  override current(key: string): Promise<SharedSnapshot | undefined> {
+    return this.inFlight.track(() => super.current(key));
+  }
+
+  override write(key: string, snapshot: SharedSnapshot): Promise<void> {
+    return this.inFlight.track(() => super.write(key, snapshot));
+  }
+
+  override tryLease(key: string): Promise<boolean> {
+    return this.inFlight.track(() => super.tryLease(key));
+  }
+
+  override release(key: string): Promise<void> {
+    return this.inFlight.track(() => super.release(key));
+  }
+}
+
+/**
+ * Fires every timer due up to virtual time `until`, each at its due time, waiting for the work
+ * it starts to finish before the next; then moves the clock to `until`.
+ */
+export async function runUntil(clock: FakeClock, until: number, inFlight: InFlight): Promise<number> {
+  let fired = 0;
+  for (;;) {
+    await inFlight.idle();
+    const next = clock.nextDueAt;
+    if (next === undefined || next > until) break;
+    await clock.runNext();
+    fired++;
+  }
+  if (clock.now() < until) await clock.advance(until - clock.now());
+  await inFlight.idle();
+  return fired;
+}
+
+/** mulberry32: reproducible jitter. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
