@@ -1,0 +1,497 @@
+/**
+ * The fault matrix (issue 4): for each fault the sandbox portal can inject, the poller (real
+ * client over HTTP, real scheduler on a fake clock) must show the right state, keep the last good
+ * numbers, back off or halt as specified, and recover by itself when the fault clears (or on
+ * Refresh after a halt). Table-driven: one row per fault, the same checks for every row of a kind.
+ */
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { CounterSet } from '../../src/core/counters';
+import { CountersClient, RequestLogEntry } from '../../src/core/countersClient';
+import { CountersPoller } from '../../src/core/countersPoller';
+import { CountersSnapshot, CountersState, Filters, isStale } from '../../src/core/countersState';
+import { Failure, FailureKind } from '../../src/core/outcome';
+import { DEFAULT_MAX_BACKOFF_MS } from '../../src/core/pollScheduler';
+import { WebhookUrl } from '../../src/core/webhookUrl';
+import { FaultKind, FaultOptions, SandboxPortal } from '../sandbox/portal';
+import { FakeClock, flushMicrotasks } from './fakeClock';
+
+const INTERVAL = 60_000;
+const START_DELAY = 250;
+const CAP = DEFAULT_MAX_BACKOFF_MS;
+const HOUR = 3_600_000;
+const SECRET_PREFIX = 'sandboxsecret';
+/** Small, so that 'slow' becomes a timeout in a fraction of a second. */
+const CLIENT_TIMEOUT_MS = 250;
+const SLOW_MS = 2_000;
+/** Small enough for the oversized answer below, large enough for every normal one. */
+const MAX_BYTES = 20_000;
+const ALL: Filters = { role: 'view_all', userId: 0, groupId: 0 };
+/** How many failing polls each backoff row follows. */
+const FAILING_POLLS = 5;
+
+type Policy =
+  /** Retry later and later (exponential, capped), the last numbers stay. */
+  | 'backoff'
+  /** Wait until the portal's reset time, then resume. */
+  | 'waitForReset'
+  /** Stop: no timer and no request until Refresh. */
+  | 'halt'
+  /** A normal answer: nothing visible, no error, polling goes on at the interval. */
+  | 'nothingVisible';
+
+interface Row {
+  readonly title: string;
+  readonly fault: FaultKind | 'oversized';
+  /** Arms the fault at fake time `now` (ms); returns the portal's reset time (epoch ms), if any. */
+  readonly arm: (sandbox: SandboxPortal, now: number) => number | undefined;
+  readonly disarm?: (sandbox: SandboxPortal) => void;
+  readonly kind?: FailureKind;
+  readonly policy: Policy;
+  /** For backoff: every wait is at least this (the portal's Retry-After). */
+  readonly minGapMs?: number;
+  /** Further checks of the failure. */
+  readonly check?: (failure: Failure, now: number) => void;
+}
+
+function inject(kind: FaultKind, options: FaultOptions = {}): Row['arm'] {
+  return (sandbox) => {
+    sandbox.inject(kind, options);
+    return undefined;
+  };
+}
+
+const COUNTERS_METHOD = 'tasks.task.counters.get';
+
+const MATRIX: readonly Row[] = [
+  {
+    title: '503 QUERY_LIMIT_EXCEEDED, no Retry-After',
+    fault: 'queryLimit',
+    arm: inject('queryLimit'),
+    kind: 'rateLimited',
+    policy: 'backoff',
+    check: (f) => {
+      assert.equal(f.limit, 'queryRate');
+      assert.equal(f.status, 503);
+      assert.equal(f.retryAt, undefined);
+    },
+  },
+  {
+    title: '503 QUERY_LIMIT_EXCEEDED with Retry-After: 600',
+    fault: 'queryLimit',
+    arm: inject('queryLimit', { retryAfterSeconds: 600 }),
+    kind: 'rateLimited',
+    policy: 'backoff',
+    minGapMs: 600_000,
+    check: (f, now) => {
+      assert.equal(f.limit, 'queryRate');
+      assert.equal(f.retryAt, now + 600_000);
+    },
+  },
+  {
+    title: 'QUERY_LIMIT_EXCEEDED inside the batch (the current role\'s command)',
+    fault: 'queryLimit',
+    arm: inject('queryLimit', { method: COUNTERS_METHOD }),
+    kind: 'rateLimited',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.limit, 'queryRate'),
+  },
+  {
+    title: '429 OPERATION_TIME_LIMIT with operating_reset_at',
+    fault: 'operationTimeLimit',
+    arm: (sandbox, now) => {
+      const resetAt = Math.floor(now / 1000) + 1800; // 30 min: longer than any backoff
+      sandbox.inject('operationTimeLimit', { method: 'batch', operatingResetAt: resetAt });
+      return resetAt * 1000;
+    },
+    kind: 'rateLimited',
+    policy: 'waitForReset',
+    check: (f) => {
+      assert.equal(f.limit, 'operationTime');
+      assert.equal(f.status, 429);
+    },
+  },
+  {
+    title: '401 INVALID_CREDENTIALS',
+    fault: 'invalidCredentials',
+    arm: inject('invalidCredentials'),
+    kind: 'auth',
+    policy: 'halt',
+    check: (f) => assert.equal(f.code, 'INVALID_CREDENTIALS'),
+  },
+  {
+    title: 'insufficient_scope (a webhook without "task")',
+    fault: 'insufficientScope',
+    arm: inject('insufficientScope', { method: COUNTERS_METHOD }),
+    kind: 'scope',
+    policy: 'halt',
+    check: (f) => assert.equal(f.missingScope, 'task'),
+  },
+  {
+    title: 'ACCESS_DENIED (REST not on this plan)',
+    fault: 'accessDenied',
+    arm: inject('accessDenied'),
+    kind: 'access',
+    policy: 'halt',
+    check: (f) => assert.equal(f.code, 'ACCESS_DENIED'),
+  },
+  {
+    title: 'group not found or access denied',
+    fault: 'groupNotFound',
+    arm: inject('groupNotFound', { method: COUNTERS_METHOD }),
+    kind: 'access',
+    policy: 'halt',
+    check: (f) => assert.match(f.detail, /group not found/i),
+  },
+  {
+    title: '"result": [] (nothing visible)',
+    fault: 'emptyResult',
+    arm: inject('emptyResult', { method: COUNTERS_METHOD }),
+    policy: 'nothingVisible',
+  },
+  {
+    title: 'an HTML login page with HTTP 200',
+    fault: 'htmlLogin',
+    arm: inject('htmlLogin'),
+    kind: 'notJson',
+    policy: 'backoff',
+    check: (f) => assert.match(f.detail, /HTML/),
+  },
+  {
+    title: `slow past the client's timeout (${SLOW_MS} ms > ${CLIENT_TIMEOUT_MS} ms)`,
+    fault: 'slow',
+    arm: inject('slow', { delayMs: SLOW_MS }),
+    kind: 'network',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.networkCause, 'timeout'),
+  },
+  {
+    title: 'dropped connection',
+    fault: 'drop',
+    arm: inject('drop'),
+    kind: 'network',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.networkCause, 'reset'),
+  },
+  {
+    title: 'redirect to another origin',
+    fault: 'redirect',
+    arm: inject('redirect', { redirectTo: 'https://elsewhere.example/rest/' }),
+    kind: 'redirected',
+    policy: 'halt',
+    check: (f) => assert.equal(f.redirectHost, 'elsewhere.example'),
+  },
+  {
+    title: 'truncated JSON',
+    fault: 'truncated',
+    arm: inject('truncated'),
+    kind: 'notJson',
+    policy: 'backoff',
+  },
+  {
+    title: '500 with an nginx error page',
+    fault: 'serverError',
+    arm: inject('serverError'),
+    kind: 'server',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.status, 500),
+  },
+  {
+    title: `an answer over the size cap (${MAX_BYTES} bytes)`,
+    fault: 'oversized',
+    arm: (sandbox) => {
+      const many: Record<string, number> = {};
+      for (let i = 0; i < 1000; i++) many[`counter_number_${i}`] = i;
+      sandbox.setCounters(1, many);
+      return undefined;
+    },
+    disarm: (sandbox) => sandbox.setCounters(1, { expired: 2, new_comments: 5 }),
+    kind: 'tooLarge',
+    policy: 'backoff',
+    check: (f) => assert.match(f.detail, new RegExp(`${MAX_BYTES} bytes`)),
+  },
+];
+
+function counts(set: CounterSet | undefined): Array<[string, number]> | undefined {
+  return set?.counters.map((c) => [c.name, c.count]);
+}
+
+function realDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await realDelay(2);
+  }
+}
+
+describe('fault matrix: the poller against every sandbox fault (fake clock, real HTTP)', function () {
+  this.timeout(10_000);
+
+  let sandbox: SandboxPortal;
+  let pollers: CountersPoller[] = [];
+  let snapshots: CountersSnapshot[] = [];
+  let log: RequestLogEntry[] = [];
+
+  before(async () => {
+    sandbox = await SandboxPortal.start();
+  });
+
+  after(async () => {
+    await sandbox.close();
+  });
+
+  beforeEach(() => {
+    sandbox.clearFaults();
+    sandbox.setCounters(1, { expired: 2, new_comments: 5 });
+    sandbox.clearLog();
+    snapshots = [];
+    log = [];
+  });
+
+  afterEach(async () => {
+    pollers.forEach((p) => p.dispose());
+    pollers = [];
+    sandbox.clearFaults();
+    for (const text of [JSON.stringify(snapshots), inspect(snapshots, { depth: Infinity }), JSON.stringify(log)]) {
+      assert.ok(!text.includes(SECRET_PREFIX), 'a secret reached the state or the request log');
+    }
+    await realDelay(5);
+  });
+
+  /** A connected poller after its first good poll, and a counter of finished polls. */
+  async function connected() {
+    const clock = new FakeClock(Date.now());
+    const state = new CountersState(ALL);
+    let finished = 0;
+    let wasLoading = false;
+    state.subscribe((snapshot) => {
+      snapshots.push(snapshot);
+      if (wasLoading && !snapshot.loading) finished++;
+      wasLoading = snapshot.loading;
+    });
+    const poller = new CountersPoller(state, {
+      intervalMs: INTERVAL,
+      clock,
+      random: () => 0.5, // no jitter: delays are exact
+      createClient: (hook) =>
+        new CountersClient(hook, {
+          now: () => clock.now(),
+          timeoutMs: CLIENT_TIMEOUT_MS,
+          maxBytes: MAX_BYTES,
+          onRequest: (entry) => log.push(entry),
+        }),
+    });
+    pollers.push(poller);
+    const parsed = WebhookUrl.parse(sandbox.webhookUrl(1));
+    assert.ok(parsed.ok);
+    poller.connect(parsed.webhook, 'stored');
+    await clock.advance(START_DELAY);
+    await until(() => finished === 1, 'the first poll');
+    await flushMicrotasks();
+    assert.deepEqual(counts(state.snapshot.counters), [['expired', 2], ['new_comments', 5]]);
+    assert.equal(state.snapshot.error, undefined);
+
+    /**
+     * Moves the fake clock to the next scheduled poll, checking that nothing reaches the portal
+     * a millisecond before it, and waits for that poll to end. Returns the gap waited.
+     */
+    const nextPoll = async (): Promise<number> => {
+      const due = state.snapshot.nextPollAt;
+      assert.notEqual(due, undefined, 'a poll is scheduled');
+      const gap = due! - clock.now();
+      const requests = sandbox.requests.length;
+      const before = finished;
+      if (gap > 1) {
+        await clock.advance(gap - 1);
+        await realDelay(5);
+        assert.equal(sandbox.requests.length, requests, 'no request before the scheduled time');
+      }
+      await clock.advance(due! - clock.now());
+      await until(() => finished > before, 'the scheduled poll');
+      await flushMicrotasks();
+      await until(() => sandbox.requests.length > requests, 'the request to be logged');
+      assert.equal(sandbox.requests.length, requests + 1, 'exactly one request per poll');
+      return gap;
+    };
+    return { clock, state, poller, nextPoll };
+  }
+
+  /** Everything that must hold after a failed poll: the error shown, the last numbers kept. */
+  function assertFailedKeepingNumbers(row: Row, state: CountersState, good: CountersSnapshot, now: number): Failure {
+    const s = state.snapshot;
+    assert.ok(s.error, `an error is shown (${row.title})`);
+    assert.equal(s.error.failure.kind, row.kind);
+    assert.equal(s.error.at, now, 'the error is dated by the failed poll');
+    assert.equal(s.counters, good.counters, 'the last good counters stay, the very same object');
+    assert.equal(s.byRole, good.byRole);
+    assert.equal(s.updatedAt, good.updatedAt, 'their age keeps counting from the last good answer');
+    assert.equal(s.loading, false);
+    assert.equal(isStale(s), true, 'shown as stale');
+    assert.ok(!JSON.stringify(s.error).includes(SECRET_PREFIX));
+    row.check?.(s.error.failure, now);
+    return s.error.failure;
+  }
+
+  /** The fault is gone: new numbers from the next poll, the error cleared. */
+  async function assertRecovers(env: Awaited<ReturnType<typeof connected>>, row: Row): Promise<void> {
+    sandbox.clearFaults();
+    row.disarm?.(sandbox);
+    sandbox.setCounters(1, { expired: 4, new_comments: 1 });
+    await env.nextPoll();
+    const s = env.state.snapshot;
+    assert.equal(s.error, undefined, 'the error is cleared');
+    assert.equal(s.halted, false);
+    assert.equal(isStale(s), false);
+    assert.deepEqual(counts(s.counters), [['expired', 4], ['new_comments', 1]], 'the new numbers are shown');
+    assert.equal(s.updatedAt, env.clock.now());
+  }
+
+  for (const row of MATRIX) {
+    describe(`${row.title} → ${row.kind ?? 'no error'}, ${row.policy}`, () => {
+      switch (row.policy) {
+        case 'backoff':
+          it('shows the error with the last numbers, backs off, and recovers by itself', async () => {
+            const env = await connected();
+            const good = env.state.snapshot;
+            row.arm(sandbox, env.clock.now());
+            const minGap = row.minGapMs;
+            await env.poller.refresh();
+            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assert.equal(env.state.snapshot.halted, false, 'retryable: not halted');
+            assert.equal(env.clock.pendingCount, 1, 'one retry timer');
+
+            const gaps: number[] = [];
+            for (let i = 0; i < FAILING_POLLS; i++) {
+              const gap = await env.nextPoll();
+              gaps.push(gap);
+              assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+              if (minGap !== undefined) assert.ok(gap >= minGap, `gap ${gap} honours the portal's Retry-After`);
+            }
+            const last = env.state.snapshot.nextPollAt! - env.clock.now();
+            gaps.push(last);
+            assert.ok(gaps[0] >= INTERVAL, `the first retry waits at least one interval: ${gaps.join(', ')}`);
+            for (let i = 1; i < gaps.length; i++) {
+              assert.ok(gaps[i] >= gaps[i - 1], `the waits never shrink while failing: ${gaps.join(', ')}`);
+              if (minGap === undefined) {
+                assert.ok(gaps[i] >= Math.min(2 * gaps[i - 1], CAP), `exponential up to the cap: ${gaps.join(', ')}`);
+              }
+            }
+            assert.ok(gaps[gaps.length - 1] > gaps[0], `the waits grow: ${gaps.join(', ')}`);
+            assert.ok(Math.max(...gaps) <= Math.max(CAP, minGap ?? 0) + 1000, `never beyond the cap: ${gaps.join(', ')}`);
+
+            await assertRecovers(env, row);
+            const afterRecovery = env.state.snapshot.nextPollAt! - env.clock.now();
+            if (row.kind === 'rateLimited') {
+              // The rate limit also slowed the normal pace, which comes back one step per success.
+              assert.ok(afterRecovery >= INTERVAL && afterRecovery < last, `next poll in ${afterRecovery} ms`);
+              const paces = [afterRecovery];
+              for (let i = 0; i < 80 && paces[paces.length - 1] > INTERVAL; i++) {
+                await env.nextPoll();
+                assert.equal(env.state.snapshot.error, undefined);
+                paces.push(env.state.snapshot.nextPollAt! - env.clock.now());
+              }
+              assert.equal(paces[paces.length - 1], INTERVAL, `back to the interval: ${paces.map((p) => p / INTERVAL).join(', ')}`);
+              for (let i = 1; i < paces.length; i++) assert.ok(paces[i] <= paces[i - 1], 'the pace only speeds up');
+            } else {
+              assert.equal(afterRecovery, INTERVAL, 'the first success resets the backoff');
+            }
+          });
+          break;
+
+        case 'waitForReset':
+          it('waits for operating_reset_at (beyond the backoff cap), keeps the numbers, resumes after it', async () => {
+            const env = await connected();
+            const good = env.state.snapshot;
+            const resetAt = row.arm(sandbox, env.clock.now())!;
+            await env.poller.refresh();
+            const failure = assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assert.equal(failure.retryAt, resetAt);
+            assert.equal(env.state.snapshot.halted, false);
+            const next = env.state.snapshot.nextPollAt!;
+            assert.ok(next >= resetAt && next <= resetAt + 1000, `next poll ${next - resetAt} ms after the reset`);
+
+            // Still over the budget at the reset: a new reset time, and the wait starts over.
+            sandbox.clearFaults();
+            const resetAt2 = resetAt + 20 * 60_000;
+            sandbox.inject('operationTimeLimit', { method: 'batch', operatingResetAt: resetAt2 / 1000 });
+            const gap = await env.nextPoll(); // checks that nothing is sent before
+            assert.ok(env.clock.now() >= resetAt, `polled ${gap} ms after the failure, at the reset`);
+            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            const next2 = env.state.snapshot.nextPollAt!;
+            assert.ok(next2 >= resetAt2 && next2 <= resetAt2 + 1000, `then waits for the new reset: ${next2 - resetAt2}`);
+
+            await assertRecovers(env, row);
+            assert.ok(env.clock.now() >= resetAt2);
+            assert.equal(env.state.snapshot.nextPollAt! - env.clock.now(), INTERVAL);
+          });
+          break;
+
+        case 'halt':
+          it('shows the error with the last numbers and stops: no timer, no request for hours, until Refresh', async () => {
+            const env = await connected();
+            const good = env.state.snapshot;
+            row.arm(sandbox, env.clock.now());
+            await env.poller.refresh();
+            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assert.equal(env.state.snapshot.halted, true);
+            assert.equal(env.state.snapshot.nextPollAt, undefined, 'nothing scheduled');
+            assert.equal(env.clock.pendingCount, 0, 'no timer');
+
+            const requests = sandbox.requests.length;
+            await env.clock.advance(6 * HOUR);
+            await realDelay(10);
+            assert.equal(sandbox.requests.length, requests, 'no request while halted');
+            // Clearing the fault does not restart polling on its own: retrying cannot fix these.
+            sandbox.clearFaults();
+            await env.clock.advance(6 * HOUR);
+            await realDelay(10);
+            assert.equal(sandbox.requests.length, requests, 'still none: only the user restarts it');
+            assert.equal(env.state.snapshot.halted, true);
+            assert.equal(env.state.snapshot.counters, good.counters);
+
+            sandbox.setCounters(1, { expired: 4, new_comments: 1 });
+            await env.poller.refresh();
+            const s = env.state.snapshot;
+            assert.equal(s.error, undefined);
+            assert.equal(s.halted, false);
+            assert.deepEqual(counts(s.counters), [['expired', 4], ['new_comments', 1]]);
+            assert.equal(s.nextPollAt, env.clock.now() + INTERVAL, 'polling again');
+            assert.equal(env.clock.pendingCount, 1);
+            assert.equal(sandbox.requests.length, requests + 1);
+          });
+          break;
+
+        case 'nothingVisible':
+          it('shows "nothing visible" without an error and keeps polling at the interval', async () => {
+            const env = await connected();
+            row.arm(sandbox, env.clock.now());
+            await env.poller.refresh();
+            for (let i = 0; i < 3; i++) {
+              const s = env.state.snapshot;
+              assert.equal(s.error, undefined, 'a normal answer, not an error');
+              assert.equal(s.halted, false);
+              assert.equal(s.counters?.visible, false);
+              assert.equal(s.counters?.total, 0);
+              assert.deepEqual(s.counters?.counters, [], 'no number that was never fetched');
+              assert.equal(s.updatedAt, env.clock.now());
+              assert.equal(isStale(s), false);
+              assert.equal(await env.nextPoll(), INTERVAL, 'the normal interval');
+            }
+            await assertRecovers(env, row);
+            assert.equal(env.state.snapshot.counters?.visible, true);
+          });
+          break;
+      }
+    });
+  }
+
+  it('covers every fault kind the sandbox can inject', async () => {
+    const { FAULT_KINDS } = await import('../sandbox/portal');
+    const covered = new Set(MATRIX.map((r) => r.fault));
+    assert.deepEqual(FAULT_KINDS.filter((k) => !covered.has(k)), []);
+  });
+});

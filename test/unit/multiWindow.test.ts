@@ -1,0 +1,358 @@
+/**
+ * One poll for all windows (issue 4): three pollers, each with its own state, sharing one
+ * storage folder through `SharedPoll`, with the same webhook, against the sandbox over HTTP.
+ * Time is a fake clock shared by the three (one machine); the files are real, so between two
+ * timers the test lets every file operation and request finish (`settle`).
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CounterSet } from '../../src/core/counters';
+import { CountersClient } from '../../src/core/countersClient';
+import { CountersPoller } from '../../src/core/countersPoller';
+import { CountersState, Filters } from '../../src/core/countersState';
+import { Outcome } from '../../src/core/outcome';
+import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
+import { HttpResponse, nodeFetchTransport, PostOptions, Transport } from '../../src/core/transport';
+import { WebhookUrl } from '../../src/core/webhookUrl';
+import { SandboxPortal } from '../sandbox/portal';
+import { seededRandom } from '../sim/fleet';
+import { FakeClock, flushMicrotasks } from './fakeClock';
+
+const INTERVAL = 60_000;
+const JITTER = 0.1;
+const SECRET_PREFIX = 'sandboxsecret';
+const ALL: Filters = { role: 'view_all', userId: 0, groupId: 0 };
+
+interface Sent {
+  readonly window: string;
+  /** Fake time the request left. */
+  readonly at: number;
+  readonly groupId: number;
+}
+
+/** Counts the shared poll's file operations in flight, so the test knows when all are done. */
+class TrackedSharedPoll extends SharedPoll {
+  constructor(
+    folder: string,
+    clock: FakeClock,
+    windowId: string,
+    private readonly busy: { count: number },
+  ) {
+    super(folder, clock, windowId);
+  }
+
+  private async track<T>(operation: Promise<T>): Promise<T> {
+    this.busy.count++;
+    try {
+      return await operation;
+    } finally {
+      this.busy.count--;
+    }
+  }
+
+  override current(key: string): Promise<SharedSnapshot | undefined> {
+    return this.track(super.current(key));
+  }
+
+  override write(key: string, snapshot: SharedSnapshot): Promise<void> {
+    return this.track(super.write(key, snapshot));
+  }
+
+  override tryLease(key: string): Promise<boolean> {
+    return this.track(super.tryLease(key));
+  }
+
+  override release(key: string): Promise<void> {
+    return this.track(super.release(key));
+  }
+}
+
+function counts(set: CounterSet | undefined): Array<[string, number]> | undefined {
+  return set?.counters.map((c) => [c.name, c.count]);
+}
+
+async function filesIn(folder: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(folder)).map((name) => path.join(folder, name));
+  } catch {
+    return [];
+  }
+}
+
+describe('multi-window: three pollers share one poll through the storage folder', function () {
+  this.timeout(20_000);
+
+  let sandbox: SandboxPortal;
+  let folder: string;
+  let clock: FakeClock;
+  let sent: Sent[];
+  let sharingErrors: unknown[];
+  const busy = { count: 0 };
+  let windows: Window[];
+
+  interface Window {
+    readonly id: string;
+    readonly state: CountersState;
+    readonly poller: CountersPoller;
+    disposed: boolean;
+  }
+
+  before(async () => {
+    sandbox = await SandboxPortal.start();
+  });
+
+  after(async () => {
+    await sandbox.close();
+  });
+
+  beforeEach(async () => {
+    sandbox.clearFaults();
+    sandbox.clearLog();
+    sandbox.setCounters(1, { expired: 2, new_comments: 5 });
+    folder = await fs.mkdtemp(path.join(os.tmpdir(), 'b24-shared-'));
+    clock = new FakeClock(Date.now());
+    sent = [];
+    sharingErrors = [];
+    windows = [];
+  });
+
+  afterEach(async () => {
+    windows.forEach((w) => w.poller.dispose());
+    await settle();
+    // No file the windows share holds the webhook's secret (nor its user id in a name).
+    const files = await filesIn(folder);
+    for (const file of files) {
+      const text = await fs.readFile(file, 'utf8');
+      assert.ok(!text.includes(SECRET_PREFIX), `${path.basename(file)} contains the secret`);
+      assert.ok(!path.basename(file).includes(SECRET_PREFIX));
+    }
+    assert.deepEqual(sharingErrors, [], 'sharing reported errors');
+    await fs.rm(folder, { recursive: true, force: true });
+  });
+
+  function open(id: string, filters: Filters = ALL, seed = id.charCodeAt(0)): Window {
+    const state = new CountersState(filters);
+    const shared = new TrackedSharedPoll(folder, clock, `window-${id}`, busy);
+    const transport: Transport = {
+      post: async (url: string, json: string, options: PostOptions): Promise<Outcome<HttpResponse>> => {
+        const cmd = (JSON.parse(json) as { cmd?: Record<string, string> }).cmd ?? {};
+        const groupId = Number(/groupId=(\d+)/.exec(cmd.view_all ?? '')?.[1] ?? 0);
+        sent.push({ window: id, at: clock.now(), groupId });
+        busy.count++;
+        try {
+          return await nodeFetchTransport.post(url, json, options);
+        } finally {
+          busy.count--;
+        }
+      },
+    };
+    const poller = new CountersPoller(state, {
+      intervalMs: INTERVAL,
+      clock,
+      random: seededRandom(seed),
+      shared,
+      onSharingError: (error) => sharingErrors.push(error),
+      createClient: (hook) => new CountersClient(hook, { transport, now: () => clock.now() }),
+    });
+    const parsed = WebhookUrl.parse(sandbox.webhookUrl(1));
+    assert.ok(parsed.ok);
+    poller.connect(parsed.webhook, 'stored');
+    const window: Window = { id, state, poller, disposed: false };
+    windows.push(window);
+    return window;
+  }
+
+  function kill(window: Window): void {
+    window.poller.dispose();
+    window.disposed = true;
+  }
+
+  /** Real time passes until no file operation or request of any window is in flight. */
+  async function settle(): Promise<void> {
+    const deadline = Date.now() + 5000;
+    let quiet = 0;
+    while (quiet < 3) {
+      if (Date.now() > deadline) throw new Error(`still busy (${busy.count} operations in flight)`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      quiet = busy.count === 0 ? quiet + 1 : 0;
+    }
+    await flushMicrotasks();
+  }
+
+  /** Fires every timer due up to `until` (fake ms), each at its time, settling after each. */
+  async function runUntil(until: number): Promise<void> {
+    await settle();
+    while (clock.nextDueAt !== undefined && clock.nextDueAt <= until) {
+      await clock.runNext();
+      await settle();
+    }
+    await clock.advance(until - clock.now());
+    await settle();
+  }
+
+  function gapsOf(list: readonly Sent[]): number[] {
+    return list.slice(1).map((s, i) => s.at - list[i].at);
+  }
+
+  /** Requests spaced like one window polling alone: one interval ± jitter apart. */
+  function assertOnePerInterval(list: readonly Sent[], what: string): void {
+    for (const gap of gapsOf(list)) {
+      assert.ok(gap >= INTERVAL * (1 - JITTER) - 1, `${what}: two requests ${gap} ms apart`);
+      assert.ok(gap <= INTERVAL * (1 + JITTER) + 1, `${what}: a gap of ${gap} ms`);
+    }
+  }
+
+  it('makes one request per interval for three windows, and all three show the same numbers', async () => {
+    const [a, b, c] = [open('A'), open('B'), open('C')];
+    const t0 = clock.now();
+    const intervals = 10;
+    await runUntil(t0 + intervals * INTERVAL);
+
+    const batches = sandbox.requests.filter((r) => r.method === 'batch');
+    assert.equal(batches.length, sent.length, 'every request the windows sent reached the sandbox');
+    assert.ok(sent.length >= intervals - 1 && sent.length <= intervals + 2, `${sent.length} requests in ${intervals} intervals`);
+    assert.equal(new Set(sent.map((s) => s.window)).size, 1, 'one window leads, the others follow');
+    assertOnePerInterval(sent, 'steady state');
+
+    // The counters change on the portal: within one interval (and the followers' delay) every
+    // window shows the new numbers, still with one request per interval.
+    sandbox.setCounters(1, { expired: 3, new_comments: 1 });
+    await runUntil(clock.now() + INTERVAL * (1 + JITTER) + FOLLOW_DELAY_MS + 1000);
+    for (const w of [a, b, c]) {
+      assert.deepEqual(counts(w.state.snapshot.counters), [['expired', 3], ['new_comments', 1]], `window ${w.id}`);
+      assert.equal(w.state.snapshot.error, undefined);
+      assert.deepEqual(w.state.snapshot.user, { id: 1, name: 'Anna Smirnova' }, `window ${w.id} knows the user`);
+    }
+    const updated = new Set([a, b, c].map((w) => w.state.snapshot.updatedAt));
+    assert.equal(updated.size, 1, 'followers show the leader\'s answer with its time');
+    assertOnePerInterval(sent, 'after the change');
+
+    // The shared files: a snapshot with the numbers, named by a hash, without the secret.
+    const files = (await filesIn(folder)).map((f) => path.basename(f));
+    const snapshots = files.filter((f) => /^snapshot-[0-9a-f]{24}\.json$/.test(f));
+    assert.equal(snapshots.length, 1, `files: ${files.join(', ')}`);
+    const snapshot = JSON.parse(await fs.readFile(path.join(folder, snapshots[0]), 'utf8')) as SharedSnapshot;
+    assert.equal(snapshot.outcome.ok, true);
+    assert.match(JSON.stringify(snapshot), /"name":"expired","count":3/);
+    assert.equal(files.filter((f) => f.startsWith('lease-')).length, 0, 'no lease left between polls');
+  });
+
+  it('three windows due at the same moment race for the lease: one request, the others follow', async () => {
+    // The same seed: the same jitter, so all three first polls fall due at the same fake time
+    // and run together, their file operations interleaved (no settling between them).
+    const all = [open('A', ALL, 42), open('B', ALL, 42), open('C', ALL, 42)];
+    const due = new Set(all.map((w) => w.state.snapshot.nextPollAt));
+    assert.equal(due.size, 1, 'all due at once');
+    await clock.advance([...due][0]! - clock.now());
+    await settle();
+    assert.equal(sent.length, 1, `${sent.length} requests for three windows starting together`);
+    await runUntil(clock.now() + 6 * INTERVAL);
+    assert.ok(sent.length >= 6 && sent.length <= 8, `${sent.length} requests in six intervals`);
+    assertOnePerInterval(sent, 'after a simultaneous start');
+    for (const w of all) assert.deepEqual(counts(w.state.snapshot.counters), [['expired', 2], ['new_comments', 5]], w.id);
+  });
+
+  it('when the leader dies, another window takes over within about one interval, at the same rate', async () => {
+    const all = [open('A'), open('B'), open('C')];
+    const t0 = clock.now();
+    await runUntil(t0 + 5 * INTERVAL);
+    const leaderId = sent[sent.length - 1].window;
+    const leader = all.find((w) => w.id === leaderId)!;
+    const lastByLeader = sent[sent.length - 1].at;
+    kill(leader);
+    const killedAt = clock.now();
+
+    await runUntil(killedAt + 8 * INTERVAL);
+    const after = sent.filter((s) => s.at > killedAt);
+    assert.ok(after.length >= 5, `${after.length} requests after the leader died`);
+    assert.ok(after.every((s) => s.window !== leaderId), 'the dead window sends nothing');
+    const takeover = after[0].at - lastByLeader;
+    const bound = INTERVAL * (1 + JITTER) + TAKEOVER_AFTER_MS + 2 * FOLLOW_DELAY_MS;
+    assert.ok(takeover <= bound, `taken over ${takeover} ms after the leader's last request (bound ${bound})`);
+    assert.ok(takeover >= INTERVAL * (1 - JITTER), 'not before the leader was due');
+    assert.equal(new Set(after.map((s) => s.window)).size, 1, 'one new leader');
+    assertOnePerInterval(after, 'after the takeover');
+    const survivors = all.filter((w) => w !== leader);
+    for (const w of survivors) {
+      assert.ok(w.state.snapshot.updatedAt! >= after[after.length - 1].at, `window ${w.id} shows the latest answer`);
+      assert.equal(w.state.snapshot.error, undefined);
+    }
+    console.log(`      takeover ${(takeover / 1000).toFixed(1)} s after the dead leader's last request (bound ${bound / 1000} s)`);
+  });
+
+  it('a leader that dies mid-request leaves a lease that expires; the request rate stays one per interval', async () => {
+    const all = [open('A'), open('B'), open('C')];
+    await runUntil(clock.now() + 3 * INTERVAL);
+    const leaderId = sent[sent.length - 1].window;
+    const leader = all.find((w) => w.id === leaderId)!;
+    // The leader's next request hangs; it dies while the request is out.
+    sandbox.inject('slow', { delayMs: 1000, times: 1 });
+    const due = leader.state.snapshot.nextPollAt!;
+    await runUntil(due - 1);
+    const count = sent.length;
+    await clock.advance(1);
+    const deadline = Date.now() + 3000;
+    while (sent.length === count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(sent[sent.length - 1].window, leaderId, 'the leader\'s request is out');
+    const leases = (await filesIn(folder)).filter((f) => path.basename(f).startsWith('lease-'));
+    assert.equal(leases.length, 1, 'it holds the lease');
+    kill(leader);
+    await settle();
+    assert.equal((await filesIn(folder)).filter((f) => path.basename(f).startsWith('lease-')).length, 1, 'the lease stays');
+
+    await runUntil(due + 6 * INTERVAL);
+    const after = sent.filter((s) => s.at > due);
+    assert.ok(after.length >= 4, `${after.length} requests after`);
+    assert.ok(after[0].at - due <= INTERVAL, `taken over ${after[0].at - due} ms after the dead request`);
+    assert.equal(new Set(after.map((s) => s.window)).size, 1);
+    assertOnePerInterval(after, 'after the takeover');
+  });
+
+  it('a window back from a pause follows the new leader instead of polling', async () => {
+    const all = [open('A'), open('B'), open('C')];
+    await runUntil(clock.now() + 3 * INTERVAL);
+    const leaderId = sent[sent.length - 1].window;
+    const leader = all.find((w) => w.id === leaderId)!;
+    leader.poller.pause(); // its window lost focus for a while
+    const pausedAt = clock.now();
+    await runUntil(pausedAt + 4 * INTERVAL);
+    const during = sent.filter((s) => s.at > pausedAt);
+    assert.ok(during.length >= 2 && during.every((s) => s.window !== leaderId), 'another window took over');
+    leader.poller.resume();
+    const resumedAt = clock.now();
+    await runUntil(resumedAt + 4 * INTERVAL);
+    const later = sent.filter((s) => s.at >= resumedAt);
+    assert.ok(later.every((s) => s.window !== leaderId), 'the resumed window follows');
+    assertOnePerInterval(sent.filter((s) => s.at > pausedAt), 'across the pause and resume');
+    assert.deepEqual(counts(leader.state.snapshot.counters), [['expired', 2], ['new_comments', 5]]);
+    assert.ok(leader.state.snapshot.updatedAt! >= later[later.length - 1].at - 1, 'it shows the new leader\'s answer');
+  });
+
+  it('different filters are separate polls, each shared by the windows that ask the same', async () => {
+    const [a, b] = [open('A'), open('B')];
+    const [c, d] = [open('C', { ...ALL, groupId: 7 }), open('D', { ...ALL, groupId: 7 })];
+    const t0 = clock.now();
+    const intervals = 8;
+    await runUntil(t0 + intervals * INTERVAL);
+    const all = sent.filter((s) => s.groupId === 0);
+    const group7 = sent.filter((s) => s.groupId === 7);
+    assert.equal(all.length + group7.length, sent.length);
+    for (const [list, what] of [[all, 'all groups'], [group7, 'group 7']] as const) {
+      assert.ok(list.length >= intervals - 1 && list.length <= intervals + 2, `${what}: ${list.length} requests`);
+      assert.equal(new Set(list.map((s) => s.window)).size, 1, `${what}: one leader`);
+      assertOnePerInterval(list, what);
+    }
+    assert.ok(all.every((s) => s.window === 'A' || s.window === 'B'));
+    assert.ok(group7.every((s) => s.window === 'C' || s.window === 'D'));
+    await runUntil(clock.now() + INTERVAL * (1 + JITTER) + FOLLOW_DELAY_MS);
+    for (const w of [a, b]) assert.deepEqual(counts(w.state.snapshot.counters), [['expired', 2], ['new_comments', 5]], w.id);
+    for (const w of [c, d]) {
+      assert.deepEqual(counts(w.state.snapshot.counters), [['expired', 1], ['new_comments', 2]], w.id);
+      assert.equal(w.state.snapshot.groupName, 'Website relaunch', `${w.id} knows the group's name`);
+    }
+    const snapshots = (await filesIn(folder)).filter((f) => path.basename(f).startsWith('snapshot-'));
+    assert.equal(snapshots.length, 2, 'one snapshot per question asked');
+  });
+});
