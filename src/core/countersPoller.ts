@@ -25,7 +25,7 @@ export interface CountersPollerOptions {
  * The first poll after start is not immediate, so the views appear before any network, and
  * not long, so the numbers follow quickly.
  */
-const START_DELAY_MS = 50;
+export const START_DELAY_MS = 50;
 
 /** When OPERATION_TIME_LIMIT comes without a reset time: the SDK's minimum wait. */
 const OPERATION_LIMIT_MIN_WAIT_MS = 10_000;

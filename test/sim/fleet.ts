@@ -16,14 +16,13 @@
  * `scripts/fleet.ts` (the table). Figures are measured, not asserted.
  */
 import { Clock, Timer } from '../../src/core/clock';
+import { START_DELAY_MS } from '../../src/core/countersPoller';
 import { PollScheduler, PollSchedulerOptions, PollStep } from '../../src/core/pollScheduler';
 import { BITRIX24_BUCKET, LeakyBucket, LeakyBucketOptions } from '../sandbox/leakyBucket';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 
-/** CountersPoller's first-poll delay after connect (START_DELAY_MS there, not exported). */
-export const START_DELAY_MS = 250;
 
 export type OutageKind = 'network' | '503';
 

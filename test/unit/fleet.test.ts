@@ -7,10 +7,11 @@ import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState } from '../../src/core/countersState';
 import { fail, succeed } from '../../src/core/outcome';
+import { START_DELAY_MS } from '../../src/core/countersPoller';
 import { PollScheduler, PollStep } from '../../src/core/pollScheduler';
 import { HttpResponse, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { FLEET_STEPS, FleetResult, MINUTE, simulateFleet, START_DELAY_MS, TABLE_HEADER, tableRow } from '../sim/fleet';
+import { FLEET_STEPS, FleetResult, MINUTE, simulateFleet, TABLE_HEADER, tableRow } from '../sim/fleet';
 import { FakeClock } from './fakeClock';
 
 const INTERVAL = 60_000;
