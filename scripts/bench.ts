@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseStrictFlags } from '../test/launch/args';
 import { measureBuild } from './bench/build';
 import { measureCpuAndHeap } from './bench/cpu';
 import { measureFleet } from './bench/fleet';
@@ -53,32 +54,21 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { launches: 5, only: new Set(STEPS), vsix: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--launches':
-        args.launches = Number(value());
-        if (!Number.isInteger(args.launches) || args.launches < 1) throw new Error('--launches: a positive integer');
-        break;
-      case '--only': {
-        const steps = value().split(',') as Step[];
-        const unknown = steps.filter((s) => !STEPS.includes(s));
-        if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (known: ${STEPS.join(', ')})`);
-        args.only = new Set(steps);
-        break;
-      }
-      case '--vsix':
-        args.vsix = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${flag}`);
-    }
-  }
+  parseStrictFlags(argv, {
+    '--launches': (value) => {
+      args.launches = Number(value());
+      if (!Number.isInteger(args.launches) || args.launches < 1) throw new Error('--launches: a positive integer');
+    },
+    '--only': (value) => {
+      const steps = value().split(',') as Step[];
+      const unknown = steps.filter((s) => !STEPS.includes(s));
+      if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (known: ${STEPS.join(', ')})`);
+      args.only = new Set(steps);
+    },
+    '--vsix': () => {
+      args.vsix = true;
+    },
+  });
   return args;
 }
 

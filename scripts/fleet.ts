@@ -8,6 +8,7 @@
  * The figures are measurements of the real PollScheduler in virtual time (see test/sim/fleet.ts),
  * printed, never asserted.
  */
+import { parseStrictFlags } from '../test/launch/args';
 import { FleetResult, HOUR, MINUTE, OutageKind, simulateFleet, TABLE_HEADER, tableRow, targetFor, formatMinutes, formatShare } from '../test/sim/fleet';
 
 interface Args {
@@ -20,33 +21,23 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { clients: [50, 200, 500], hours: 3, outages: ['network', '503'], seed: 1, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--clients':
-        args.clients = value().split(',').map(Number);
-        break;
-      case '--hours':
-        args.hours = Number(value());
-        break;
-      case '--outage':
-        args.outages = value().split(',') as Args['outages'];
-        break;
-      case '--seed':
-        args.seed = Number(value());
-        break;
-      case '--json':
-        args.json = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${flag}`);
-    }
-  }
+  parseStrictFlags(argv, {
+    '--clients': (value) => {
+      args.clients = value().split(',').map(Number);
+    },
+    '--hours': (value) => {
+      args.hours = Number(value());
+    },
+    '--outage': (value) => {
+      args.outages = value().split(',') as Args['outages'];
+    },
+    '--seed': (value) => {
+      args.seed = Number(value());
+    },
+    '--json': () => {
+      args.json = true;
+    },
+  });
   if (args.clients.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--clients: positive integers');
   if (!(args.hours > 0)) throw new Error('--hours: a positive number');
   return args;

@@ -29,6 +29,7 @@ import * as path from 'node:path';
 import {
   buildWorkbenchUrl, DEFAULT_CODE_SERVER_BIN, DEFAULT_USER_SETTINGS, repoRoot, startCodeServer, type CodeServer,
 } from '../test/launch/headless';
+import { parseFlags, parsePort, UsageError } from '../test/launch/args';
 import { startDemo, type Demo } from '../test/sandbox/demo';
 import { SandboxPortal } from '../test/sandbox/portal';
 import { startHttpsSandbox, TEST_HOST } from '../test/e2e/testHost';
@@ -46,40 +47,21 @@ interface Options {
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = { sandboxPort: 0, https: false, demo: true };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    const value = (): string => inline ?? args[++i] ?? '';
-    switch (flag) {
-      case '--port':
-        options.port = parsePort(value(), flag);
-        break;
-      case '--sandbox-port':
-        options.sandboxPort = parsePort(value(), flag);
-        break;
-      case '--https':
-        options.https = true;
-        break;
-      case '--no-demo':
-        options.demo = false;
-        break;
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`Unknown option ${flag}\n${USAGE}`);
-    }
-  }
+  parseFlags(args, USAGE, {
+    '--port': (value, flag) => {
+      options.port = parsePort(value(), flag);
+    },
+    '--sandbox-port': (value, flag) => {
+      options.sandboxPort = parsePort(value(), flag);
+    },
+    '--https': () => {
+      options.https = true;
+    },
+    '--no-demo': () => {
+      options.demo = false;
+    },
+  });
   return options;
-}
-
-class UsageError extends Error {}
-
-function parsePort(text: string, flag: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} needs 0..65535, got "${text}"`);
-  return port;
 }
 
 /** Whether nothing listens on 127.0.0.1:port right now. */

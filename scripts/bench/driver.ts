@@ -13,6 +13,9 @@ import { SharedPoll, SharedSnapshot } from '../../src/core/sharedPoll';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
 import { FakeClock } from '../../test/unit/fakeClock';
 
+/** The simulation's seeded PRNG (mulberry32), for reproducible jitter here too. */
+export { seededRandom } from '../../test/sim/fleet';
+
 /** Counts operations in flight; `idle()` resolves once there are none. */
 export class InFlight {
   private count = 0;
@@ -95,16 +98,4 @@ export async function runUntil(clock: FakeClock, until: number, inFlight: InFlig
   if (clock.now() < until) await clock.advance(until - clock.now());
   await inFlight.idle();
   return fired;
-}
-
-/** mulberry32: reproducible jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

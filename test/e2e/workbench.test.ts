@@ -6,6 +6,11 @@
  *
  *   npm run compile && npx tsc -p . && npx mocha out/test/e2e/workbench.test.js
  *
+ * The packaged extension instead (installed from the .vsix into the fresh profile, no
+ * development path; the same steps):
+ *
+ *   npm run package && B24_E2E_VSIX=$PWD/bitrix24-task-counters-0.1.0.vsix npx mocha out/test/e2e/workbench.test.js
+ *
  * Needs `bash scripts/setup-headless.sh` (as root: code-server, Chromium, the /etc/hosts entry
  * and the throwaway CA). Artifacts (screenshots, code-server/browser/VS Code logs) go to
  * test-results/e2e/. The README screenshots media/screenshots/{status-bar,tree}.png are written
@@ -20,16 +25,13 @@ import * as path from 'node:path';
 import { repoRoot, startWorkbench, type Workbench } from '../launch/headless';
 import type { SandboxPortal } from '../sandbox/portal';
 import { startHttpsSandbox, TEST_HOST } from './testHost';
-import { boxOf, ExternalOpens, WorkbenchDriver, type Box } from './workbenchDriver';
-
-// Browser globals for the functions that run in the page (no DOM lib in this project).
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-declare function getComputedStyle(element: unknown): { opacity: string };
+import {
+  copyToReadme, ExternalOpens, extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure,
+  SUITE_RESULT_DIRS, textFilesUnder, WorkbenchDriver, type Box,
+} from './workbenchDriver';
 
 const SECRET = 'sandboxsecret0001';
-const RESULTS_DIR = path.join(repoRoot, 'test-results', 'e2e');
-const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
-const UPDATE_README_SHOTS = process.env.B24_UPDATE_SCREENSHOTS === '1';
+const RESULTS_DIR = RESULTS_ROOT;
 
 describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', function () {
   this.timeout(60_000);
@@ -39,74 +41,27 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
   let wb: Workbench | undefined;
   let ui: WorkbenchDriver;
   let opens: ExternalOpens | undefined;
-  let failed = false;
-  let failureShots = 0;
 
-  /** The page must never show the webhook secret, least of all in a screenshot. */
-  async function assertSecretHidden(when: string): Promise<void> {
-    const text = await ui.visibleText();
-    assert.ok(!text.includes(SECRET), `the webhook secret is visible on the page ${when}`);
-  }
-
-  async function shot(name: string, boxes?: Box[], padding = 8, within?: Box): Promise<string> {
-    await assertSecretHidden(`before the screenshot ${name}`);
+  function shot(name: string, boxes?: Box[], padding = 8, within?: Box): Promise<string> {
     const file = path.join(RESULTS_DIR, `${name}.png`);
-    return boxes ? ui.screenshotOf(file, boxes, padding, within) : wb!.screenshot(file);
+    return boxes ? ui.screenshotOf(file, boxes, padding, within) : ui.screenshot(file);
   }
 
-  function copyToReadme(file: string, name: string): void {
-    const target = path.join(README_SHOTS_DIR, name);
-    if (!UPDATE_README_SHOTS && fs.existsSync(target)) return;
-    fs.mkdirSync(README_SHOTS_DIR, { recursive: true });
-    fs.copyFileSync(file, target);
-  }
-
-  /** The status bar from its left end to the item, with the item's tooltip when hovered. */
-  async function statusBarShot(name: string, withHover: boolean): Promise<string> {
-    await ui.parkMouse();
-    const bar = await boxOf(ui.page.locator('.part.statusbar'), 'the status bar');
-    const item = await boxOf(ui.statusItem, 'the status bar item');
-    const boxes: Box[] = [{ x: bar.x, y: bar.y, width: 1, height: bar.height }, item];
-    if (withHover) {
-      await ui.statusItem.hover();
-      const hover = ui.page.locator('.monaco-hover:visible', { hasText: 'Bitrix24 Task Counters' }).first();
-      await hover.waitFor({ state: 'visible', timeout: 10_000 });
-      // Past the fade-in.
-      await ui.page.waitForFunction(() => [...document.querySelectorAll('.monaco-hover')]
-        .some((el: { offsetParent: unknown }) => el.offsetParent !== null && getComputedStyle(el).opacity === '1'));
-      boxes.push(await boxOf(hover, 'the status bar tooltip'));
-    }
-    try {
-      return await shot(name, boxes, 8);
-    } finally {
-      await ui.parkMouse();
-    }
-  }
-
-  /** The activity bar and the "Bitrix24 Tasks" sidebar, from the top down to the last row. */
-  async function sidebarShot(name: string): Promise<string> {
-    await ui.parkMouse();
-    const title = await boxOf(ui.sidebar.locator('.composite.title'), 'the sidebar title');
-    const lastRow = await boxOf(ui.treeRows.last(), 'the last tree row');
-    const action = await boxOf(ui.containerItem, 'the activity bar entry');
-    const activityBar = await boxOf(ui.page.locator('.part.activitybar'), 'the activity bar');
-    const sidebar = await boxOf(ui.sidebar, 'the sidebar');
-    // From the top of the activity bar and the sidebar, nothing of the title bar above.
-    const within = { x: activityBar.x, y: sidebar.y, width: sidebar.x + sidebar.width - activityBar.x, height: sidebar.height };
-    return shot(name, [{ x: activityBar.x, y: sidebar.y, width: 1, height: 1 }, title, lastRow, action], 10, within);
-  }
+  const statusBarShot = (name: string, withHover: boolean): Promise<string> =>
+    ui.statusBarShot(path.join(RESULTS_DIR, `${name}.png`), withHover);
+  const sidebarShot = (name: string): Promise<string> => ui.sidebarShot(path.join(RESULTS_DIR, `${name}.png`));
 
   before(async function () {
     this.timeout(180_000);
-    const bundle = path.join(repoRoot, 'dist', 'extension.js');
-    assert.ok(fs.existsSync(bundle), `${bundle} is missing: run \`npm run compile\` first`);
-    fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
-    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const target = extensionUnderTest();
+    console.log(`    (extension under test: ${target.label})`);
+    // Keeps the other suites' subfolders (a mocha run of all e2e files may have run them first).
+    freshResultsDir(RESULTS_DIR, SUITE_RESULT_DIRS);
 
     const started = Date.now();
     portal = await startHttpsSandbox();
     wb = await startWorkbench({
-      extensionDevelopmentPath: repoRoot,
+      ...target.options,
       logDir: RESULTS_DIR,
       deviceScaleFactor: 2,
       // No webhook from the developer's own environment; no background polls mid-step.
@@ -114,29 +69,17 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
       userSettings: { 'bitrix24Tasks.pollIntervalSeconds': 600 },
       startTimeoutMs: 120_000,
     });
-    ui = new WorkbenchDriver(wb.page);
+    ui = new WorkbenchDriver(wb.page, { secrets: [SECRET] });
     opens = await ExternalOpens.watch(wb.context, TEST_HOST);
-    // The extension is up once its status bar item shows (a fresh profile takes a while).
+    // The extension is up once its status bar item shows (a fresh profile takes a while; in
+    // either mode the item is created by activate()).
     await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
+    await target.verify(wb);
     console.log(`    (workbench up, extension active after ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      + `sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, RESULTS_DIR)}/)`);
+      + `${target.mode} mode; sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, RESULTS_DIR)}/)`);
   });
 
-  beforeEach(function () {
-    if (failed) this.skip();
-  });
-
-  afterEach(async function () {
-    const test = this.currentTest;
-    if (test?.state !== 'failed' || !wb) return;
-    failed = true;
-    const slug = test.title.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
-    const file = path.join(RESULTS_DIR, `FAILED-${++failureShots}-${slug}.png`);
-    const saved = await wb.screenshot(file).then(() => file, (error: Error) => `(no screenshot: ${error.message})`);
-    if (test.err) {
-      test.err.message += `\n      screenshot: ${saved}\n      logs: ${RESULTS_DIR} (code-server.log, browser.log, vscode-logs/)`;
-    }
-  });
+  stopAtFirstFailure(() => wb, RESULTS_DIR);
 
   after(async function () {
     this.timeout(60_000);
@@ -275,12 +218,3 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
   });
 });
 
-function textFilesUnder(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...textFilesUnder(full));
-    else if (entry.isFile() && !entry.name.endsWith('.png')) found.push(full);
-  }
-  return found;
-}

@@ -2,16 +2,22 @@
  * What a user does in the VS Code workbench, for Playwright: the command palette, quick picks,
  * the status bar item, the "Bitrix24 Tasks" view, the open-external dialog, and screenshots.
  * Everything waits for elements; nothing sleeps a fixed time.
+ *
+ * Also what the e2e suites share: which build of the extension they test (development path or
+ * the packaged .vsix, see `extensionUnderTest`), where artifacts go, the README screenshots,
+ * and the stop-at-the-first-failure step hooks.
  */
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Locator, Page, Request, Route } from 'playwright-core';
-import { statusBarItem } from '../launch/headless';
+import { repoRoot, statusBarItem, type Workbench, type WorkbenchOptions } from '../launch/headless';
 
 // Browser globals for the functions that run in the page (the project compiles without the
 // DOM lib; these declarations stay local to this module).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
+declare function getComputedStyle(element: unknown): { opacity: string };
 type PageElement = any;
 
 export const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
@@ -22,8 +28,50 @@ const CONTAINER_ACTION = 'a.action-label[class*="activity-workbench-view-extensi
 /** Default wait for one UI reaction (both are local; generous for a loaded 2-CPU machine). */
 export const UI_TIMEOUT_MS = 30_000;
 
+/**
+ * The extension's words the driver finds elements by, in the workbench's display language
+ * (VS Code's own words stay English: the harness's language pack translates nothing).
+ */
+export interface DriverWords {
+  /** The view container's title (package.nls `viewsContainer.bitrix24Tasks.title`). */
+  containerTitle: string;
+  /** The view's name (package.nls `view.counters.name`). */
+  countersView: string;
+  /** The welcome view's button (package.nls `viewsWelcome.counters.disconnected`). */
+  connectButton: string;
+  /** The first line of the status bar item's tooltip. */
+  tooltipTitle: string;
+}
+
+export const ENGLISH_WORDS: DriverWords = {
+  containerTitle: 'Bitrix24 Tasks',
+  countersView: 'Counters',
+  connectButton: 'Connect Webhook',
+  tooltipTitle: 'Bitrix24 Task Counters',
+};
+
+export const RUSSIAN_WORDS: DriverWords = {
+  containerTitle: 'Задачи Битрикс24',
+  countersView: 'Счетчики',
+  connectButton: 'Подключить вебхук',
+  tooltipTitle: 'Счетчики задач Битрикс24',
+};
+
+export interface DriverOptions {
+  /** Default ENGLISH_WORDS. */
+  words?: DriverWords;
+  /** Text that must never be on the page: every screenshot checks the page text first. */
+  secrets?: readonly string[];
+}
+
 export class WorkbenchDriver {
-  constructor(readonly page: Page) {}
+  readonly words: DriverWords;
+  readonly secrets: readonly string[];
+
+  constructor(readonly page: Page, options: DriverOptions = {}) {
+    this.words = options.words ?? ENGLISH_WORDS;
+    this.secrets = options.secrets ?? [];
+  }
 
   // --- The status bar ----------------------------------------------------------------------
 
@@ -154,7 +202,7 @@ export class WorkbenchDriver {
   /** The pane of the "Counters" view inside the sidebar. */
   get countersPane(): Locator {
     return this.page.locator('.part.sidebar .pane', {
-      has: this.page.locator('.pane-header', { hasText: /counters/i }),
+      has: this.page.locator('.pane-header', { hasText: new RegExp(escapeRegExp(this.words.countersView), 'i') }),
     }).first();
   }
 
@@ -164,10 +212,15 @@ export class WorkbenchDriver {
 
   /** Opens the container from the activity bar (the badge covers the icon: force the click). */
   async openCountersView(): Promise<void> {
-    const title = this.sidebar.locator('.composite.title', { hasText: /bitrix24 tasks/i });
+    const title = this.sidebarTitle;
     if (await title.isVisible()) return;
     await this.containerAction.click({ force: true, timeout: UI_TIMEOUT_MS });
     await title.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  }
+
+  /** The sidebar's title while it shows the container (the text is upper-cased by CSS only). */
+  get sidebarTitle(): Locator {
+    return this.sidebar.locator('.composite.title', { hasText: new RegExp(escapeRegExp(this.words.containerTitle), 'i') });
   }
 
   get treeRows(): Locator {
@@ -199,7 +252,7 @@ export class WorkbenchDriver {
 
   /** The welcome view's "Connect Webhook" button (shown while disconnected). */
   get welcomeConnectButton(): Locator {
-    return this.countersPane.locator('.welcome-view-content .monaco-button', { hasText: 'Connect Webhook' });
+    return this.countersPane.locator('.welcome-view-content .monaco-button', { hasText: this.words.connectButton });
   }
 
   // --- Text checks ---------------------------------------------------------------------------
@@ -211,6 +264,14 @@ export class WorkbenchDriver {
       const values = inputs.filter((el) => el.type !== 'password').map((el) => String(el.value ?? ''));
       return [String(document.body.innerText), ...values].join('\n');
     });
+  }
+
+  /** Fails if the page shows one of the secrets (the error does not repeat it). */
+  async assertSecretsHidden(when: string): Promise<void> {
+    if (this.secrets.length === 0) return;
+    const text = await this.visibleText();
+    const shown = this.secrets.filter((secret) => text.includes(secret)).length;
+    assert.equal(shown, 0, `the webhook secret is visible on the page ${when}`);
   }
 
   /** Polls `read` until `accept` holds. */
@@ -253,11 +314,20 @@ export class WorkbenchDriver {
     await this.page.mouse.click(editor.x + editor.width * 0.6, editor.y + editor.height * 0.3);
   }
 
+  /** A PNG of the whole page (after checking that no secret is shown). */
+  async screenshot(file: string): Promise<string> {
+    await this.assertSecretsHidden(`before the screenshot ${path.basename(file)}`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
   /**
    * A PNG of the page clipped to the union of `boxes` plus `padding` CSS pixels, kept inside
-   * `within` (default: the viewport).
+   * `within` (default: the viewport), after checking that no secret is shown.
    */
   async screenshotOf(file: string, boxes: Box[], padding = 0, within?: Box): Promise<string> {
+    await this.assertSecretsHidden(`before the screenshot ${path.basename(file)}`);
     const viewport = this.page.viewportSize() ?? { width: 1400, height: 900 };
     const limit = within ?? { x: 0, y: 0, width: viewport.width, height: viewport.height };
     const x0 = Math.max(limit.x, Math.min(...boxes.map((b) => b.x)) - padding);
@@ -267,6 +337,45 @@ export class WorkbenchDriver {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await this.page.screenshot({ path: file, clip: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
     return file;
+  }
+
+  /** The status bar's tooltip (a hover) once it is fully shown. */
+  async hoverStatusItem(): Promise<Locator> {
+    await this.statusItem.hover();
+    const hover = this.page.locator('.monaco-hover:visible', { hasText: this.words.tooltipTitle }).first();
+    await hover.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    // Past the fade-in.
+    await this.page.waitForFunction(() => [...document.querySelectorAll('.monaco-hover')]
+      .some((el: PageElement) => el.offsetParent !== null && getComputedStyle(el).opacity === '1'),
+    undefined, { timeout: UI_TIMEOUT_MS });
+    return hover;
+  }
+
+  /** The status bar from its left end to the item, with the item's tooltip when `withHover`. */
+  async statusBarShot(file: string, withHover: boolean): Promise<string> {
+    await this.parkMouse();
+    const bar = await boxOf(this.page.locator('.part.statusbar'), 'the status bar');
+    const item = await boxOf(this.statusItem, 'the status bar item');
+    const boxes: Box[] = [{ x: bar.x, y: bar.y, width: 1, height: bar.height }, item];
+    if (withHover) boxes.push(await boxOf(await this.hoverStatusItem(), 'the status bar tooltip'));
+    try {
+      return await this.screenshotOf(file, boxes, 8);
+    } finally {
+      await this.parkMouse();
+    }
+  }
+
+  /** The activity bar and the container's sidebar, from the top down to the last tree row. */
+  async sidebarShot(file: string): Promise<string> {
+    await this.parkMouse();
+    const title = await boxOf(this.sidebar.locator('.composite.title'), 'the sidebar title');
+    const lastRow = await boxOf(this.treeRows.last(), 'the last tree row');
+    const action = await boxOf(this.containerItem, 'the activity bar entry');
+    const activityBar = await boxOf(this.page.locator('.part.activitybar'), 'the activity bar');
+    const sidebar = await boxOf(this.sidebar, 'the sidebar');
+    // From the top of the activity bar and the sidebar, nothing of the title bar above.
+    const within = { x: activityBar.x, y: sidebar.y, width: sidebar.x + sidebar.width - activityBar.x, height: sidebar.height };
+    return this.screenshotOf(file, [{ x: activityBar.x, y: sidebar.y, width: 1, height: 1 }, title, lastRow, action], 10, within);
   }
 }
 
@@ -338,4 +447,129 @@ export class ExternalOpens {
   async dispose(): Promise<void> {
     await this.context.unrouteAll({ behavior: 'ignoreErrors' }).catch(() => undefined);
   }
+}
+
+// --- What the suites share -------------------------------------------------------------------
+
+/** Where the e2e suites put screenshots and logs; a suite of its own may use a subfolder. */
+export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e');
+/** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru'];
+/** The README's screenshots. */
+export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
+
+/**
+ * Empties `dir` (creating it if need be) but keeps the named subfolders: a suite clears its
+ * own artifacts, not those of another suite run before it by the same mocha.
+ */
+export function freshResultsDir(dir: string, keep: readonly string[] = []): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(dir)) {
+    if (!keep.includes(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** Copies a screenshot to media/screenshots/NAME when that is missing or B24_UPDATE_SCREENSHOTS=1. */
+export function copyToReadme(file: string, name: string): boolean {
+  const target = path.join(README_SHOTS_DIR, name);
+  if (process.env.B24_UPDATE_SCREENSHOTS !== '1' && fs.existsSync(target)) return false;
+  fs.mkdirSync(README_SHOTS_DIR, { recursive: true });
+  fs.copyFileSync(file, target);
+  return true;
+}
+
+/** Which build of the extension a suite drives. */
+export interface ExtensionUnderTest {
+  mode: 'development' | 'vsix';
+  /** For the test log, e.g. "the packaged bitrix24-task-counters-0.1.0.vsix (installed)". */
+  label: string;
+  /** What to pass to startWorkbench for it. */
+  options: Pick<WorkbenchOptions, 'extensionDevelopmentPath' | 'installVsix'>;
+  /** Checks, once the extension is active, that the workbench runs this build and no other. */
+  verify(wb: Workbench): Promise<void>;
+}
+
+/** Environment variable naming a .vsix to install and test instead of the development path. */
+export const VSIX_ENV = 'B24_E2E_VSIX';
+const DEV_HOST_TITLE = '[Extension Development Host]';
+
+/**
+ * The development path (default: this repository, the extension loaded in development mode
+ * from dist/extension.js), or, when B24_E2E_VSIX names a .vsix file, that package installed
+ * into the fresh profile's extensions folder before VS Code starts (no development path, so
+ * the installed copy is the one that runs).
+ */
+export function extensionUnderTest(): ExtensionUnderTest {
+  const vsixSetting = process.env[VSIX_ENV];
+  if (vsixSetting) {
+    const vsix = path.resolve(vsixSetting);
+    assert.ok(fs.statSync(vsix, { throwIfNoEntry: false })?.isFile(), `${VSIX_ENV}=${vsixSetting}: no such file (run \`npm run package\`)`);
+    assert.match(vsix, /\.vsix$/i, `${VSIX_ENV}=${vsixSetting} is not a .vsix file`);
+    const [publisher, name] = EXTENSION_ID.split('.');
+    return {
+      mode: 'vsix',
+      label: `the packaged ${path.relative(repoRoot, vsix).startsWith('..') ? vsix : path.relative(repoRoot, vsix)}, installed (${VSIX_ENV})`,
+      options: { installVsix: vsix },
+      async verify(wb) {
+        const installed = fs.readdirSync(wb.extensionsDir)
+          .filter((entry) => entry.toLowerCase().startsWith(`${publisher}.${name}-`.toLowerCase()));
+        assert.equal(installed.length, 1, `one installed copy of ${EXTENSION_ID} in ${wb.extensionsDir}, found ${JSON.stringify(installed)}`);
+        assert.ok(fs.existsSync(path.join(wb.extensionsDir, installed[0], 'dist', 'extension.js')), 'the installed copy has its bundle');
+        const title = await wb.page.title();
+        assert.ok(!title.includes(DEV_HOST_TITLE), `the window is an Extension Development Host ("${title}"): the development path was loaded`);
+      },
+    };
+  }
+  const bundle = path.join(repoRoot, 'dist', 'extension.js');
+  assert.ok(fs.existsSync(bundle), `${bundle} is missing: run \`npm run compile\` first`);
+  return {
+    mode: 'development',
+    label: `development mode from ${repoRoot} (set ${VSIX_ENV}=path/to.vsix to test a package)`,
+    options: { extensionDevelopmentPath: repoRoot },
+    async verify(wb) {
+      const installed = fs.readdirSync(wb.extensionsDir).filter((entry) => entry.startsWith(`${EXTENSION_ID}-`));
+      assert.deepEqual(installed, [], 'no installed copy next to the development path');
+      const title = await wb.page.title();
+      assert.ok(title.includes(DEV_HOST_TITLE), `the window title "${title}" does not say ${DEV_HOST_TITLE}`);
+    },
+  };
+}
+
+/**
+ * For suites whose steps build on each other: after a failed step the rest are skipped, and
+ * the failure names a screenshot of the moment and the logs. Call inside `describe`.
+ */
+export function stopAtFirstFailure(workbench: () => Workbench | undefined, resultsDir: string): void {
+  let failed = false;
+  let failureShots = 0;
+
+  beforeEach(function () {
+    if (failed) this.skip();
+  });
+
+  afterEach(async function () {
+    const test = this.currentTest;
+    const wb = workbench();
+    if (test?.state !== 'failed') return;
+    failed = true;
+    if (!wb) return;
+    const slug = test.title.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
+    const file = path.join(resultsDir, `FAILED-${++failureShots}-${slug || 'step'}.png`);
+    const saved = await wb.screenshot(file).then(() => file, (error: Error) => `(no screenshot: ${error.message})`);
+    if (test.err) {
+      test.err.message += `\n      screenshot: ${saved}\n      logs: ${resultsDir} (code-server.log, browser.log, vscode-logs/)`;
+    }
+  });
+}
+
+/** The text files under `dir` (logs), for the secret check. */
+export function textFilesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...textFilesUnder(full));
+    else if (entry.isFile() && !entry.name.endsWith('.png')) found.push(full);
+  }
+  return found;
 }

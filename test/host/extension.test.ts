@@ -7,29 +7,16 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { SandboxPortal } from '../sandbox/portal';
+import { extensionUnderTest, waitForState } from './support';
 
-const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
 const SECRET = 'sandboxsecret0001';
 
 let api: Bitrix24TasksApi;
 let portal: SandboxPortal;
 
 /** Resolves once the extension's state satisfies `predicate`. */
-function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<CountersSnapshot> {
-  return new Promise((resolve, reject) => {
-    if (predicate(api.state.snapshot)) return resolve(api.state.snapshot);
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`timed out waiting for ${what}; state: ${JSON.stringify(api.state.snapshot)}`));
-    }, timeoutMs);
-    const unsubscribe = api.state.subscribe((s) => {
-      if (predicate(s)) {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(s);
-      }
-    });
-  });
+function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs?: number): Promise<CountersSnapshot> {
+  return waitForState(api, predicate, what, timeoutMs);
 }
 
 /** Settings events reach the extension a moment after `update` resolves. */
@@ -82,9 +69,7 @@ function visibleText(): string {
 
 describe('Bitrix24 Task Counters in VS Code', function () {
   before(async () => {
-    const extension = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is not installed`);
-    api = await extension.activate();
+    api = await extensionUnderTest().activate();
     assert.ok(api.test, 'the test handle is missing: is the host in test mode?');
   });
 

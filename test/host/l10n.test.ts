@@ -13,8 +13,7 @@ import type { Bitrix24TasksApi } from '../../src/extension';
 import { countOf } from '../../src/core/counters';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { SandboxPortal } from '../sandbox/portal';
-
-const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
+import { extensionUnderTest, waitForState } from './support';
 
 interface Expected {
   readonly refreshTitle: string;
@@ -86,28 +85,13 @@ describe('Localization in VS Code', function () {
   let api: Bitrix24TasksApi;
   let portal: SandboxPortal | undefined;
 
-  function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (predicate(api.state.snapshot)) return resolve();
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new Error(`timed out waiting for ${what}; state: ${JSON.stringify(api.state.snapshot)}`));
-      }, timeoutMs);
-      const unsubscribe = api.state.subscribe((s) => {
-        if (predicate(s)) {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve();
-        }
-      });
-    });
+  function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs?: number): Promise<CountersSnapshot> {
+    return waitForState(api, predicate, what, timeoutMs);
   }
 
   before(async function () {
     if (!expected) this.skip();
-    const found = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
-    assert.ok(found, `${EXTENSION_ID} is not installed`);
-    extension = found;
+    extension = extensionUnderTest();
     api = await extension.activate();
   });
 

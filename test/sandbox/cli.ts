@@ -6,6 +6,7 @@
  * Prints the origin and each user's webhook URL (the one place the sandbox shows a secret, on
  * purpose: it is what you paste into the extension). Ctrl-C or SIGTERM closes it cleanly.
  */
+import { parseFlags, parsePort } from '../launch/args';
 import { startDemo } from './demo';
 import { DEFAULT_USERS, SandboxPortal, SandboxUser } from './portal';
 
@@ -20,38 +21,21 @@ const USAGE = 'Usage: node out/test/sandbox/cli.js [--port N] [--host H] [--demo
 
 function parseArgs(args: readonly string[]): CliOptions {
   const options: CliOptions = { port: 0, host: '127.0.0.1', demo: false, leakyBucket: false };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    const value = () => inline ?? args[++i] ?? '';
-    switch (flag) {
-      case '--port':
-        options.port = parsePort(value());
-        break;
-      case '--host':
-        options.host = value();
-        break;
-      case '--demo':
-        options.demo = true;
-        break;
-      case '--leaky-bucket':
-        options.leakyBucket = true;
-        break;
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`Unknown option ${flag}\n${USAGE}`);
-    }
-  }
+  parseFlags(args, USAGE, {
+    '--port': (value, flag) => {
+      options.port = parsePort(value(), flag);
+    },
+    '--host': (value) => {
+      options.host = value();
+    },
+    '--demo': () => {
+      options.demo = true;
+    },
+    '--leaky-bucket': () => {
+      options.leakyBucket = true;
+    },
+  });
   return options;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port needs 0..65535, got "${text}"`);
-  return port;
 }
 
 function printBanner(portal: SandboxPortal, options: CliOptions): void {

@@ -3,35 +3,17 @@
  */
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { CounterSet, ROLES } from '../../src/core/counters';
+import { ROLES } from '../../src/core/counters';
 import { CountersClient, CountersClientOptions, RequestLogEntry } from '../../src/core/countersClient';
-import { Failure, Outcome } from '../../src/core/outcome';
-import { WebhookUrl } from '../../src/core/webhookUrl';
+import { Outcome } from '../../src/core/outcome';
 import { DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
+import { counts, failureOf, SECRET_PREFIX, until, useSandboxPortal, webhookOf } from './support';
 
-/** Every sandbox secret starts with this; none may appear in a failure or a log entry. */
-const SECRET_PREFIX = 'sandboxsecret';
 const NOW = Date.UTC(2025, 8, 26, 7, 30, 0);
-
-function webhookOf(url: string): WebhookUrl {
-  const parsed = WebhookUrl.parse(url);
-  assert.ok(parsed.ok, url.replace(/\/rest\/.*/, '/rest/…'));
-  return parsed.webhook;
-}
-
-function failureOf<T>(outcome: Outcome<T>): Failure {
-  assert.equal(outcome.ok, false, `expected a failure, got ${JSON.stringify(outcome).slice(0, 300)}`);
-  return (outcome as { ok: false; error: Failure }).error;
-}
 
 function valueOf<T>(outcome: Outcome<T>): T {
   assert.ok(outcome.ok, `expected success, got ${JSON.stringify(outcome)}`);
   return outcome.value;
-}
-
-/** name → count, in display order. */
-function counts(set: CounterSet): Array<[string, number]> {
-  return set.counters.map((c) => [c.name, c.count]);
 }
 
 function assertNoSecret(...values: unknown[]): void {
@@ -43,32 +25,15 @@ function assertNoSecret(...values: unknown[]): void {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('CountersClient (against the sandbox portal)', function () {
   this.timeout(10_000);
 
   let sandbox: SandboxPortal;
+  useSandboxPortal((started) => (sandbox = started));
   const clients: CountersClient[] = [];
   let log: RequestLogEntry[] = [];
 
-  before(async () => {
-    sandbox = await SandboxPortal.start();
-  });
-
-  after(async () => {
-    await sandbox.close();
-  });
-
   beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.clearLog();
     log = [];
   });
 

@@ -2,118 +2,30 @@
  * The poller: the scheduler on a fake clock, the client over real HTTP to the sandbox portal.
  */
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
-import { CounterSet, ROLES } from '../../src/core/counters';
-import { CountersClient, RequestLogEntry } from '../../src/core/countersClient';
-import { CountersPoller } from '../../src/core/countersPoller';
-import { CountersSnapshot, CountersState, Filters, isStale } from '../../src/core/countersState';
-import { Failure, Outcome } from '../../src/core/outcome';
+import { ROLES } from '../../src/core/counters';
+import { Filters, isStale } from '../../src/core/countersState';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../sandbox/portal';
-import { FakeClock } from './fakeClock';
+import { counts, failureOf, realDelay, until, usePollerSandbox, waitForSnapshot as waitFor, webhookOf } from './support';
 
 const INTERVAL = 60_000;
 /** CountersPoller's START_DELAY_MS; with random 0.5 the jitter adds nothing. */
 const START_DELAY = 50;
-const SECRET_PREFIX = 'sandboxsecret';
 const ALL: Filters = { role: 'view_all', userId: 0, groupId: 0 };
-
-function counts(set: CounterSet | undefined): Array<[string, number]> | undefined {
-  return set?.counters.map((c) => [c.name, c.count]);
-}
-
-function failureOf<T>(outcome: Outcome<T>): Failure {
-  assert.equal(outcome.ok, false, `expected a failure, got ${JSON.stringify(outcome).slice(0, 300)}`);
-  return (outcome as { ok: false; error: Failure }).error;
-}
-
-/** Resolves with the first snapshot (current or coming) that matches; real time limit. */
-function waitFor(state: CountersState, matches: (s: CountersSnapshot) => boolean, what: string, ms = 3000): Promise<CountersSnapshot> {
-  return new Promise((resolve, reject) => {
-    if (matches(state.snapshot)) {
-      resolve(state.snapshot);
-      return;
-    }
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${what}; last snapshot ${JSON.stringify(state.snapshot).slice(0, 500)}`));
-    }, ms);
-    const off = state.subscribe((snapshot) => {
-      if (matches(snapshot)) {
-        clearTimeout(timer);
-        off();
-        resolve(snapshot);
-      }
-    });
-  });
-}
-
-function realDelay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls a condition on the real clock (for things outside the state, like the sandbox's log). */
-async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await realDelay(2);
-  }
-}
 
 describe('CountersPoller (fake clock, sandbox portal)', function () {
   this.timeout(10_000);
 
   let sandbox: SandboxPortal;
-  let pollers: CountersPoller[] = [];
-  let snapshots: CountersSnapshot[] = [];
-  let log: RequestLogEntry[] = [];
-
-  before(async () => {
-    sandbox = await SandboxPortal.start();
-  });
-
-  after(async () => {
-    await sandbox.close();
-  });
-
-  beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.clearLog();
-    snapshots = [];
-    log = [];
-  });
-
-  afterEach(async () => {
-    pollers.forEach((p) => p.dispose());
-    pollers = [];
-    // No snapshot a view ever rendered, and no log entry, carried a secret.
-    for (const text of [JSON.stringify(snapshots), inspect(snapshots, { depth: Infinity }), JSON.stringify(log)]) {
-      assert.ok(!text.includes(SECRET_PREFIX), 'a secret reached the state or the log');
-    }
-    // let aborted requests settle before the next test clears the sandbox log
-    await realDelay(5);
-  });
+  // No snapshot a view ever rendered, and no log entry, may carry a secret (checked after each test).
+  const pollers = usePollerSandbox((started) => (sandbox = started));
 
   function webhook(userId: number): WebhookUrl {
-    const parsed = WebhookUrl.parse(sandbox.webhookUrl(userId));
-    assert.ok(parsed.ok);
-    return parsed.webhook;
+    return webhookOf(sandbox.webhookUrl(userId));
   }
 
   function setup(filters: Filters = ALL) {
-    // The sandbox stamps `time` blocks with the real clock: start the fake one there too.
-    const clock = new FakeClock(Date.now());
-    const state = new CountersState(filters);
-    state.subscribe((snapshot) => snapshots.push(snapshot));
-    const poller = new CountersPoller(state, {
-      intervalMs: INTERVAL,
-      clock,
-      random: () => 0.5,
-      createClient: (hook) => new CountersClient(hook, { now: () => clock.now(), onRequest: (e) => log.push(e) }),
-    });
-    pollers.push(poller);
-    return { clock, state, poller };
+    return pollers.createPoller(filters, INTERVAL);
   }
 
   /** Connects and lets the first (delayed) poll land. */
@@ -205,7 +117,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       const loaded = await waitFor(state, (s) => s.counters !== undefined, 'counters of user 2');
       assert.deepEqual(loaded.user, { id: 2, name: 'Boris Ivanov' });
       assert.deepEqual(counts(loaded.counters), [['expired', 0], ['new_comments', 1]]);
-      assert.ok(!snapshots.some((s) => s.user?.id === 1), 'user 1\'s late answer never showed');
+      assert.ok(!pollers.snapshots.some((s) => s.user?.id === 1), 'user 1\'s late answer never showed');
       assert.equal(state.snapshot.nextPollAt, clock.now() + INTERVAL, 'and polling goes on');
     });
   });
@@ -259,14 +171,14 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       const inFlight = poller.refresh();
       await until(() => sandbox.requests.length === 2, 'the slow request to arrive');
       assert.equal(state.snapshot.loading, true, 'the request is still out');
-      const from = snapshots.length;
+      const from = pollers.snapshots.length;
       poller.setFilters({ ...ALL, groupId: 12 });
       await inFlight;
       await clock.advance(0); // the rerun for the new filters
       const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'group 12 counters', 5000);
       assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 1]]);
       assert.equal(loaded.groupName, 'Mobile app');
-      const after = snapshots.slice(from);
+      const after = pollers.snapshots.slice(from);
       assert.ok(
         after.every((s) => s.counters === undefined || (s.filters.groupId === 12 && counts(s.counters)?.[0][1] === 1)),
         'no snapshot after the change shows the all-groups numbers',

@@ -330,6 +330,29 @@ describe('multi-window: three pollers share one poll through the storage folder'
     assert.ok(leader.state.snapshot.updatedAt! >= later[later.length - 1].at - 1, 'it shows the new leader\'s answer');
   });
 
+  it('a rate-limited leader backs off for all windows: the followers show its error and do not ask themselves', async () => {
+    const all = [open('A'), open('B'), open('C')];
+    await runUntil(clock.now() + 3 * INTERVAL);
+    const good = all.map((w) => w.state.snapshot.counters);
+    sandbox.inject('queryLimit');
+    const from = clock.now();
+    await runUntil(from + 40 * 60_000);
+    const during = sent.filter((s) => s.at > from);
+    // One series of retries for the three windows: 1, 2, 4, 8, 15 minutes apart, about.
+    assert.ok(during.length >= 4 && during.length <= 7, `${during.length} requests in 40 minutes of 503s`);
+    const gaps = gapsOf(during);
+    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] >= gaps[i - 1] * 0.8, `backing off: ${gaps.join(', ')}`);
+    all.forEach((w, i) => {
+      assert.equal(w.state.snapshot.error?.failure.kind, 'rateLimited', `window ${w.id} shows the rate limit`);
+      assert.equal(w.state.snapshot.counters, good[i], `window ${w.id}: the last good numbers, not replaced`);
+      assert.deepEqual(counts(w.state.snapshot.counters), [['expired', 2], ['new_comments', 5]], `window ${w.id} keeps its numbers`);
+      assert.equal(w.state.snapshot.halted, false);
+    });
+    sandbox.clearFaults();
+    await runUntil(clock.now() + 16 * 60_000 + FOLLOW_DELAY_MS);
+    for (const w of all) assert.equal(w.state.snapshot.error, undefined, `window ${w.id} recovered`);
+  });
+
   it('different filters are separate polls, each shared by the windows that ask the same', async () => {
     const [a, b] = [open('A'), open('B')];
     const [c, d] = [open('C', { ...ALL, groupId: 7 }), open('D', { ...ALL, groupId: 7 })];

@@ -1,0 +1,24 @@
+/**
+ * What the extension-host tests share: the extension under test and waiting on its state.
+ *
+ * Not a test file (no `.test`): index.ts runs only `*.test.js`; this loads through the tests.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { CountersSnapshot } from '../../src/core/countersState';
+import type { Bitrix24TasksApi } from '../../src/extension';
+import { waitForSnapshot } from '../unit/support';
+
+export const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
+
+/** The extension under test; fails the calling hook or test when it is not installed. */
+export function extensionUnderTest(): vscode.Extension<Bitrix24TasksApi> {
+  const extension = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not installed`);
+  return extension;
+}
+
+/** Resolves with the extension's first state (current or coming) that satisfies `predicate`. */
+export function waitForState(api: Bitrix24TasksApi, predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<CountersSnapshot> {
+  return waitForSnapshot(api.state, predicate, what, timeoutMs);
+}
