@@ -180,10 +180,15 @@ export class CountersPoller {
       if (follow) return follow;
     }
     this.state.update({ loading: true });
-    const answer = await client.getCountersByRole(this.scope(), {
-      withUser: this.state.snapshot.user === undefined,
-      withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
-    });
+    const answer = await client
+      .getCountersByRole(this.scope(), {
+        withUser: this.state.snapshot.user === undefined,
+        withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
+      })
+      .catch((error: unknown): Outcome<RoleCounters> =>
+        // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
+        fail({ kind: 'network', networkCause: 'other', detail: client.webhook.redact(`unexpected error: ${String(error)}`) }),
+      );
     if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile
     if (!sameScope(asked, this.state.snapshot.filters)) {
       // The filters changed while this request was out; the scheduler runs again for them.
