@@ -454,7 +454,8 @@ export class ExternalOpens {
 /** Where the e2e suites put screenshots and logs; a suite of its own may use a subfolder. */
 export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e');
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
-export const SUITE_RESULT_DIRS: readonly string[] = ['ru'];
+/** (polish.test.ts: its folder and its walkthrough screenshot.) */
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png'];
 /** The README's screenshots. */
 export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
 
