@@ -168,7 +168,11 @@ export const DEFAULT_COUNTERS: readonly CounterPreset[] = [
   { userId: 3, role: 'view_all', groupId: 0, counters: { expired: 3, new_comments: 0, mentioned: 1 } },
 ];
 
-/** The `code` of each counter name (bit patterns from the tasks module); unknown names get 0. */
+/**
+ * The `code` of each counter name (bit patterns from the tasks module); unknown names get 0.
+ * Written out again on purpose rather than imported from src/core: the sandbox plays the
+ * portal, and tests must not take their expected values from the code under test.
+ */
 export const COUNTER_CODES: Readonly<Record<string, number>> = {
   not_viewed: 1048576,
   expired: 6291456,
