@@ -81,6 +81,11 @@ export function sameScope(a: Filters, b: Filters): boolean {
   return a.userId === b.userId && a.groupId === b.groupId;
 }
 
+/** When a failed update is retried: undefined while halted (only the user can fix it). */
+export function retryAt(snapshot: CountersSnapshot): number | undefined {
+  return snapshot.halted ? undefined : snapshot.nextPollAt;
+}
+
 /** Whether the numbers on screen are older than the latest attempt. */
 export function isStale(snapshot: CountersSnapshot): boolean {
   return snapshot.error !== undefined && snapshot.counters !== undefined;

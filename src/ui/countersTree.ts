@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { attentionCount, Role, ROLES } from '../core/counters';
-import { CountersSnapshot, isStale } from '../core/countersState';
+import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
 import { COMMANDS } from './commandIds';
 import { age, counterIcon, failureTitle, counterLabel, counterPhrase, failureSentence, groupLabel, plural, roleLabel, timeOfDay } from './words';
 
@@ -174,8 +174,9 @@ function errorItem(snapshot: CountersSnapshot): CountersNode {
   const item = new CountersNode(failureTitle(failure));
   item.id = 'error';
   item.iconPath = new vscode.ThemeIcon(failure.kind === 'auth' ? 'error' : 'warning');
-  if (snapshot.nextPollAt !== undefined && !snapshot.halted) {
-    item.description = vscode.l10n.t('Retrying at {0}', timeOfDay(snapshot.nextPollAt));
+  const retry = retryAt(snapshot);
+  if (retry !== undefined) {
+    item.description = vscode.l10n.t('Retrying at {0}', timeOfDay(retry));
   } else {
     item.description = failure.kind === 'auth' ? vscode.l10n.t('Click to reconnect') : vscode.l10n.t('Click to retry');
   }

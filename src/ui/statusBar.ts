@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { CounterSet, countOf } from '../core/counters';
-import { CountersSnapshot, isStale } from '../core/countersState';
+import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
 import { COMMANDS } from './commandIds';
 import { StatusBarSettings } from './settings';
 import { age, counterIcon, counterLabel, counterPhrase, failureSentence, failureShort, groupLabel, roleLabel, timeOfDay } from './words';
@@ -126,8 +126,9 @@ function tooltip(snapshot: CountersSnapshot, now: number): vscode.MarkdownString
   if (error) {
     md.appendMarkdown(`\n---\n\n$(warning) ${escape(failureSentence(error.failure))}  \n`);
     md.appendMarkdown(`_${escape(vscode.l10n.t('Details: {0}', error.failure.detail))}_  \n`);
-    if (snapshot.nextPollAt !== undefined && !snapshot.halted) {
-      md.appendMarkdown(`${escape(vscode.l10n.t('Retrying at {0}.', timeOfDay(snapshot.nextPollAt)))}  \n`);
+    const retry = retryAt(snapshot);
+    if (retry !== undefined) {
+      md.appendMarkdown(`${escape(vscode.l10n.t('Retrying at {0}.', timeOfDay(retry)))}  \n`);
     }
     if (error.failure.kind === 'auth') {
       md.appendMarkdown(`[$(plug) ${escape(vscode.l10n.t('Reconnect'))}](command:${COMMANDS.connect})  \n`);
