@@ -234,7 +234,9 @@ export class CountersPoller {
 
   /** Publishes a fetched answer once the scheduler has decided when this window asks next. */
   private scheduleChanged(): void {
-    this.state.update({ nextPollAt: this.scheduler.nextAt });
+    if (this.state.snapshot.nextPollAt !== this.scheduler.nextAt) {
+      this.state.update({ nextPollAt: this.scheduler.nextAt }); // every update re-renders the views
+    }
     const phase = this.scheduler.phase;
     const shared = this.options.shared;
     if (!this.toShare || !shared || (phase !== 'waiting' && phase !== 'halted' && phase !== 'paused')) return;
