@@ -20,13 +20,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { repoRoot, startWorkbench, type Workbench, type WorkbenchOptions } from '../launch/headless';
+import { startWorkbench, type Workbench, type WorkbenchOptions } from '../launch/headless';
 import type { SandboxPortal } from '../sandbox/portal';
 import { startHttpsSandbox, TEST_HOST } from './testHost';
 import {
   extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure, UI_TIMEOUT_MS, WorkbenchDriver,
-  type ExtensionUnderTest,
-} from './workbenchDriver';
+  type ExtensionUnderTest, waitForExtension } from './workbenchDriver';
 
 const SECRET = 'sandboxsecret0001';
 const RESULTS_DIR = path.join(RESULTS_ROOT, 'polish');
@@ -49,10 +48,7 @@ async function startConnected(target: ExtensionUnderTest, portal: SandboxPortal,
   const wb = await startWorkbench(options);
   try {
     const ui = new WorkbenchDriver(wb.page, { secrets: [SECRET] });
-    await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
-    await target.verify(wb);
-    console.log(`    (workbench up, extension active after ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      + `${target.mode} mode; sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, logDir)}/)`);
+    await waitForExtension(ui, wb, target, { started, sandboxOrigin: portal.origin, resultsDir: logDir });
     return { wb, ui };
   } catch (error) {
     await wb.dispose();

@@ -18,12 +18,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { repoRoot, startWorkbench, type Workbench } from '../launch/headless';
+import { startWorkbench, type Workbench } from '../launch/headless';
 import { DEFAULT_COUNTERS, DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
 import {
   copyToReadme, extensionUnderTest, freshResultsDir, RESULTS_ROOT, RUSSIAN_WORDS, stopAtFirstFailure,
-  textFilesUnder, WorkbenchDriver,
-} from './workbenchDriver';
+  textFilesUnder, WorkbenchDriver, waitForExtension } from './workbenchDriver';
 
 const SECRET = 'sandboxsecret0001';
 const RESULTS_DIR = path.join(RESULTS_ROOT, 'ru');
@@ -65,10 +64,7 @@ describe('Bitrix24 Task Counters in a Russian VS Code (end to end)', function ()
       startTimeoutMs: 120_000,
     });
     ui = new WorkbenchDriver(wb.page, { words: RUSSIAN_WORDS, secrets: [SECRET] });
-    await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
-    await target.verify(wb);
-    console.log(`    (workbench up, extension active after ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      + `${target.mode} mode; sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, RESULTS_DIR)}/)`);
+    await waitForExtension(ui, wb, target, { started, sandboxOrigin: portal.origin, resultsDir: RESULTS_DIR });
   });
 
   stopAtFirstFailure(() => wb, RESULTS_DIR);

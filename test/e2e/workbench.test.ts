@@ -22,13 +22,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { repoRoot, startWorkbench, type Workbench } from '../launch/headless';
+import { startWorkbench, type Workbench } from '../launch/headless';
 import type { SandboxPortal } from '../sandbox/portal';
 import { startHttpsSandbox, TEST_HOST } from './testHost';
 import {
   copyToReadme, ExternalOpens, extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure,
-  SUITE_RESULT_DIRS, textFilesUnder, WorkbenchDriver, type Box,
-} from './workbenchDriver';
+  SUITE_RESULT_DIRS, textFilesUnder, WorkbenchDriver, type Box, waitForExtension } from './workbenchDriver';
 
 const SECRET = 'sandboxsecret0001';
 const RESULTS_DIR = RESULTS_ROOT;
@@ -71,12 +70,7 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
     });
     ui = new WorkbenchDriver(wb.page, { secrets: [SECRET] });
     opens = await ExternalOpens.watch(wb.context, TEST_HOST);
-    // The extension is up once its status bar item shows (a fresh profile takes a while; in
-    // either mode the item is created by activate()).
-    await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
-    await target.verify(wb);
-    console.log(`    (workbench up, extension active after ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      + `${target.mode} mode; sandbox ${portal.origin}; artifacts in ${path.relative(repoRoot, RESULTS_DIR)}/)`);
+    await waitForExtension(ui, wb, target, { started, sandboxOrigin: portal.origin, resultsDir: RESULTS_DIR });
   });
 
   stopAtFirstFailure(() => wb, RESULTS_DIR);

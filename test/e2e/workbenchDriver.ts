@@ -541,6 +541,23 @@ export function extensionUnderTest(): ExtensionUnderTest {
  * For suites whose steps build on each other: after a failed step the rest are skipped, and
  * the failure names a screenshot of the moment and the logs. Call inside `describe`.
  */
+/**
+ * Waits until the extension is up (its status bar item, which only `activate()` creates; a
+ * fresh profile takes a while), checks that the build under test is the one running, and says
+ * how long it took.
+ */
+export async function waitForExtension(
+  ui: WorkbenchDriver,
+  wb: Workbench,
+  target: ExtensionUnderTest,
+  run: { started: number; sandboxOrigin: string; resultsDir: string },
+): Promise<void> {
+  await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
+  await target.verify(wb);
+  console.log(`    (workbench up, extension active after ${((Date.now() - run.started) / 1000).toFixed(1)} s; `
+    + `${target.mode} mode; sandbox ${run.sandboxOrigin}; artifacts in ${path.relative(repoRoot, run.resultsDir)}/)`);
+}
+
 export function stopAtFirstFailure(workbench: () => Workbench | undefined, resultsDir: string): void {
   let failed = false;
   let failureShots = 0;
