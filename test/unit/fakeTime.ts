@@ -1,0 +1,32 @@
+/**
+ * Fake time for tests, from `@sinonjs/fake-timers`: the core's `Clock` over a fake-timers
+ * clock. Like Node, it runs a delay above 2^31-1 ms after 1 ms, so a test that lets such a
+ * delay through sees the tight loop a real window would.
+ *
+ * Not a test file (no `.test`): mocha loads it only through the tests that import it.
+ */
+import { createClock } from '@sinonjs/fake-timers';
+import { Clock, Timer } from '../../src/core/clock';
+
+export type FakeTimers = ReturnType<typeof createClock>;
+
+export interface FakeTime {
+  /** What the code under test gets. */
+  readonly clock: Clock;
+  /** What the test drives: `tickAsync`, `runToLastAsync`, `countTimers`… */
+  readonly timers: FakeTimers;
+}
+
+export const FAKE_START = Date.UTC(2025, 8, 26, 9, 0, 0);
+
+export function fakeTime(start = FAKE_START): FakeTime {
+  const timers = createClock(start);
+  return {
+    timers,
+    clock: {
+      now: () => timers.now,
+      setTimeout: (callback, ms) => timers.setTimeout(callback, ms) as Timer,
+      clearTimeout: (timer) => timers.clearTimeout(timer as Parameters<FakeTimers['clearTimeout']>[0]),
+    },
+  };
+}
