@@ -20,6 +20,21 @@ const nodeUrlInsteadOfWhatwgUrl = {
   },
 };
 
+/** What the "watch" task's problem matcher in .vscode/tasks.json reads (as in esbuild-sample). */
+const watchProblemMatcher = {
+  name: 'watch-problem-matcher',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
 const ctx = await esbuild.context({
   entryPoints: ['src/extension.ts'],
   bundle: true,
@@ -31,7 +46,7 @@ const ctx = await esbuild.context({
   minify: production,
   sourcemap: !production,
   sourcesContent: false,
-  plugins: [nodeUrlInsteadOfWhatwgUrl],
+  plugins: watch ? [nodeUrlInsteadOfWhatwgUrl, watchProblemMatcher] : [nodeUrlInsteadOfWhatwgUrl],
   logLevel: 'warning',
 });
 

@@ -15,6 +15,26 @@ export default tseslint.config(
     },
   },
   {
+    // The extension never reaches into its tests or tooling.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/scripts/**'], message: 'src must not depend on tests or scripts.' }] }],
+    },
+  },
+  {
+    // The core is pure: it runs and is tested in plain Node, so only src/ui and extension.ts touch VS Code.
+    files: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core is pure: only src/extension.ts and src/ui may import vscode.' }],
+          patterns: [{ group: ['**/ui/**', '**/extension', '**/test/**', '**/scripts/**'], message: 'src/core depends on nothing outside src/core.' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests and scripts read JSON from the wire and the workbench on purpose: `any` there is
     // the data under test, not a hole in the extension's types.
     files: ['test/**', 'scripts/**'],
