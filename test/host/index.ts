@@ -19,18 +19,13 @@ import type { HostTestResults } from '../launch/headless';
 const RESULTS_ENV = 'B24_TEST_RESULTS';
 const TEST_TIMEOUT_MS = 20_000;
 
-/** All `*.test.js` files below `dir`, sorted, without any glob dependency. */
+/** All `*.test.js` files below `dir`, sorted. */
 function findTestFiles(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && entry.name.endsWith('.test.js')) found.push(full);
-    }
-  };
-  walk(dir);
-  return found.sort();
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.js'))
+    .map((file) => path.join(dir, file))
+    .sort();
 }
 
 function writeResults(file: string | undefined, results: HostTestResults): void {
