@@ -2,6 +2,7 @@
 # One-time, idempotent set-up for running VS Code headless (code-server + Debian Chromium).
 #
 #   bash scripts/setup-headless.sh
+#   bash scripts/setup-headless.sh --undo   # removes what step 4 changed system-wide
 #
 # It:
 #   1. installs the Debian packages chromium, libkrb5-dev, ripgrep and fonts-liberation (and a C++ tool chain
@@ -33,6 +34,30 @@ die() { echo "[setup-headless] ERROR: $*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -eq 0 ] || echo "[setup-headless] FAILED (exit $rc)" >&2' EXIT
 
 SECONDS=0
+
+# The only system-wide changes (step 4) and their undo. They cannot be scoped to the test
+# processes: the extension host resolves the portal's name through the system resolver and
+# trusts only the system store (see step 4), so both live in /etc.
+TEST_HOST="portal.b24.test"
+HOSTS_MARKER="# bitrix24-task-counters e2e sandbox (scripts/setup-headless.sh)"
+SYSTEM_CA_FILE="/usr/local/share/ca-certificates/b24-sandbox-test-ca.crt"
+if [ "${1:-}" = "--undo" ]; then
+  [ "$(id -u)" = 0 ] || die "--undo edits /etc/hosts and the CA store: run it as root"
+  if grep -qF "$HOSTS_MARKER" /etc/hosts; then
+    # Rewritten in place, not replaced: /etc/hosts is often a bind mount in containers.
+    kept="$(grep -vF "$HOSTS_MARKER" /etc/hosts)"
+    printf '%s\n' "$kept" >/etc/hosts
+    log "undo: removed the $TEST_HOST line from /etc/hosts"
+  fi
+  if [ -f "$SYSTEM_CA_FILE" ]; then
+    rm -f "$SYSTEM_CA_FILE"
+    update-ca-certificates --fresh >/dev/null 2>&1 || die "update-ca-certificates failed"
+    log "undo: removed the throwaway test CA from the system store"
+  fi
+  log "undo: done (Debian packages and .vscode-test/ stay; remove .vscode-test/ to drop code-server)"
+  trap - EXIT
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 0. Node.js: code-server 4.99.x refuses anything but Node 20.
@@ -243,10 +268,7 @@ log "chromium: $("$CHROMIUM_BIN" --version 2>/dev/null | head -1)"
 #    Needs root; without it, this step prints what is missing and the e2e suite will say so too.
 #    B24_SKIP_TEST_HOST=1 skips it.
 # ---------------------------------------------------------------------------------------------
-TEST_HOST="portal.b24.test"
 TLS_DIR="$ROOT/.vscode-test/tls"
-CA_NAME="b24-sandbox-test-ca"
-SYSTEM_CA_FILE="/usr/local/share/ca-certificates/$CA_NAME.crt"
 SYSTEM_BUNDLE="/etc/ssl/certs/ca-certificates.crt"
 IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
 
@@ -257,7 +279,7 @@ else
   if getent ahostsv4 "$TEST_HOST" 2>/dev/null | awk '{print $1}' | grep -qx '127.0.0.1'; then
     log "test host: $TEST_HOST resolves to 127.0.0.1"
   elif [ "$IS_ROOT" = 1 ] && [ -w /etc/hosts ]; then
-    printf '127.0.0.1 %s  # bitrix24-task-counters e2e sandbox (scripts/setup-headless.sh)\n' "$TEST_HOST" >>/etc/hosts
+    printf '127.0.0.1 %s  %s\n' "$TEST_HOST" "$HOSTS_MARKER" >>/etc/hosts
     getent ahostsv4 "$TEST_HOST" 2>/dev/null | awk '{print $1}' | grep -qx '127.0.0.1' \
       || die "added $TEST_HOST to /etc/hosts but it still does not resolve to 127.0.0.1 (check /etc/nsswitch.conf)"
     log "test host: added '127.0.0.1 $TEST_HOST' to /etc/hosts"
