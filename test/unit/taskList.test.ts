@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Role, ROLES } from '../../src/core/counters';
+import { CountersClient, CountersFilter, RoleCounters, TaskListsRequest } from '../../src/core/countersClient';
 import {
   encodeQuery,
   isTaskListCounter,
@@ -14,9 +15,10 @@ import {
   TaskPage,
   TaskSummary,
 } from '../../src/core/taskList';
-import { Outcome } from '../../src/core/outcome';
+import { Outcome, succeed } from '../../src/core/outcome';
+import { Transport } from '../../src/core/transport';
 import { parsePhpQuery } from '../sandbox/portal';
-import { failureOf } from './support';
+import { failureOf, webhookOf } from './support';
 
 const NOW = Date.UTC(2026, 10, 29, 10, 0, 0, 123);
 
@@ -391,3 +393,149 @@ describe('task lists', () => {
   });
 });
 
+/**
+ * The client's side: the lists ride in the counters' batch. A scripted transport stands in for
+ * the portal here, to shape the batch answer exactly (the sandbox learns tasks.task.list
+ * separately).
+ */
+describe('CountersClient with task lists', () => {
+  const COUNTERS = { expired: { counter: 2, code: 6291456 }, new_comments: { counter: 3, code: 12582912 } };
+  const TASK = { id: '41', title: 'Prepare the report', status: '3', groupId: '0', group: [] };
+
+  interface BatchSections {
+    result?: Record<string, unknown>;
+    result_error?: Record<string, unknown> | [];
+    result_total?: Record<string, unknown> | [];
+    result_time?: Record<string, unknown>;
+  }
+
+  /** Every role's counters, plus what a test adds; PHP's `[]` for empty sections. */
+  function batchAnswer(sections: BatchSections): unknown {
+    const roles = Object.fromEntries(ROLES.map((role) => [role, COUNTERS]));
+    return {
+      result: {
+        result: { ...roles, ...sections.result },
+        result_error: sections.result_error ?? [],
+        result_total: sections.result_total ?? Object.fromEntries(ROLES.map((role) => [role, 1])),
+        result_next: [],
+        result_time: sections.result_time ?? {},
+      },
+      time: { operating: 0, operating_reset_at: 1_800_000_000 },
+    };
+  }
+
+  async function fetchWith(
+    answer: unknown,
+    filter: CountersFilter,
+    lists?: TaskListsRequest,
+  ): Promise<{ answer: RoleCounters; cmd: Record<string, string>; requests: number }> {
+    const bodies: Array<{ cmd: Record<string, string> }> = [];
+    const transport: Transport = {
+      post: (_url, json) => {
+        bodies.push(JSON.parse(json));
+        return Promise.resolve(succeed({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) }));
+      },
+    };
+    const client = new CountersClient(webhookOf('https://portal.example/rest/9/abc123/'), { transport, now: () => NOW });
+    const outcome = await client.getCountersByRole(filter, { lists });
+    return { answer: valueOf(outcome), cmd: bodies[0].cmd, requests: bodies.length };
+  }
+
+  const both: TaskListsRequest = { role: 'view_role_responsible', counters: ['expired', 'new_comments'] };
+
+  it('adds the lists to the ONE batch, for the webhook\'s own user, the group and the client\'s clock', async () => {
+    const { cmd, requests } = await fetchWith(batchAnswer({}), { groupId: 12 }, both);
+    assert.equal(requests, 1);
+    assert.deepEqual(Object.keys(cmd), [...ROLES, 'list_expired', 'list_new_comments']);
+    assert.equal(cmd.view_all, 'tasks.task.counters.get?type=view_all&groupId=12');
+    assert.equal(
+      cmd.list_expired,
+      'tasks.task.list?filter[RESPONSIBLE_ID]=9&filter[GROUP_ID]=12&filter[REAL_STATUS][0]=2&filter[REAL_STATUS][1]=3' +
+        '&filter[%3CDEADLINE]=2026-11-29T10:00:00Z&filter[IS_MUTED]=N' +
+        '&select[0]=ID&select[1]=TITLE&select[2]=DEADLINE&select[3]=STATUS&select[4]=RESPONSIBLE_ID' +
+        '&select[5]=GROUP_ID&select[6]=CHANGED_DATE&order[DEADLINE]=asc&start=0',
+    );
+    assert.equal(
+      cmd.list_new_comments,
+      'tasks.task.list?filter[RESPONSIBLE_ID]=9&filter[GROUP_ID]=12&filter[WITH_COMMENT_COUNTERS]=Y&filter[IS_MUTED]=N' +
+        '&select[0]=ID&select[1]=TITLE&select[2]=DEADLINE&select[3]=STATUS&select[4]=RESPONSIBLE_ID' +
+        '&select[5]=GROUP_ID&select[6]=CHANGED_DATE&select[7]=COUNTERS&order[CHANGED_DATE]=desc&start=0',
+    );
+  });
+
+  it('lists another user\'s tasks when the filter names that user', async () => {
+    const { cmd } = await fetchWith(batchAnswer({}), { userId: 3 }, { role: 'view_all', counters: ['expired'] });
+    assert.deepEqual(Object.keys(cmd), [...ROLES, 'list_expired']);
+    assert.equal((parsePhpQuery(cmd.list_expired.split('?')[1]).filter as Record<string, unknown>).MEMBER, '3');
+  });
+
+  it('reads each list with its total from result_total', async () => {
+    const answer = batchAnswer({
+      result: { list_expired: { tasks: [TASK] }, list_new_comments: { tasks: [] } },
+      result_total: { ...Object.fromEntries(ROLES.map((role) => [role, 1])), list_expired: 5, list_new_comments: 0 },
+    });
+    const { answer: counters } = await fetchWith(answer, {}, both);
+    const expired = valueOf(counters.taskLists?.expired ?? failed());
+    assert.deepEqual(expired.tasks.map((task) => [task.id, task.title]), [[41, 'Prepare the report']]);
+    assert.equal(expired.total, 5);
+    assert.deepEqual(valueOf(counters.taskLists?.new_comments ?? failed()), { tasks: [], total: 0 });
+    for (const role of ROLES) assert.ok(counters.byRole[role].ok, role);
+  });
+
+  it('OPERATION_TIME_LIMIT on tasks.task.list fails that list only, never the counters', async () => {
+    const answer = batchAnswer({
+      result: { list_new_comments: { tasks: [TASK] } },
+      result_error: { list_expired: { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit.' } },
+      result_total: { list_new_comments: 1 },
+    });
+    const { answer: counters } = await fetchWith(answer, {}, both);
+    const error = failureOf(counters.taskLists?.expired ?? failed());
+    assert.equal(error.kind, 'rateLimited');
+    assert.equal(error.limit, 'operationTime');
+    assert.equal(valueOf(counters.taskLists?.new_comments ?? failed()).total, 1);
+    for (const role of ROLES) assert.deepEqual(valueOf(counters.byRole[role]).total, 5, role);
+  });
+
+  it('a list\'s own time budget does not count as the counters\'', async () => {
+    const answer = batchAnswer({
+      result: { list_expired: { tasks: [] } },
+      result_total: { list_expired: 0 },
+      result_time: { view_all: { operating: 2 }, list_expired: { operating: 470, operating_reset_at: 1_900_000_000 } },
+    });
+    const { answer: counters } = await fetchWith(answer, {}, { role: 'view_all', counters: ['expired'] });
+    assert.equal(counters.time.operating, 2);
+    assert.equal(counters.time.operatingResetAt, 1_800_000_000_000);
+  });
+
+  it('PHP\'s empty sections (`[]`): a list without a total fails alone as notJson', async () => {
+    const answer = batchAnswer({ result: { list_expired: { tasks: [TASK] } }, result_total: [] });
+    const { answer: counters } = await fetchWith(answer, {}, { role: 'view_all', counters: ['expired'] });
+    assert.equal(failureOf(counters.taskLists?.expired ?? failed()).kind, 'notJson');
+    for (const role of ROLES) assert.ok(counters.byRole[role].ok, role);
+  });
+
+  it('a list the batch does not answer fails alone as notJson', async () => {
+    const { answer: counters } = await fetchWith(batchAnswer({}), {}, { role: 'view_all', counters: ['new_comments'] });
+    assert.equal(failureOf(counters.taskLists?.new_comments ?? failed()).kind, 'notJson');
+    assert.equal(counters.taskLists?.expired, undefined);
+  });
+
+  it('no lists asked for: no list commands and no taskLists', async () => {
+    const none = await fetchWith(batchAnswer({}), {});
+    assert.deepEqual(Object.keys(none.cmd), [...ROLES]);
+    assert.equal(none.answer.taskLists, undefined);
+    const empty = await fetchWith(batchAnswer({}), {}, { role: 'view_all', counters: [] });
+    assert.deepEqual(Object.keys(empty.cmd), [...ROLES]);
+    assert.deepEqual(empty.answer.taskLists, {});
+  });
+
+  it('a user id that cannot be listed fails the list without sending it', async () => {
+    const { answer, cmd } = await fetchWith(batchAnswer({}), { userId: -1 }, { role: 'view_all', counters: ['expired'] });
+    assert.deepEqual(Object.keys(cmd), [...ROLES]);
+    assert.equal(failureOf(answer.taskLists?.expired ?? failed()).kind, 'badRequest');
+  });
+
+  function failed(): never {
+    assert.fail('the list is missing');
+  }
+});
