@@ -5,6 +5,16 @@
 import { classifyPortalError, classifyResponse, isPortalError } from './classify';
 import { CounterSet, parseCounterSet, Role, ROLES } from './counters';
 import { fail, Failure, Outcome, succeed } from './outcome';
+import {
+  encodeQuery,
+  parseTaskPage,
+  QueryParams,
+  TASK_LIST_COUNTERS,
+  TASK_LIST_METHOD,
+  TaskListCounter,
+  taskListParams,
+  TaskPage,
+} from './taskList';
 import { nodeFetchTransport, Transport } from './transport';
 import { WebhookUrl } from './webhookUrl';
 
@@ -39,7 +49,16 @@ export interface RoleCounters {
   readonly user?: Outcome<PortalUser>;
   /** The user's workgroups, when asked for with `withGroups`. */
   readonly groups?: Outcome<Workgroup[]>;
+  /** The first page of each listed counter's tasks, when asked for with `lists`. */
+  readonly taskLists?: Partial<Record<TaskListCounter, Outcome<TaskPage>>>;
+  /** The counters' time budget (a task list's own budget is not in it). */
   readonly time: PortalTime;
+}
+
+/** Which counters' tasks to list with the counters, for one role (and the filter's user and group). */
+export interface TaskListsRequest {
+  readonly role: Role;
+  readonly counters: readonly TaskListCounter[];
 }
 
 export interface PortalUser {
@@ -69,7 +88,7 @@ export interface CountersClientOptions {
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
 
-type BatchCommands = Record<string, { method: string; params: Record<string, string | number> }>;
+type BatchCommands = Record<string, { method: string; params: QueryParams }>;
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 1_000_000;
@@ -99,11 +118,12 @@ export class CountersClient {
 
   /**
    * Every role's counters in ONE `batch` request, the way Bitrix24's own mobile app does it:
-   * it costs one request against the portal's rate limit instead of five.
+   * it costs one request against the portal's rate limit instead of five. Task lists ride in
+   * the same request; a list that fails fails alone, never the counters.
    */
   async getCountersByRole(
     filter: CountersFilter,
-    options: { withUser?: boolean; withGroups?: boolean } = {},
+    options: { withUser?: boolean; withGroups?: boolean; lists?: TaskListsRequest } = {},
   ): Promise<Outcome<RoleCounters>> {
     const commands: BatchCommands = {};
     for (const role of ROLES) {
@@ -114,6 +134,19 @@ export class CountersClient {
     }
     if (options.withGroups) {
       commands.groups = GROUPS_COMMAND;
+    }
+    const taskLists: Partial<Record<TaskListCounter, Outcome<TaskPage>>> = {};
+    if (options.lists) {
+      // A list needs the user named: 0 means the webhook's own, as for the counters.
+      const scope = { role: options.lists.role, userId: filter.userId || this.webhook.userId, groupId: filter.groupId ?? 0, now: this.now() };
+      for (const counter of options.lists.counters) {
+        const params = taskListParams({ ...scope, counter });
+        if (params.ok) {
+          commands[taskListKey(counter)] = { method: TASK_LIST_METHOD, params: params.value };
+        } else {
+          taskLists[counter] = params;
+        }
+      }
     }
     const batch = await this.batch(commands);
     if (!batch.ok) return batch;
@@ -126,6 +159,7 @@ export class CountersClient {
       byRole,
       user: options.withUser ? readUser(batch.value.results) : undefined,
       groups: options.withGroups ? readGroups(batch.value.results.groups) : undefined,
+      taskLists: options.lists ? readTaskLists(batch.value, taskLists) : undefined,
       time: batch.value.time,
     });
   }
@@ -153,7 +187,7 @@ export class CountersClient {
   private async batch(commands: BatchCommands): Promise<Outcome<BatchAnswer>> {
     const cmd: Record<string, string> = {};
     for (const [key, { method, params }] of Object.entries(commands)) {
-      const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
+      const query = encodeQuery(params);
       cmd[key] = query ? `${method}?${query}` : method;
     }
     const answer = await this.call('batch', { halt: 0, cmd });
@@ -216,6 +250,26 @@ function countersParams(query: CountersQuery): Record<string, string | number> {
   return params;
 }
 
+function taskListKey(counter: TaskListCounter): string {
+  return `list_${counter}`;
+}
+
+/** Each asked-for list: its page, its command's failure, or why it was not sent. */
+function readTaskLists(
+  batch: BatchAnswer,
+  unsent: Partial<Record<TaskListCounter, Outcome<TaskPage>>>,
+): Partial<Record<TaskListCounter, Outcome<TaskPage>>> {
+  const lists = { ...unsent };
+  for (const counter of TASK_LIST_COUNTERS) {
+    const key = taskListKey(counter);
+    if (Object.hasOwn(batch.results, key)) {
+      const result = batch.results[key];
+      lists[counter] = result.ok ? parseTaskPage(result.value, batch.totals[key]) : result;
+    }
+  }
+  return lists;
+}
+
 function readCounters(result: unknown): Outcome<CounterSet> {
   const set = parseCounterSet(result);
   return set ? succeed(set) : unexpectedShape(COUNTERS_METHOD);
@@ -246,13 +300,18 @@ function refusedRedirect(location: string, status: number): Failure {
 
 interface BatchAnswer {
   readonly results: Readonly<Record<string, Outcome<unknown>>>;
+  /** Each command's `result_total[KEY]`, as sent: only lists have a meaningful one. */
+  readonly totals: Readonly<Record<string, unknown>>;
   readonly time: PortalTime;
 }
 
 /**
  * `batch` answers 200 even when commands failed: each command's result is in
- * `result.result[KEY]` or its error in `result.result_error[KEY]`. PHP sends empty
- * sections as `[]` instead of `{}`.
+ * `result.result[KEY]` or its error in `result.result_error[KEY]`, its total in
+ * `result.result_total[KEY]`. PHP sends empty sections as `[]` instead of `{}`.
+ *
+ * The time budget is per method: `tasks.task.list` has its own, and a list hitting it fails
+ * that list alone, so its `result_time` is left out of the counters' time.
  */
 function readBatch(
   result: unknown,
@@ -264,8 +323,13 @@ function readBatch(
   const values = asRecord(sections.result);
   const errors = asRecord(sections.result_error);
   const times = asRecord(sections.result_time);
+  const sentTotals = asRecord(sections.result_total);
   const results: Record<string, Outcome<unknown>> = {};
+  const totals: Record<string, unknown> = {};
+  const counterTimes: unknown[] = [envelopeTime];
   for (const [key, { method }] of Object.entries(commands)) {
+    totals[key] = Object.hasOwn(sentTotals, key) ? sentTotals[key] : undefined;
+    if (method !== TASK_LIST_METHOD && Object.hasOwn(times, key)) counterTimes.push(times[key]);
     const error = errors[key];
     if (isPortalError(error)) {
       results[key] = fail(classify(error, method));
@@ -275,7 +339,7 @@ function readBatch(
       results[key] = fail({ kind: 'notJson', detail: `the batch answer has no result for ${method}` });
     }
   }
-  return succeed({ results, time: latestTime([envelopeTime, ...Object.values(times)]) });
+  return succeed({ results, totals, time: latestTime(counterTimes) });
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

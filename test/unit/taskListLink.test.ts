@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { taskListLink, TaskListTarget } from '../../src/core/taskListLink';
+import { taskLink, taskListLink, TaskListTarget } from '../../src/core/taskListLink';
 
 const base: TaskListTarget = { portalOrigin: 'https://portal.bitrix24.com', userId: 12, groupId: 0, role: 'view_all' };
 
@@ -78,5 +78,66 @@ describe('taskListLink', () => {
 
   it('a negative group id is treated as no group', () => {
     assert.equal(link({ groupId: -3 }).pathname, '/company/personal/user/12/tasks/');
+  });
+});
+
+describe('taskLink', () => {
+  const origin = 'https://portal.bitrix24.com';
+
+  it('a task without a group opens under the user', () => {
+    assert.equal(
+      taskLink({ portalOrigin: origin, userId: 12, taskId: 345 }),
+      'https://portal.bitrix24.com/company/personal/user/12/tasks/task/view/345/',
+    );
+    assert.equal(
+      taskLink({ portalOrigin: origin, userId: 12, groupId: 0, taskId: 345 }),
+      'https://portal.bitrix24.com/company/personal/user/12/tasks/task/view/345/',
+    );
+  });
+
+  it('a task in a workgroup opens under the group (the user id is not in it)', () => {
+    assert.equal(
+      taskLink({ portalOrigin: origin, userId: 12, groupId: 7, taskId: 345 }),
+      'https://portal.bitrix24.com/workgroups/group/7/tasks/task/view/345/',
+    );
+  });
+
+  it('keeps a local portal\'s scheme and port', () => {
+    assert.equal(
+      taskLink({ portalOrigin: 'http://127.0.0.1:45123', userId: 1, taskId: 2 }),
+      'http://127.0.0.1:45123/company/personal/user/1/tasks/task/view/2/',
+    );
+  });
+
+  it('a task id that is not a positive integer gives no address', () => {
+    for (const taskId of [0, -1, 1.5, NaN, Infinity, 1e21, Number.MAX_SAFE_INTEGER + 2]) {
+      assert.equal(taskLink({ portalOrigin: origin, userId: 12, taskId }), undefined, String(taskId));
+    }
+  });
+
+  it('a group id that is not a positive integer (nor 0) gives no address', () => {
+    for (const groupId of [-7, 2.5, NaN, -Infinity]) {
+      assert.equal(taskLink({ portalOrigin: origin, userId: 12, groupId, taskId: 3 }), undefined, String(groupId));
+    }
+  });
+
+  it('without a group, a user id that is not a positive integer gives no address', () => {
+    for (const userId of [0, -12, 0.5, NaN]) {
+      assert.equal(taskLink({ portalOrigin: origin, userId, taskId: 3 }), undefined, String(userId));
+    }
+    // In a group the user's id is not part of the address.
+    assert.equal(
+      taskLink({ portalOrigin: origin, userId: 0, groupId: 7, taskId: 3 }),
+      'https://portal.bitrix24.com/workgroups/group/7/tasks/task/view/3/',
+    );
+  });
+
+  it('ids from JSON that are not numbers cannot inject a path or a query', () => {
+    const odd = ['3/../../admin', '3?x=1', '3#y'] as unknown as number[];
+    for (const id of odd) {
+      assert.equal(taskLink({ portalOrigin: origin, userId: 12, taskId: id }), undefined);
+      assert.equal(taskLink({ portalOrigin: origin, userId: 12, groupId: id, taskId: 3 }), undefined);
+      assert.equal(taskLink({ portalOrigin: origin, userId: id, taskId: 3 }), undefined);
+    }
   });
 });
