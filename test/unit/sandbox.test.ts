@@ -724,22 +724,34 @@ describe('SandboxPortal', () => {
   });
 
   describe('demo', () => {
-    it("changes user 1's counters over time, view_all being the sum of the roles", async () => {
+    it("changes user 1's tasks over time: counters and lists move together, and the loop returns", async () => {
       const changes: string[] = [];
       const demo = startDemo(portal, { intervalMs: 60_000, onChange: (description) => changes.push(description) });
-      try {
-        demo.step();
-        const byRole = async () => {
-          const cmd = Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`]));
-          return (await call(portal, 1, 'batch', { cmd })).json.result.result;
+      const overdueFilter = 'filter[RESPONSIBLE_ID]=1&filter[REAL_STATUS][0]=2&filter[REAL_STATUS][1]=3&filter[IS_MUTED]=N';
+      const snapshot = async () => {
+        const cmd = {
+          ...Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`])),
+          overdue: `tasks.task.list?${overdueFilter}&filter[%3CDEADLINE]=${new Date().toISOString()}`,
         };
-        const after = await byRole();
+        return (await call(portal, 1, 'batch', { cmd })).json.result.result;
+      };
+      try {
+        const before = portal.tasks.length;
+        demo.step();
+        const after = await snapshot();
         assert.equal(after.view_role_responsible.new_comments.counter, 4);
         assert.equal(after.view_all.new_comments.counter, 6);
-        for (let i = 1; i < 10; i++) demo.step();
-        const looped = await byRole();
+        demo.step();
+        demo.step();
+        const overdue = await snapshot();
+        assert.equal(overdue.view_role_responsible.expired.counter, 2);
+        assert.equal(overdue.overdue.tasks.length, 2);
+        for (let i = 3; i < 10; i++) demo.step();
+        const looped = await snapshot();
         assert.equal(looped.view_all.new_comments.counter, 5);
         assert.equal(looped.view_all.expired.counter, 2);
+        assert.equal(looped.overdue.tasks.length, 1);
+        assert.equal(portal.tasks.length, before);
         assert.equal(changes.length, 10);
       } finally {
         demo.stop();
