@@ -9,16 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemo } from '../sandbox/demo';
 import { LeakyBucket } from '../sandbox/leakyBucket';
-import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxOptions, SandboxPortal } from '../sandbox/portal';
-
-interface Wire {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The parsed body, inspected loosely; undefined when it is not JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON under test, read field by field without a schema
-  json: any;
-}
+import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxPortal } from '../sandbox/portal';
+import { call, overdueFilter, postJson, request, roleFilter, withPortal } from './sandboxHttp';
 
 const TIME_KEYS = [
   'start',
@@ -30,35 +22,6 @@ const TIME_KEYS = [
   'operating_reset_at',
   'operating',
 ];
-
-async function request(url: string, init: RequestInit = {}): Promise<Wire> {
-  const response = await fetch(url, { redirect: 'manual', ...init });
-  const text = await response.text();
-  let json: Wire['json'];
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-function postJson(url: string, body: unknown = {}): Promise<Wire> {
-  return request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
-function call(portal: SandboxPortal, userId: number, method: string, params: unknown = {}): Promise<Wire> {
-  return postJson(portal.webhookUrl(userId) + method, params);
-}
-
-async function withPortal<T>(options: SandboxOptions, run: (portal: SandboxPortal) => Promise<T>): Promise<T> {
-  const portal = await SandboxPortal.start(options);
-  try {
-    return await run(portal);
-  } finally {
-    await portal.close();
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -727,11 +690,10 @@ describe('SandboxPortal', () => {
     it("changes user 1's tasks over time: counters and lists move together, and the loop returns", async () => {
       const changes: string[] = [];
       const demo = startDemo(portal, { intervalMs: 60_000, onChange: (description) => changes.push(description) });
-      const overdueFilter = 'filter[RESPONSIBLE_ID]=1&filter[REAL_STATUS][0]=2&filter[REAL_STATUS][1]=3&filter[IS_MUTED]=N';
       const snapshot = async () => {
         const cmd = {
           ...Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`])),
-          overdue: `tasks.task.list?${overdueFilter}&filter[%3CDEADLINE]=${new Date().toISOString()}`,
+          overdue: `tasks.task.list?${roleFilter('view_role_responsible', 1)}&${overdueFilter(portal.now())}`,
         };
         return (await call(portal, 1, 'batch', { cmd })).json.result.result;
       };
