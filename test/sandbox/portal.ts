@@ -1052,7 +1052,7 @@ export class SandboxPortal {
     return { ...this.data.countersOf(userId, role, groupId, this.now()) };
   }
 
-  /** Every task, by id; copies. */
+  /** Every task, in the order added; copies. */
   get tasks(): SandboxTask[] {
     return this.data.allTasks();
   }
