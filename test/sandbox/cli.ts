@@ -46,12 +46,17 @@ function printBanner(portal: SandboxPortal, options: CliOptions): void {
     ...DEFAULT_USERS.map((user) => `  ${describeUser(user).padEnd(46)} ${portal.webhookUrl(user.id)}`),
     '',
     'Control (JSON):',
+    `  curl ${portal.origin}/_sandbox/tasks                 (the tasks the counters are derived from)`,
+    `  curl -X POST ${portal.origin}/_sandbox/tasks -d '{"title":"Call the client","responsibleId":1,"deadline":"2025-01-01T09:00:00Z"}'`,
+    `  curl -X PATCH ${portal.origin}/_sandbox/tasks/105 -d '{"unread":{"1":3}}'      (DELETE removes it)`,
     `  curl -X POST ${portal.origin}/_sandbox/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
+    `       (overrides what the tasks say; POST reset-counters undoes every override)`,
+    `  curl -X POST ${portal.origin}/_sandbox/comment-filters -d '{"mode":"rejected"}'   (or ignored, supported)`,
     `  curl -X POST ${portal.origin}/_sandbox/fault -d '{"kind":"queryLimit","times":3}'`,
     `  curl -X POST ${portal.origin}/_sandbox/clear        (clears faults)`,
     `  curl ${portal.origin}/_sandbox/requests              (request log; POST reset-log empties it)`,
     '',
-    options.demo ? "Demo: user 1's counters change every ~20 s." : 'Run with --demo to make the counters change over time.',
+    options.demo ? "Demo: user 1's tasks change every ~20 s." : "Run with --demo to make user 1's tasks change over time.",
     'Ctrl-C to stop.',
   ];
   console.log(lines.join('\n'));

@@ -1,46 +1,49 @@
 /**
  * Sample data that changes over time: a scripted day in user 1's task list, one event every
  * ~20 s (comments arrive and get read, tasks become overdue and get closed), looping forever.
+ * The events change tasks, so the counters and the lists behind them move together.
  * Used by `cli.ts --demo` and `npm start` to watch the extension react.
  */
-import { DEFAULT_COUNTERS, Role, SandboxPortal } from './portal';
+import type { SandboxPortal } from './portal';
 
-type OwnRole = Exclude<Role, 'view_all'>;
+/** Whose day it is, and the colleague who assigns and is assigned the demo's tasks. */
+const USER = 1;
+const COLLEAGUE = 3;
 
-const OWN_ROLES: readonly OwnRole[] = [
-  'view_role_responsible',
-  'view_role_accomplice',
-  'view_role_auditor',
-  'view_role_originator',
-];
+/** The demo's own tasks, one per role, created at the start of each loop and removed at its end. */
+interface DemoTasks {
+  mine: number;
+  audited: number;
+  assigned: number;
+  helping: number;
+}
 
 interface DemoEvent {
   description: string;
-  role: OwnRole;
-  expired?: number;
-  newComments?: number;
+  change(portal: SandboxPortal, tasks: DemoTasks): void;
 }
 
-/** Each change is undone later in the loop, so the counters never drift below the defaults. */
+const comments = (portal: SandboxPortal, id: number, unread: number) => portal.updateTask(id, { unread: { [USER]: unread } });
+const overdue = (portal: SandboxPortal, id: number) => portal.updateTask(id, { deadline: portal.now() - 60_000 });
+const done = (portal: SandboxPortal, id: number) => portal.updateTask(id, { status: 5 });
+
 const EVENTS: readonly DemoEvent[] = [
-  { description: 'a colleague commented on a task you are responsible for', role: 'view_role_responsible', newComments: 1 },
-  { description: 'two comments on a task you audit', role: 'view_role_auditor', newComments: 2 },
-  { description: 'a task you are responsible for is now overdue', role: 'view_role_responsible', expired: 1 },
-  { description: 'you read the new comments', role: 'view_role_responsible', newComments: -1 },
-  { description: 'you read the comments on the audited task', role: 'view_role_auditor', newComments: -2 },
-  { description: 'a task you assigned is now overdue', role: 'view_role_originator', expired: 1 },
-  { description: 'you closed the overdue task', role: 'view_role_responsible', expired: -1 },
-  { description: 'a comment on a task you help with', role: 'view_role_accomplice', newComments: 1 },
-  { description: 'the assignee finished the overdue task you assigned', role: 'view_role_originator', expired: -1 },
-  { description: 'you read the comment on the task you help with', role: 'view_role_accomplice', newComments: -1 },
+  { description: 'a colleague commented on a task you are responsible for', change: (p, t) => comments(p, t.mine, 1) },
+  { description: 'two comments on a task you audit', change: (p, t) => comments(p, t.audited, 2) },
+  { description: 'a task you are responsible for is now overdue', change: (p, t) => overdue(p, t.mine) },
+  { description: 'you read the new comments', change: (p, t) => comments(p, t.mine, 0) },
+  { description: 'you read the comments on the audited task', change: (p, t) => comments(p, t.audited, 0) },
+  { description: 'a task you assigned is now overdue', change: (p, t) => overdue(p, t.assigned) },
+  { description: 'you closed the overdue task', change: (p, t) => done(p, t.mine) },
+  { description: 'a comment on a task you help with', change: (p, t) => comments(p, t.helping, 1) },
+  { description: 'the assignee finished the overdue task you assigned', change: (p, t) => done(p, t.assigned) },
+  { description: 'you read the comment on the task you help with', change: (p, t) => comments(p, t.helping, 0) },
 ];
 
 export interface DemoOptions {
   /** Default 20 000 ms. */
   intervalMs?: number;
-  /** Whose counters change; default 1. */
-  userId?: number;
-  /** Told what happened after each event, with the new view_all counters. */
+  /** Told what happened after each event, with user 1's view_all counters. */
   onChange?: (description: string, viewAll: Record<string, number>) => void;
 }
 
@@ -50,51 +53,36 @@ export interface Demo {
   stop(): void;
 }
 
-interface RoleCounts {
-  expired: number;
-  new_comments: number;
-}
-
 /** Starts the loop (the timer does not keep the process alive on its own). */
 export function startDemo(portal: SandboxPortal, options: DemoOptions = {}): Demo {
-  const userId = options.userId ?? 1;
-  const counts = initialCounts(userId);
+  let tasks: DemoTasks | undefined;
   let next = 0;
   const step = (): string => {
-    const event = EVENTS[next++ % EVENTS.length];
-    apply(counts[event.role], event);
-    const viewAll = publish(portal, userId, counts);
-    options.onChange?.(event.description, viewAll);
-    return event.description;
+    const index = next++ % EVENTS.length;
+    tasks ??= addDemoTasks(portal);
+    EVENTS[index].change(portal, tasks);
+    if (index === EVENTS.length - 1) {
+      // Every change is undone by now: clear the finished tasks away for the next loop.
+      Object.values(tasks).forEach((id) => portal.removeTask(id));
+      tasks = undefined;
+    }
+    const { description } = EVENTS[index];
+    options.onChange?.(description, portal.countersOf(USER));
+    return description;
   };
   const timer = setInterval(step, options.intervalMs ?? 20_000);
   timer.unref();
   return { step, stop: () => clearInterval(timer) };
 }
 
-/** The user's default role counters over all groups (zeros for users without defaults). */
-function initialCounts(userId: number): Record<OwnRole, RoleCounts> {
-  const counts = {} as Record<OwnRole, RoleCounts>;
-  for (const role of OWN_ROLES) {
-    const preset = DEFAULT_COUNTERS.find((c) => c.userId === userId && c.role === role && c.groupId === 0);
-    counts[role] = { expired: preset?.counters.expired ?? 0, new_comments: preset?.counters.new_comments ?? 0 };
-  }
-  return counts;
-}
-
-function apply(counts: RoleCounts, event: DemoEvent): void {
-  counts.expired = Math.max(0, counts.expired + (event.expired ?? 0));
-  counts.new_comments = Math.max(0, counts.new_comments + (event.newComments ?? 0));
-}
-
-/** Sets every role, and view_all as their sum, over all groups. */
-function publish(portal: SandboxPortal, userId: number, counts: Record<OwnRole, RoleCounts>): Record<string, number> {
-  const viewAll = { expired: 0, new_comments: 0 };
-  for (const role of OWN_ROLES) {
-    portal.setCounters(userId, { ...counts[role] }, { role });
-    viewAll.expired += counts[role].expired;
-    viewAll.new_comments += counts[role].new_comments;
-  }
-  portal.setCounters(userId, viewAll, { role: 'view_all' });
-  return viewAll;
+/** Without deadlines or unread comments: they count for nothing until an event says so. */
+function addDemoTasks(portal: SandboxPortal): DemoTasks {
+  const add = (title: string, fields: { createdBy: number; responsibleId: number; accomplices?: number[]; auditors?: number[] }) =>
+    portal.addTask({ title, ...fields }).id;
+  return {
+    mine: add('Подготовить демо для клиента', { createdBy: COLLEAGUE, responsibleId: USER }),
+    audited: add('Security review of the login page', { createdBy: COLLEAGUE, responsibleId: COLLEAGUE, auditors: [USER] }),
+    assigned: add('Собрать отзывы пользователей', { createdBy: USER, responsibleId: COLLEAGUE }),
+    helping: add('Plan the office move', { createdBy: COLLEAGUE, responsibleId: COLLEAGUE, accomplices: [USER] }),
+  };
 }

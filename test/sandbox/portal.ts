@@ -3,9 +3,12 @@
  * for unit, extension-host and e2e tests and for `npm start`.
  *
  * It answers the inbound-webhook methods the extension uses (`tasks.task.counters.get`,
- * `user.current`, `profile`, `sonet_group.user.groups`, `server.time`, `batch`) with Bitrix24's
- * envelopes, errors and quirks (see /work/shared/notes/bitrix24-rest.md), and can inject the
- * faults a real portal or the network in front of it produces.
+ * `tasks.task.list`, `user.current`, `profile`, `sonet_group.user.groups`, `server.time`,
+ * `batch`) with Bitrix24's envelopes, errors and quirks (see /work/shared/notes/bitrix24-rest.md),
+ * and can inject the faults a real portal or the network in front of it produces.
+ *
+ * The counters are derived from the portal's tasks (tasks.ts), so lists and counters agree
+ * unless a test makes them disagree with setCounters.
  *
  * Secrets: nothing here prints or logs a webhook secret; the request log only records whether
  * the path carried one. `webhookUrl()` is the one deliberate way to get it.
@@ -14,6 +17,21 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { BITRIX24_BUCKET, LeakyBucket, LeakyBucketOptions } from './leakyBucket';
+import {
+  COMMENT_FILTER_KEYS,
+  COMMENT_FILTER_MODES,
+  CommentFilterMode,
+  defaultTasks,
+  deriveCounters,
+  filterKeys,
+  listTasks,
+  normalizeTask,
+  SandboxTask,
+  TaskInput,
+} from './tasks';
+import { intParam, isObject, isoSeconds } from './wire';
+
+export type { CommentFilterMode, RealStatus, SandboxTask, TaskInput } from './tasks';
 
 // ---------------------------------------------------------------------------------------------
 // Public types and default data
@@ -123,15 +141,22 @@ export interface SandboxOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Off by default; true = burst 50, 2/s per source IP (Bitrix24's plan limits). */
   leakyBucket?: boolean | LeakyBucketOptions;
-  /** Default DEFAULT_USERS; DEFAULT_COUNTERS are loaded only with the default users. */
+  /**
+   * Default DEFAULT_USERS. The default tasks (and DEFAULT_EXTRA_COUNTERS) are loaded only with
+   * the default users.
+   */
   users?: SandboxUser[];
+  /** Default: defaultTasks(now()) with the default users, none with custom users. */
+  tasks?: TaskInput[];
+  /** How tasks.task.list treats WITH_COMMENT_COUNTERS / WITH_NEW_COMMENTS; default 'supported'. */
+  commentFilters?: CommentFilterMode;
   /** Default DEFAULT_GROUPS. */
   groups?: SandboxGroup[];
-  /** The ms clock for the `time` block and the bucket; default Date.now. */
+  /** The ms clock for the `time` block, the bucket and overdue tasks; default Date.now. */
   now?: () => number;
 }
 
-/** One stored counter set: what `setCounters` was given for a user, role and group. */
+/** A counter set for a user, role and group. */
 export interface CounterPreset {
   userId: number;
   role: Role;
@@ -151,7 +176,11 @@ export const DEFAULT_GROUPS: readonly SandboxGroup[] = [
   { id: 30, name: 'Secret project', members: [3] },
 ];
 
-/** User 1's roles add up to view_all, per group and over all groups, like on a real portal. */
+/**
+ * What the default tasks (plus DEFAULT_EXTRA_COUNTERS) answer for these users, roles and groups;
+ * every other combination is derived from the same tasks. User 1's roles add up to view_all,
+ * per group and over all groups, like on a real portal.
+ */
 export const DEFAULT_COUNTERS: readonly CounterPreset[] = [
   { userId: 1, role: 'view_all', groupId: 0, counters: { expired: 2, new_comments: 5 } },
   { userId: 1, role: 'view_role_responsible', groupId: 0, counters: { expired: 1, new_comments: 3 } },
@@ -168,6 +197,11 @@ export const DEFAULT_COUNTERS: readonly CounterPreset[] = [
   { userId: 3, role: 'view_all', groupId: 0, counters: { expired: 3, new_comments: 0, mentioned: 1 } },
 ];
 
+/** Counters no task produces (user 3's mention), answered beside the derived ones. */
+export const DEFAULT_EXTRA_COUNTERS: readonly CounterPreset[] = [
+  { userId: 3, role: 'view_all', groupId: 0, counters: { mentioned: 1 } },
+];
+
 /**
  * The `code` of each counter name (bit patterns from the tasks module); unknown names get 0.
  * Written out again on purpose rather than imported from src/core: the sandbox plays the
@@ -182,9 +216,6 @@ export const COUNTER_CODES: Readonly<Record<string, number>> = {
   new_comments: 12582912,
   mentioned: 15728640,
 };
-
-/** What an unset user/role/group combination answers, like the real server. */
-const UNSET_COUNTERS: Readonly<Record<string, number>> = { expired: 0, new_comments: 0 };
 
 const MAX_BATCH_COMMANDS = 50;
 const DEFAULT_SLOW_MS = 20_000;
@@ -237,6 +268,12 @@ const batchTooLong = () => failure(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batc
 const batchNotAllowed = () => failure(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage');
 /** Sandbox choice: how the real portal answers a malformed JSON body is not documented. */
 const invalidJsonBody = () => failure(400, 'INVALID_REQUEST', 'The request body is not valid JSON');
+
+/**
+ * A portal that refuses the undocumented comment filters. Sandbox choice: what such a portal
+ * answers is not documented; ERROR_CORE is the REST server's code for an error of the module.
+ */
+const unknownFilterField = (key: string) => failure(400, 'ERROR_CORE', `Unknown filter field: ${key}`);
 
 /** The engine's parameter binder, when an integer parameter gets something else. */
 function notAnInteger(name: string, value: unknown): Failure {
@@ -319,9 +356,6 @@ function nextPhpIndex(node: Params): number {
   return indices.length === 0 ? 0 : Math.max(...indices) + 1;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 /**
  * What PHP's json_encode makes of an associative array: `[]` when empty (hence the batch's
@@ -360,18 +394,7 @@ function timeBlock(startMs: number, finishMs: number): TimeBlock {
   };
 }
 
-/** `2025-09-26T07:29:12+00:00`: Bitrix24's ATOM format (the sandbox portal runs on UTC). */
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
-}
 
-/** An integer parameter: missing or '' = 0; a number or digit string; otherwise undefined. */
-function intParam(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return 0;
-  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
-  return undefined;
-}
 
 function isFlagSet(value: unknown): boolean {
   return value === true || value === 1 || (typeof value === 'string' && /^(1|y|true)$/i.test(value));
@@ -383,14 +406,19 @@ function normalizeMethod(method: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The portal's data: users, webhooks, groups, counters
+// The portal's data: users, webhooks, groups, tasks, counters
 // ---------------------------------------------------------------------------------------------
 
 class PortalData {
   private readonly users = new Map<number, SandboxUser>();
   private readonly groups = new Map<number, SandboxGroup>();
-  private readonly counters = new Map<string, Record<string, number>>();
+  private readonly tasks = new Map<number, SandboxTask>();
+  /** setCounters: answered instead of the derived counters. */
+  private readonly overrides = new Map<string, Record<string, number>>();
+  /** Answered beside the derived counters. */
+  private readonly extras = new Map<string, Record<string, number>>();
   private readonly revoked = new Set<number>();
+  commentFilters: CommentFilterMode = 'supported';
 
   constructor(users: readonly SandboxUser[], groups: readonly SandboxGroup[]) {
     users.forEach((user) => this.addUser(user));
@@ -440,13 +468,78 @@ class PortalData {
     return [...this.groups.values()].filter((group) => group.members.includes(userId));
   }
 
-  countersOf(userId: number, role: Role, groupId: number): Record<string, number> {
-    return this.counters.get(counterKey(userId, role, groupId)) ?? UNSET_COUNTERS;
+  group(id: number): SandboxGroup | undefined {
+    return this.groups.get(id);
+  }
+
+  /** What counters.get answers: a set test's counters, else the derived ones and the extras. */
+  countersOf(userId: number, role: Role, groupId: number, nowMs: number): Record<string, number> {
+    const key = counterKey(userId, role, groupId);
+    return (
+      this.overrides.get(key) ?? {
+        ...deriveCounters([...this.tasks.values()], userId, role, groupId, nowMs),
+        ...this.extras.get(key),
+      }
+    );
   }
 
   /** Replaces the whole set for that user, role and group: exactly these names are answered. */
   setCounters(userId: number, counters: Record<string, number>, role: Role, groupId: number): void {
-    this.counters.set(counterKey(userId, role, groupId), { ...counters });
+    this.overrides.set(counterKey(userId, role, groupId), { ...counters });
+  }
+
+  setExtraCounters(preset: CounterPreset): void {
+    this.extras.set(counterKey(preset.userId, preset.role, preset.groupId), { ...preset.counters });
+  }
+
+  resetCounters(): void {
+    this.overrides.clear();
+  }
+
+  allTasks(): SandboxTask[] {
+    return [...this.tasks.values()].map((task) => structuredClone(task));
+  }
+
+  /**
+   * The tasks a user's list can show: an admin sees all, others the tasks they are a member of
+   * and those of their workgroups (the default group permissions).
+   */
+  tasksVisibleTo(caller: SandboxUser): SandboxTask[] {
+    const groupIds = new Set(this.groupsOf(caller.id).map((group) => group.id));
+    return [...this.tasks.values()].filter(
+      (task) =>
+        caller.admin === true ||
+        groupIds.has(task.groupId) ||
+        [task.createdBy, task.responsibleId, ...task.accomplices, ...task.auditors].includes(caller.id),
+    );
+  }
+
+  /** A new id after the highest one unless the input names one (then it replaces that task). */
+  putTask(input: unknown, nowMs: number): SandboxTask {
+    const given = isObject(input) ? input.id : undefined;
+    const id = given === undefined ? Math.max(100, ...this.tasks.keys()) + 1 : given;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) throw new RangeError('id must be a positive integer');
+    const task = normalizeTask(input, id, nowMs);
+    this.tasks.set(id, task);
+    return structuredClone(task);
+  }
+
+  /** Changes some fields; changedDate becomes now unless given. */
+  updateTask(id: number, changes: unknown, nowMs: number): SandboxTask {
+    if (!isObject(changes)) throw new RangeError('the changes must be an object');
+    const task = this.requireTask(id);
+    return this.putTask({ ...task, changedDate: nowMs, ...changes, id }, nowMs);
+  }
+
+  removeTask(id: number): void {
+    this.requireTask(id);
+    this.tasks.delete(id);
+  }
+
+  private requireTask(id: number): SandboxTask {
+    const task = this.tasks.get(id);
+    if (!task) throw new RangeError(`The sandbox portal has no task ${id}`);
+    return task;
   }
 
   private requireUser(userId: number): SandboxUser {
@@ -483,6 +576,7 @@ interface RestMethod {
 
 const METHODS: Readonly<Record<string, RestMethod>> = {
   'tasks.task.counters.get': { scopes: ['task'], run: tasksCountersGet },
+  'tasks.task.list': { scopes: ['task'], run: tasksTaskList },
   'user.current': { scopes: ['user', 'user_brief', 'user_basic'], run: userCurrent },
   'profile': { scopes: [], run: profile },
   'server.time': { scopes: [], run: serverTime },
@@ -493,7 +587,7 @@ function findMethod(name: string): RestMethod | undefined {
   return Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
 }
 
-function tasksCountersGet({ caller, params, data }: MethodCall): Outcome {
+function tasksCountersGet({ caller, params, data, nowMs }: MethodCall): Outcome {
   const userId = intParam(params.userId);
   if (userId === undefined) return notAnInteger('userId', params.userId);
   const groupId = intParam(params.groupId);
@@ -507,7 +601,25 @@ function tasksCountersGet({ caller, params, data }: MethodCall): Outcome {
   // Someone else's counters (or a user that does not exist): `[]`, not an error.
   if (!data.canSeeCountersOf(caller, target)) return succeed([]);
   // Quirk: the envelope `total` is intval() of the computed total array, so always 1.
-  return succeed(counterResult(data.countersOf(target, role, groupId)), { total: 1 });
+  return succeed(counterResult(data.countersOf(target, role, groupId, nowMs)), { total: 1 });
+}
+
+/** `{"tasks":[...]}` with the list's total and next as envelope fields (per command in a batch). */
+function tasksTaskList({ caller, params, data, nowMs }: MethodCall): Outcome {
+  const commentKeys = filterKeys(params).filter((key) => COMMENT_FILTER_KEYS.includes(key));
+  if (data.commentFilters === 'rejected' && commentKeys.length > 0) return unknownFilterField(commentKeys[0]);
+  const context = {
+    callerId: caller.id,
+    nowMs,
+    userName: (id: number) => {
+      const user = data.user(id);
+      return user ? `${user.name} ${user.lastName}` : '';
+    },
+    group: (id: number) => data.group(id),
+  };
+  const ignored = data.commentFilters === 'ignored' ? commentKeys : [];
+  const page = listTasks(data.tasksVisibleTo(caller), params, context, ignored);
+  return succeed({ tasks: page.tasks }, { total: page.total, next: page.next });
 }
 
 function counterResult(counters: Record<string, number>): unknown {
@@ -856,6 +968,17 @@ function requireCounters(value: unknown): Record<string, number> {
   return value as Record<string, number>;
 }
 
+interface CounterFilter {
+  role?: Role;
+  groupId?: number;
+}
+
+function counterFilter(filter: CounterFilter): { role: Role; groupId: number } {
+  const role = filter.role ?? 'view_all';
+  if (!isRole(role)) throw new RangeError(`Unknown role: ${String(role)}`);
+  return { role, groupId: filter.groupId ?? 0 };
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -873,15 +996,17 @@ export class SandboxPortal {
   private readonly buckets = new Map<string, LeakyBucket>();
   private readonly sockets = new Set<Socket>();
   private readonly delayedReplies = new Set<NodeJS.Timeout>();
-  private readonly now: () => number;
+  /** The portal's clock (ms): the `time` block, the bucket, and which tasks are overdue. */
+  readonly now: () => number;
   private originValue = '';
 
   private constructor(private readonly options: SandboxOptions) {
     this.now = options.now ?? Date.now;
     this.data = new PortalData(options.users ?? DEFAULT_USERS, options.groups ?? DEFAULT_GROUPS);
-    if (!options.users) {
-      DEFAULT_COUNTERS.forEach((c) => this.data.setCounters(c.userId, c.counters, c.role, c.groupId));
-    }
+    const defaults = !options.users;
+    (options.tasks ?? (defaults ? defaultTasks(this.now()) : [])).forEach((task) => this.data.putTask(task, this.now()));
+    if (defaults) DEFAULT_EXTRA_COUNTERS.forEach((preset) => this.data.setExtraCounters(preset));
+    this.setCommentFilters(options.commentFilters ?? 'supported');
     this.bucketOptions = options.leakyBucket === true ? BITRIX24_BUCKET : options.leakyBucket || undefined;
     this.server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }) : http.createServer();
     this.server.on('connection', (socket: Socket) => this.track(socket));
@@ -907,11 +1032,49 @@ export class SandboxPortal {
     return `${this.origin}/rest/${user.id}/${user.secret}/`;
   }
 
-  /** Replaces the counters one user sees for a role (default view_all) and group (default 0 = all). */
-  setCounters(userId: number, counters: Record<string, number>, filter: { role?: Role; groupId?: number } = {}): void {
-    const role = filter.role ?? 'view_all';
-    if (!isRole(role)) throw new RangeError(`Unknown role: ${String(role)}`);
-    this.data.setCounters(userId, requireCounters(counters), role, filter.groupId ?? 0);
+  /**
+   * Replaces the counters one user sees for a role (default view_all) and group (default 0 =
+   * all): exactly these are answered, whatever the tasks say, until resetCounters().
+   */
+  setCounters(userId: number, counters: Record<string, number>, filter: CounterFilter = {}): void {
+    const { role, groupId } = counterFilter(filter);
+    this.data.setCounters(userId, requireCounters(counters), role, groupId);
+  }
+
+  /** Drops every setCounters: the counters follow the tasks again. */
+  resetCounters(): void {
+    this.data.resetCounters();
+  }
+
+  /** What tasks.task.counters.get answers the user for that role and group, now. */
+  countersOf(userId: number, filter: CounterFilter = {}): Record<string, number> {
+    const { role, groupId } = counterFilter(filter);
+    return { ...this.data.countersOf(userId, role, groupId, this.now()) };
+  }
+
+  /** Every task, in the order added; copies. */
+  get tasks(): SandboxTask[] {
+    return this.data.allTasks();
+  }
+
+  /** Adds a task (the next free id unless `id` is given, which replaces that task). */
+  addTask(task: TaskInput): SandboxTask {
+    return this.data.putTask(task, this.now());
+  }
+
+  /** Changes some fields of a task; its changedDate becomes now unless given. */
+  updateTask(id: number, changes: Partial<TaskInput>): SandboxTask {
+    return this.data.updateTask(id, changes, this.now());
+  }
+
+  removeTask(id: number): void {
+    this.data.removeTask(id);
+  }
+
+  /** How tasks.task.list treats WITH_COMMENT_COUNTERS / WITH_NEW_COMMENTS (see CommentFilterMode). */
+  setCommentFilters(mode: CommentFilterMode): void {
+    if (!COMMENT_FILTER_MODES.includes(mode)) throw new RangeError(`Unknown comment filter mode: ${String(mode)}`);
+    this.data.commentFilters = mode;
   }
 
   inject(kind: FaultKind, options: FaultOptions = {}): void {
@@ -1171,6 +1334,12 @@ export class SandboxPortal {
 
   /** The answer to a control call; undefined for an unknown route. */
   private control(route: string, body: Record<string, unknown>): unknown {
+    const onTask = /^(PATCH|DELETE) tasks\/(\d+)$/.exec(route);
+    if (onTask?.[1] === 'PATCH') return this.updateTask(Number(onTask[2]), body);
+    if (onTask?.[1] === 'DELETE') {
+      this.removeTask(Number(onTask[2]));
+      return { ok: true };
+    }
     switch (route) {
       case 'POST counters': {
         const groupId = body.groupId === undefined ? undefined : requireInteger(body.groupId, 'groupId');
@@ -1185,6 +1354,16 @@ export class SandboxPortal {
       }
       case 'POST clear':
         this.clearFaults();
+        return { ok: true };
+      case 'POST reset-counters':
+        this.resetCounters();
+        return { ok: true };
+      case 'GET tasks':
+        return this.tasks;
+      case 'POST tasks':
+        return this.addTask(body as unknown as TaskInput);
+      case 'POST comment-filters':
+        this.setCommentFilters(body.mode as CommentFilterMode);
         return { ok: true };
       case 'GET requests':
         return this.requests;

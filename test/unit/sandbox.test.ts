@@ -9,16 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemo } from '../sandbox/demo';
 import { LeakyBucket } from '../sandbox/leakyBucket';
-import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxOptions, SandboxPortal } from '../sandbox/portal';
-
-interface Wire {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The parsed body, inspected loosely; undefined when it is not JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON under test, read field by field without a schema
-  json: any;
-}
+import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxPortal } from '../sandbox/portal';
+import { call, overdueFilter, postJson, request, roleFilter, withPortal } from './sandboxHttp';
 
 const TIME_KEYS = [
   'start',
@@ -30,35 +22,6 @@ const TIME_KEYS = [
   'operating_reset_at',
   'operating',
 ];
-
-async function request(url: string, init: RequestInit = {}): Promise<Wire> {
-  const response = await fetch(url, { redirect: 'manual', ...init });
-  const text = await response.text();
-  let json: Wire['json'];
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-function postJson(url: string, body: unknown = {}): Promise<Wire> {
-  return request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
-function call(portal: SandboxPortal, userId: number, method: string, params: unknown = {}): Promise<Wire> {
-  return postJson(portal.webhookUrl(userId) + method, params);
-}
-
-async function withPortal<T>(options: SandboxOptions, run: (portal: SandboxPortal) => Promise<T>): Promise<T> {
-  const portal = await SandboxPortal.start(options);
-  try {
-    return await run(portal);
-  } finally {
-    await portal.close();
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -724,22 +687,33 @@ describe('SandboxPortal', () => {
   });
 
   describe('demo', () => {
-    it("changes user 1's counters over time, view_all being the sum of the roles", async () => {
+    it("changes user 1's tasks over time: counters and lists move together, and the loop returns", async () => {
       const changes: string[] = [];
       const demo = startDemo(portal, { intervalMs: 60_000, onChange: (description) => changes.push(description) });
-      try {
-        demo.step();
-        const byRole = async () => {
-          const cmd = Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`]));
-          return (await call(portal, 1, 'batch', { cmd })).json.result.result;
+      const snapshot = async () => {
+        const cmd = {
+          ...Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`])),
+          overdue: `tasks.task.list?${roleFilter('view_role_responsible', 1)}&${overdueFilter(portal.now())}`,
         };
-        const after = await byRole();
+        return (await call(portal, 1, 'batch', { cmd })).json.result.result;
+      };
+      try {
+        const before = portal.tasks.length;
+        demo.step();
+        const after = await snapshot();
         assert.equal(after.view_role_responsible.new_comments.counter, 4);
         assert.equal(after.view_all.new_comments.counter, 6);
-        for (let i = 1; i < 10; i++) demo.step();
-        const looped = await byRole();
+        demo.step();
+        demo.step();
+        const overdue = await snapshot();
+        assert.equal(overdue.view_role_responsible.expired.counter, 2);
+        assert.equal(overdue.overdue.tasks.length, 2);
+        for (let i = 3; i < 10; i++) demo.step();
+        const looped = await snapshot();
         assert.equal(looped.view_all.new_comments.counter, 5);
         assert.equal(looped.view_all.expired.counter, 2);
+        assert.equal(looped.overdue.tasks.length, 1);
+        assert.equal(portal.tasks.length, before);
         assert.equal(changes.length, 10);
       } finally {
         demo.stop();
