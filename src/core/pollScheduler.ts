@@ -236,7 +236,7 @@ export class PollScheduler {
       case 'retry': {
         this.failures++;
         if (step.slowDown) this.slowedAt = now;
-        const backoff = this.jittered(this.backoffMs());
+        const backoff = this.paced(this.jittered(this.backoffMs()));
         const portalWait = isNumber(step.notBefore) ? step.notBefore - now + this.random() * 1000 : 0;
         this.scheduleAfterRun(Math.max(backoff, portalWait));
         return;
@@ -254,14 +254,17 @@ export class PollScheduler {
   }
 
   private normalWait(): number {
-    return this.jittered(this.paced(this.interval));
+    return this.paced(this.jittered(this.interval));
   }
 
-  /** A wait times the pace, but never ending later than it would at full speed after the recovery. */
+  /**
+   * A (jittered) wait times the pace, within the cap, and never ending later than it would at
+   * full speed after the recovery: polling is back at the interval RECOVERY_MS after a rate limit.
+   */
   private paced(ms: number): number {
     const now = this.clock.now();
     const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + RECOVERY_MS - now);
-    return Math.min(ms * this.paceAt(now), recoveredIn + ms);
+    return Math.min(this.longestWait(), ms * this.paceAt(now), recoveredIn + ms);
   }
 
   private paceAt(now: number): number {
@@ -275,9 +278,9 @@ export class PollScheduler {
     return Math.max(1, this.maxBackoff() / this.interval);
   }
 
-  /** interval, 2×, 4×, … (paced) up to the cap. */
+  /** interval, 2×, 4×, … up to the cap. */
   private backoffMs(): number {
-    return Math.min(this.longestWait(), this.paced(this.interval * 2 ** Math.min(this.failures - 1, 20)));
+    return Math.min(this.longestWait(), this.interval * 2 ** Math.min(this.failures - 1, 20));
   }
 
   private maxBackoff(): number {
@@ -289,10 +292,9 @@ export class PollScheduler {
     return Math.max(this.maxBackoff(), this.interval);
   }
 
-  /** ± the jitter fraction, never beyond the cap (where jitter only shortens). */
   private jittered(ms: number): number {
     const jitter = this.options.jitter ?? 0.1;
-    return Math.min(this.longestWait(), ms * (1 - jitter + 2 * jitter * this.random()));
+    return ms * (1 - jitter + 2 * jitter * this.random());
   }
 
   /** The one place every wait passes: into [0, the cap], whatever was asked. */
