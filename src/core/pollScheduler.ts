@@ -7,11 +7,14 @@
  * - Jitter on every delay, so windows and colleagues behind one office IP do not synchronise
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
- *   "not before" (Retry-After, operating_reset_at); reset by the first success.
- * - The portal's rate limit (`slowDown`) also slows this client's normal polling, which
- *   speeds up again slowly (AIMD, below): when a whole office shares the limit, clients that
- *   jumped back to full speed after the backoff would only hit it again.
+ *   "not before" (Retry-After, operating_reset_at) up to the same cap; reset by the first success.
+ * - The portal's rate limit (`slowDown`) also slows this client's normal polling for a while
+ *   (below): when a whole office shares the limit, clients that jumped back to full speed
+ *   after the backoff would only hit it again.
  * - A failure only the user can fix (auth, scope, access…) halts polling until `refreshNow`.
+ * - Every wait is clamped to [0, the cap] in `schedule`: whatever the interval, the portal or
+ *   another window says, a timer never overflows (Node runs a delay above 2^31-1 ms after 1 ms,
+ *   which would be a tight loop of requests).
  */
 import { Clock, systemClock, Timer } from './clock';
 
@@ -40,32 +43,51 @@ export interface PollSchedulerOptions {
   readonly random?: () => number;
   /** Called when anything about the schedule changes (phase, next time). */
   readonly onChange?: () => void;
+  /**
+   * Called when a wait asked for was longer than the cap or not a number (a huge Retry-After,
+   * a far `nextAt`…) and `usedMs` was waited instead.
+   */
+  readonly onClamp?: (requestedMs: number, usedMs: number) => void;
 }
 
 export const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000;
 
+/** The interval's bounds (the settings' too): below the minimum, an office would hit the rate limit. */
+export const MIN_INTERVAL_MS = 15_000;
+export const MAX_INTERVAL_MS = 3600_000;
+export const DEFAULT_INTERVAL_MS = 60_000;
+/** The soonest a `nextAt` is honoured: a past one must not become a tight loop. */
+export const MIN_FOLLOW_MS = 1000;
+
+/** Any number into [MIN_INTERVAL_MS, MAX_INTERVAL_MS]; not a number: the default. */
+export function clampInterval(ms: number): number {
+  return Number.isNaN(ms) ? DEFAULT_INTERVAL_MS : Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(ms)));
+}
+
 /**
- * The portal's rate limit is shared by a whole office, so polling speed adapts like TCP's
- * congestion control (AIMD), which is what makes clients share fairly: the first
- * QUERY_LIMIT_EXCEEDED after a success multiplies this client's speed (1 = once an interval)
- * by SPEED_CUT; each success adds SPEED_STEP back.
+ * The portal's rate limit is shared by a whole office: a QUERY_LIMIT_EXCEEDED stretches the
+ * interval (and the backoff) to the cap, falling back linearly to the interval within
+ * RECOVERY_MS of the last one, so one colleague's burst slows this window for minutes, not
+ * hours. Cutting straight to the cap, rather than by a factor, is what keeps the office's 503s
+ * lowest under that deadline (`npm run fleet`).
  */
-const SPEED_CUT = 0.6;
-const SPEED_STEP = 0.005;
+export const RECOVERY_MS = 10 * 60_000;
 
 export class PollScheduler {
   private phaseValue: PollPhase = 'stopped';
   private timer: Timer | undefined;
   private nextAtValue: number | undefined;
   private failures = 0;
-  private speed = 1;
+  /** The last rate limit (see RECOVERY_MS). */
+  private slowedAt: number | undefined;
   private interval: number;
   /** Bumped by `stop`: a run from an older generation no longer decides anything. */
   private generation = 0;
   /** The run in flight, of any generation: runs never overlap. */
   private inFlight: Promise<void> | undefined;
   private rerunRequested = false;
-  private pauseRequested = false;
+  /** Between `pause` and `resume`: every run (a refresh too) ends in `paused`. */
+  private holding = false;
   /** While paused: when the run would have been due. */
   private dueAt: number | undefined;
   private readonly clock: Clock;
@@ -75,7 +97,7 @@ export class PollScheduler {
     private readonly run: () => Promise<PollStep>,
     private readonly options: PollSchedulerOptions,
   ) {
-    this.interval = options.intervalMs;
+    this.interval = clampInterval(options.intervalMs);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
@@ -100,7 +122,7 @@ export class PollScheduler {
 
   /** The interval's multiplier after rate limits: 1 at full speed. */
   get pace(): number {
-    return 1 / this.speed;
+    return this.paceAt(this.clock.now());
   }
 
   /** Starts polling: the first run after `firstDelayMs`, jittered like every delay. */
@@ -120,18 +142,22 @@ export class PollScheduler {
   }
 
   setInterval(intervalMs: number): void {
-    if (intervalMs === this.interval) return;
-    this.interval = intervalMs;
+    const interval = clampInterval(intervalMs);
+    if (interval === this.interval) return;
+    this.interval = interval;
     if (this.phaseValue === 'waiting' && this.failures === 0) {
-      this.schedule(this.jittered(intervalMs * this.pace));
+      this.schedule(this.normalWait());
     }
   }
 
-  /** Holds polling (an unfocused window) until `resume`; a run in progress finishes first. */
+  /**
+   * Holds polling (an unfocused window) until `resume`; a run in progress finishes first, and
+   * so does one `refreshNow` asks for meanwhile, then polling holds again.
+   */
   pause(): void {
-    if (this.phaseValue === 'running') {
-      this.pauseRequested = true;
-    } else if (this.phaseValue === 'waiting') {
+    if (this.phaseValue === 'stopped') return;
+    this.holding = true;
+    if (this.phaseValue === 'waiting') {
       this.dueAt = this.nextAtValue;
       this.cancelTimer();
       this.setPhase('paused');
@@ -143,7 +169,7 @@ export class PollScheduler {
    * numbers are older than the interval), never before a backoff or the portal's "not before".
    */
   resume(): void {
-    this.pauseRequested = false;
+    this.holding = false;
     if (this.phaseValue !== 'paused') return;
     const dueAt = this.dueAt ?? this.clock.now();
     this.dueAt = undefined;
@@ -154,10 +180,10 @@ export class PollScheduler {
     this.generation++;
     this.cancelTimer();
     this.rerunRequested = false;
-    this.pauseRequested = false;
+    this.holding = false;
     this.dueAt = undefined;
     this.failures = 0;
-    this.speed = 1;
+    this.slowedAt = undefined;
     this.setPhase('stopped');
   }
 
@@ -192,10 +218,7 @@ export class PollScheduler {
       return;
     }
     this.afterRun(step);
-    if (this.pauseRequested) {
-      this.pauseRequested = false;
-      this.pause();
-    }
+    if (this.holding) this.pause();
   }
 
   private afterRun(step: PollStep): void {
@@ -203,21 +226,19 @@ export class PollScheduler {
     switch (step.kind) {
       case 'ok':
         this.failures = 0;
-        if (step.nextAt !== undefined) {
-          this.schedule(step.nextAt - now);
+        if (isNumber(step.nextAt)) {
+          // A follower's look at another window's answer, not a request: sooner is fine.
+          this.schedule(Math.max(MIN_FOLLOW_MS, step.nextAt - now));
         } else {
-          this.speed = Math.min(1, this.speed + SPEED_STEP);
-          this.schedule(this.jittered(this.interval * this.pace));
+          this.scheduleAfterRun(this.normalWait());
         }
         return;
       case 'retry': {
         this.failures++;
-        if (step.slowDown && this.failures === 1) {
-          this.speed = Math.max(this.interval / this.maxBackoff(), this.speed * SPEED_CUT);
-        }
-        const backoff = this.jittered(this.backoffMs());
-        const portalWait = step.notBefore === undefined ? 0 : step.notBefore - now + this.random() * 1000;
-        this.schedule(Math.max(backoff, portalWait));
+        if (step.slowDown) this.slowedAt = now;
+        const backoff = this.paced(this.jittered(this.backoffMs()));
+        const portalWait = isNumber(step.notBefore) ? step.notBefore - now + this.random() * 1000 : 0;
+        this.scheduleAfterRun(Math.max(backoff, portalWait));
         return;
       }
       case 'halt':
@@ -227,13 +248,48 @@ export class PollScheduler {
     }
   }
 
+  /** After a request, the next is never closer than the minimum interval, whatever the step says. */
+  private scheduleAfterRun(delayMs: number): void {
+    this.schedule(Math.max(MIN_INTERVAL_MS, delayMs));
+  }
+
+  private normalWait(): number {
+    return this.paced(this.jittered(this.interval));
+  }
+
+  /**
+   * A (jittered) wait times the pace, within the cap, and never ending later than it would at
+   * full speed after the recovery: polling is back at the interval RECOVERY_MS after a rate limit.
+   */
+  private paced(ms: number): number {
+    const now = this.clock.now();
+    const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + RECOVERY_MS - now);
+    return Math.min(this.longestWait(), ms * this.paceAt(now), recoveredIn + ms);
+  }
+
+  private paceAt(now: number): number {
+    if (this.slowedAt === undefined) return 1;
+    const left = Math.min(1, 1 - (now - this.slowedAt) / RECOVERY_MS);
+    return left <= 0 ? 1 : 1 + (this.maxPace() - 1) * left;
+  }
+
+  /** The slowest pace: the interval stretched to the backoff cap. */
+  private maxPace(): number {
+    return Math.max(1, this.maxBackoff() / this.interval);
+  }
+
   /** interval, 2×, 4×, … up to the cap. */
   private backoffMs(): number {
-    return Math.min(this.maxBackoff(), this.interval * 2 ** Math.min(this.failures - 1, 20));
+    return Math.min(this.longestWait(), this.interval * 2 ** Math.min(this.failures - 1, 20));
   }
 
   private maxBackoff(): number {
     return this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+  }
+
+  /** The cap on every wait: the backoff cap, or the interval when that is longer. */
+  private longestWait(): number {
+    return Math.max(this.maxBackoff(), this.interval);
   }
 
   private jittered(ms: number): number {
@@ -241,9 +297,13 @@ export class PollScheduler {
     return ms * (1 - jitter + 2 * jitter * this.random());
   }
 
+  /** The one place every wait passes: into [0, the cap], whatever was asked. */
   private schedule(delayMs: number): void {
     this.cancelTimer();
-    const delay = Math.max(0, Math.round(delayMs));
+    const longest = this.longestWait();
+    const tooLong = !(delayMs <= longest); // NaN too
+    const delay = tooLong ? longest : Math.max(0, Math.round(delayMs));
+    if (tooLong) this.options.onClamp?.(delayMs, delay);
     this.nextAtValue = this.clock.now() + delay;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
@@ -264,4 +324,9 @@ export class PollScheduler {
     this.phaseValue = phase;
     this.options.onChange?.();
   }
+}
+
+/** Undefined and NaN (a missing or unparsable time) mean "none". */
+function isNumber(value: number | undefined): value is number {
+  return value !== undefined && !Number.isNaN(value);
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { isRole } from '../core/counters';
 import { Filters } from '../core/countersState';
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../core/pollScheduler';
 
 export const SECTION = 'bitrix24Tasks';
 
@@ -29,7 +30,8 @@ export interface Settings {
 
 export const DEFAULT_STATUS_BAR_COUNTERS = ['expired', 'new_comments', 'mentioned'];
 
-export const MIN_POLL_INTERVAL_SECONDS = 15;
+/** The schema's `maximum` for pauseWhenUnfocusedMinutes: a day. */
+const MAX_PAUSE_MINUTES = 1440;
 
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -40,8 +42,9 @@ export function readSettings(): Settings {
       groupId: nonNegativeInteger(config.get('groupId')),
       userId: nonNegativeInteger(config.get('userId')),
     },
-    pollIntervalMs: Math.max(MIN_POLL_INTERVAL_SECONDS, nonNegativeInteger(config.get('pollIntervalSeconds'), 60)) * 1000,
-    pauseWhenUnfocusedMs: nonNegativeInteger(config.get('pauseWhenUnfocusedMinutes'), 5) * 60_000,
+    pollIntervalMs:
+      numberIn(config.get('pollIntervalSeconds'), MIN_INTERVAL_MS / 1000, MAX_INTERVAL_MS / 1000, DEFAULT_INTERVAL_MS / 1000) * 1000,
+    pauseWhenUnfocusedMs: numberIn(config.get('pauseWhenUnfocusedMinutes'), 0, MAX_PAUSE_MINUTES, 5) * 60_000,
     notifyOnIncrease: config.get('notifyOnIncrease') === true,
     statusBar: {
       counters: stringList(config.get('statusBar.counters')) ?? DEFAULT_STATUS_BAR_COUNTERS,
@@ -74,6 +77,11 @@ export function onDidChangeSettings(listener: (settings: Settings) => void): vsc
 /** A hand-edited settings.json can hold anything: fall back rather than fail. */
 function nonNegativeInteger(value: unknown, fallback = 0): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+/** The schema's bounds cannot stop a hand-edited 3000000 or -5: the nearest bound; not a number: the default. */
+function numberIn(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && !Number.isNaN(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
 }
 
 function stringList(value: unknown): string[] | undefined {

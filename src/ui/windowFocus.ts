@@ -9,6 +9,9 @@ export interface Pausable {
   resume(): void;
 }
 
+/** Node runs a longer timeout after 1 ms: a long pause setting must not pause at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** `delayMs` is read at each blur, so the setting applies without a reload; 0 = never pause. */
 export function pauseWhileUnfocused(target: Pausable, delayMs: () => number): vscode.Disposable {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -17,8 +20,9 @@ export function pauseWhileUnfocused(target: Pausable, delayMs: () => number): vs
     timer = undefined;
     if (focused) {
       target.resume();
-    } else if (delayMs() > 0) {
-      timer = setTimeout(() => target.pause(), delayMs());
+    } else {
+      const delay = delayMs();
+      if (delay > 0) timer = setTimeout(() => target.pause(), Math.min(MAX_TIMEOUT_MS, delay));
     }
   };
   if (!vscode.window.state.focused) onFocusChange(false);

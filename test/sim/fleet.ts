@@ -464,7 +464,7 @@ export function formatShare(share: number): string {
 }
 
 export const TABLE_HEADER = [
-  '| clients | outage | requests/h | 503 share (steady) | 503 share (all) | 503 share (recovery) | max age (steady) | p95 age (steady) | all have numbers | all fresh after outage | ages ≤ target after outage | worst age around outage | targets met |',
+  '| clients | outage | requests/h | 503 share (steady) | max age (steady) | 503 share (all) | 503 share (recovery) | p95 age (steady) | all have numbers | all fresh after outage | ages ≤ target after outage | worst age around outage | targets met |',
   '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
 ];
 
@@ -481,9 +481,9 @@ export function tableRow(r: FleetResult): string {
     r.outage ? `${r.outage.kind} ${formatMinutes(r.outage.durationMs)}` : 'none',
     Math.round(r.requestsPerHour),
     formatShare(r.share503Steady),
+    formatMinutes(r.maxAgeMs),
     formatShare(r.share503),
     r.outage ? formatShare(r.share503Recovery) : '–',
-    formatMinutes(r.maxAgeMs),
     formatMinutes(r.p95AgeMs),
     formatMinutes(r.allHaveNumbersMs),
     formatMinutes(r.allFreshAfterOutageMs),

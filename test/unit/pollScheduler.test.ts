@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_MAX_BACKOFF_MS, PollPhase, PollScheduler, PollSchedulerOptions, PollStep } from '../../src/core/pollScheduler';
+import {
+  DEFAULT_MAX_BACKOFF_MS,
+  MAX_INTERVAL_MS,
+  MIN_INTERVAL_MS,
+  PollPhase,
+  PollScheduler,
+  PollSchedulerOptions,
+  PollStep,
+  RECOVERY_MS,
+} from '../../src/core/pollScheduler';
 import { FakeClock, flushMicrotasks } from './fakeClock';
 
 const INTERVAL = 60_000;
@@ -508,11 +517,11 @@ describe('PollScheduler', () => {
       const { clock, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
-      scheduler.setInterval(10_000);
-      assert.equal(scheduler.nextAt, clock.now() + 10_000);
+      scheduler.setInterval(20_000);
+      assert.equal(scheduler.nextAt, clock.now() + 20_000);
       assert.equal(clock.pendingCount, 1);
       await clock.runNext();
-      assert.equal(scheduler.nextAt - clock.now(), 10_000);
+      assert.equal(scheduler.nextAt - clock.now(), 20_000);
     });
 
     it('does not cut a backoff short', async () => {
@@ -523,6 +532,173 @@ describe('PollScheduler', () => {
       const next = scheduler.nextAt;
       scheduler.setInterval(1000);
       assert.equal(scheduler.nextAt, next);
+    });
+  });
+
+  describe('every wait within the cap (trust at the edges)', () => {
+    const CAP = DEFAULT_MAX_BACKOFF_MS;
+
+    /** The delay the scheduler armed after one run answering `step`, and what onClamp saw. */
+    async function delayAfter(step: PollStep, options: Partial<PollSchedulerOptions> = {}) {
+      const clamps: Array<[number, number]> = [];
+      const { clock, runs, scheduler } = setup({ onClamp: (requested, used) => clamps.push([requested, used]), ...options });
+      runs.script = [step];
+      await scheduler.refreshNow();
+      return { delay: scheduler.nextAt! - clock.now(), clamps, clock };
+    }
+
+    it('a Retry-After of 30 days waits the cap, and says so', async () => {
+      const { clock } = setup();
+      const { delay, clamps } = await delayAfter({ kind: 'retry', notBefore: clock.now() + 30 * 86_400_000 });
+      assert.equal(delay, CAP);
+      assert.equal(clamps.length, 1);
+      assert.ok(clamps[0][0] > 30 * 86_400_000 - 1000 && clamps[0][1] === CAP);
+    });
+
+    it('an operating_reset_at of 1e400 (Infinity) waits the cap', async () => {
+      const { delay, clamps } = await delayAfter({ kind: 'retry', notBefore: Infinity });
+      assert.equal(delay, CAP);
+      assert.deepEqual(clamps, [[Infinity, CAP]]);
+    });
+
+    it('a NaN notBefore is no portal wait: the backoff', async () => {
+      const { delay, clamps } = await delayAfter({ kind: 'retry', notBefore: Number.NaN });
+      assert.equal(delay, INTERVAL);
+      assert.deepEqual(clamps, []);
+    });
+
+    it('a nextAt far ahead (another window\'s snapshot) waits the cap; a NaN one the interval', async () => {
+      const far = await delayAfter({ kind: 'ok', nextAt: Date.now() + 365 * 86_400_000 });
+      assert.equal(far.delay, CAP);
+      assert.equal(far.clamps.length, 1);
+      const nan = await delayAfter({ kind: 'ok', nextAt: Number.NaN });
+      assert.equal(nan.delay, INTERVAL);
+    });
+
+    it('a nextAt in the past is not a tight loop', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok', nextAt: 0 }];
+      await scheduler.refreshNow();
+      await clock.runNext();
+      await clock.runNext();
+      assert.deepEqual(runs.startedAt.slice(1).map((t, i) => t - runs.startedAt[i]), [1000, 1000]);
+    });
+
+    it('an interval of 3000000 s, Infinity or 1e308 polls hourly; -5 or 0 every 15 s; NaN every minute', () => {
+      for (const [given, used] of [
+        [3_000_000_000, MAX_INTERVAL_MS],
+        [Infinity, MAX_INTERVAL_MS],
+        [1e308, MAX_INTERVAL_MS],
+        [-5000, MIN_INTERVAL_MS],
+        [0, MIN_INTERVAL_MS],
+        [Number.NaN, INTERVAL],
+      ]) {
+        assert.equal(setup({ intervalMs: given }).scheduler.intervalMs, used, String(given));
+        const { scheduler } = setup();
+        scheduler.setInterval(given);
+        assert.equal(scheduler.intervalMs, used, `setInterval(${given})`);
+      }
+    });
+
+    it('an hourly interval is its own cap: polls hourly, without a clamp report', async () => {
+      const { delay, clamps } = await delayAfter({ kind: 'ok' }, { intervalMs: MAX_INTERVAL_MS });
+      assert.equal(delay, MAX_INTERVAL_MS);
+      assert.deepEqual(clamps, []);
+    });
+
+    it('start(900001) is clamped to the cap (found by the property test on a mutant without the clamp)', () => {
+      const clamps: Array<[number, number]> = [];
+      const { clock, scheduler } = setup({ jitter: 0, onClamp: (requested, used) => clamps.push([requested, used]) });
+      scheduler.start(900_001);
+      assert.equal(scheduler.nextAt! - clock.now(), CAP);
+      assert.deepEqual(clamps, [[900_001, CAP]]);
+    });
+
+    it('a step asking for an immediate retry still waits the minimum interval', async () => {
+      const { delay } = await delayAfter({ kind: 'retry', notBefore: 0 }, { intervalMs: MIN_INTERVAL_MS, jitter: 0.5 }, );
+      assert.ok(delay >= MIN_INTERVAL_MS, String(delay));
+    });
+  });
+
+  describe('rate limit recovery', () => {
+    it('after one rate limit, back at the interval within 10 minutes', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', slowDown: true }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      const limitedAt = clock.now();
+      assert.ok(scheduler.pace > 1, 'slowed down');
+      while (clock.now() < limitedAt + RECOVERY_MS) await clock.runNext();
+      assert.ok(clock.now() <= limitedAt + RECOVERY_MS + INTERVAL, `first poll after recovery at ${clock.now() - limitedAt}`);
+      assert.equal(scheduler.pace, 1);
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+    });
+
+    it('the slow-down decays with time, not with the number of polls', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', slowDown: true }];
+      await scheduler.refreshNow();
+      const paces = [scheduler.pace];
+      for (const minutes of [2.5, 5, 7.5]) {
+        await clock.advance(2.5 * 60_000);
+        paces.push(scheduler.pace);
+        assert.ok(paces.at(-1)! < paces.at(-2)!, `pace after ${minutes} min: ${paces.join(', ')}`);
+      }
+      await clock.advance(2.5 * 60_000);
+      assert.equal(scheduler.pace, 1);
+    });
+
+    it('a further rate limit starts the 10 minutes over', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', slowDown: true }];
+      await scheduler.refreshNow();
+      await clock.advance(9 * 60_000);
+      runs.script = [{ kind: 'retry', slowDown: true }];
+      await scheduler.refreshNow();
+      await clock.advance(9 * 60_000);
+      assert.ok(scheduler.pace > 1);
+    });
+  });
+
+  describe('a refresh while paused', () => {
+    it('runs once and goes back to paused, due an interval after it', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      await clock.advance(30_000);
+      await scheduler.refreshNow();
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.phase, 'paused');
+      assert.equal(clock.pendingCount, 0);
+      await clock.advance(10 * INTERVAL);
+      assert.equal(runs.count, 2, 'no poll while the window stays unfocused');
+      const resumedAt = clock.now();
+      scheduler.resume();
+      await clock.advance(0);
+      assert.equal(runs.count, 3, 'the numbers are old by now: at once on focus');
+      assert.equal(runs.startedAt[2], resumedAt);
+    });
+
+    it('a retry in pause stays paused too (found by the property test on a mutant)', async () => {
+      const { clock, runs, scheduler } = setup();
+      scheduler.start(0);
+      scheduler.pause();
+      runs.script = [{ kind: 'retry' }];
+      await scheduler.refreshNow();
+      assert.equal(scheduler.phase, 'paused');
+      await clock.advance(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 1);
+    });
+
+    it('from halted, an unfocused window polls once on Refresh and then holds', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      scheduler.pause();
+      await scheduler.refreshNow();
+      assert.equal(scheduler.phase, 'paused');
+      await clock.advance(10 * INTERVAL);
+      assert.equal(runs.count, 2);
     });
   });
 

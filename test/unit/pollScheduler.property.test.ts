@@ -1,0 +1,239 @@
+/**
+ * PollScheduler against any interval, any step and any user action, in fake time. After every
+ * action (and inside every tick, for what happens between actions) it checks:
+ *
+ * (a) never two runs at once;
+ * (b) every delay the scheduler hands its clock is an integer in [0, the cap] (the backoff cap,
+ *     or the interval when that is longer): never NaN or Infinity, never past setTimeout's limit;
+ * (c) a run the scheduler starts by itself comes at least MIN_INTERVAL_MS after the end of a run
+ *     that asked the portal (a step without `nextAt`), and at least MIN_FOLLOW_MS after one that
+ *     followed another window (`nextAt`: no request of its own). Runs a user asked for (refreshNow,
+ *     start after stop) are exempt: the minimum protects the portal from the schedule, not the user;
+ * (d) after a halt, no run until refreshNow (or a new start after stop);
+ * (e) while paused, no run but a refresh; after a refresh in pause, paused (or halted) again;
+ * (f) after the last rate limit, an ok step decided RECOVERY_MS after it waits the plain
+ *     jittered interval, and one decided earlier ends by then plus one full-speed wait.
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  clampInterval,
+  DEFAULT_MAX_BACKOFF_MS,
+  MIN_FOLLOW_MS,
+  MIN_INTERVAL_MS,
+  PollScheduler,
+  PollStep,
+  RECOVERY_MS,
+} from '../../src/core/pollScheduler';
+import { fakeTime } from './fakeTime';
+import { propertyRuns } from './propertyRuns';
+
+type Action =
+  | { readonly kind: 'tick'; readonly ms: number }
+  | { readonly kind: 'refreshNow' | 'pause' | 'resume' | 'stop' }
+  | { readonly kind: 'setInterval' | 'start'; readonly ms: number };
+
+const anyNumber = fc.oneof(
+  fc.double(),
+  fc.integer({ min: -1e7, max: 1e7 }),
+  fc.constantFrom(Number.NaN, Infinity, -Infinity, 3_000_000_000, 2 ** 31, 1e308, 0, 15_000, 60_000),
+);
+/** A time relative to now: past, near, far future, or not a time at all. */
+const anyOffset = fc.oneof(
+  fc.integer({ min: -3600_000, max: 3600_000 }),
+  fc.constantFrom(30 * 86_400_000, Infinity, Number.NaN, -Infinity, 0),
+);
+/** A step as data (readable in a counterexample); times relative to the run's end. */
+export type StepSpec =
+  | { readonly kind: 'ok'; readonly nextIn?: number }
+  | { readonly kind: 'retry'; readonly notBeforeIn?: number; readonly slowDown: boolean }
+  | { readonly kind: 'halt' };
+
+function toStep(spec: StepSpec, now: number): PollStep {
+  switch (spec.kind) {
+    case 'ok':
+      return spec.nextIn === undefined ? { kind: 'ok' } : { kind: 'ok', nextAt: now + spec.nextIn };
+    case 'retry':
+      return { kind: 'retry', notBefore: spec.notBeforeIn === undefined ? undefined : now + spec.notBeforeIn, slowDown: spec.slowDown };
+    case 'halt':
+      return spec;
+  }
+}
+
+const step: fc.Arbitrary<StepSpec> = fc.oneof(
+  fc.constant<StepSpec>({ kind: 'ok' }),
+  anyOffset.map((nextIn): StepSpec => ({ kind: 'ok', nextIn })),
+  fc.record({ notBeforeIn: fc.option(anyOffset, { nil: undefined }), slowDown: fc.boolean() }).map((r): StepSpec => ({ kind: 'retry', ...r })),
+  fc.constant<StepSpec>({ kind: 'halt' }),
+);
+const outcome = fc.record({ step, durationMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 120_000 })) });
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 20 * 60_000 }).map((ms): Action => ({ kind: 'tick', ms })) },
+  { weight: 1, arbitrary: fc.constantFrom<Action>({ kind: 'refreshNow' }, { kind: 'pause' }, { kind: 'resume' }, { kind: 'stop' }) },
+  { weight: 1, arbitrary: anyNumber.map((ms): Action => ({ kind: 'setInterval', ms })) },
+  { weight: 1, arbitrary: anyNumber.map((ms): Action => ({ kind: 'start', ms })) },
+);
+
+export interface Scenario {
+  readonly intervalMs: number;
+  readonly jitter: number;
+  readonly outcomes: ReadonlyArray<{ readonly step: StepSpec; readonly durationMs: number }>;
+  readonly actions: readonly Action[];
+}
+
+/** Plays a scenario, asserting (a)–(f) as it goes. Exported for the example tests. */
+export async function play({ intervalMs, jitter, outcomes, actions }: Scenario): Promise<void> {
+  const { clock, timers } = fakeTime();
+  let active = 0;
+  let runIndex = 0;
+  /** The end of the last run whose step the scheduler used, and whether it asked the portal. */
+  let lastEnd: { at: number; request: boolean } | undefined;
+  let userRunPending = false;
+  let halted = false;
+  let holding = false;
+  let refreshedInPause = false;
+  let lastSlowAt: number | undefined;
+  /** The step just handed back, until the scheduler's reaction to it (a timer) is seen. */
+  let justEnded: { step: PollStep; at: number; rerun: boolean } | undefined;
+  let rerunPending = false;
+  /** Bumped by stop: a run from before ends, but the scheduler ignores its step. */
+  let generation = 0;
+
+  const scheduler: PollScheduler = new PollScheduler(
+    () => {
+      assert.equal(active, 0, '(a) two runs at once');
+      const now = clock.now();
+      if (userRunPending) {
+        userRunPending = false;
+      } else {
+        assert.ok(!halted, '(d) a run after a halt without refreshNow');
+        assert.ok(!holding, '(e) a run while paused without refreshNow');
+        if (lastEnd) {
+          const min = lastEnd.request ? MIN_INTERVAL_MS : MIN_FOLLOW_MS;
+          assert.ok(now - lastEnd.at >= min, `(c) automatic run ${now - lastEnd.at} ms after the last`);
+        }
+      }
+      active++;
+      const { step: spec, durationMs } = outcomes[runIndex++ % outcomes.length];
+      const started = generation;
+      return new Promise<PollStep>((resolve) => {
+        timers.setTimeout(() => {
+          active--;
+          const s = toStep(spec, clock.now());
+          if (started === generation) justEnded = { step: s, at: clock.now(), rerun: rerunPending };
+          rerunPending = false;
+          resolve(s);
+        }, durationMs);
+      });
+    },
+    {
+      intervalMs,
+      jitter,
+      onChange: () => {
+        if (scheduler.phase !== 'halted') return;
+        halted = true;
+        justEnded = undefined; // no timer follows a halt
+      },
+      clock: {
+        now: () => clock.now(),
+        clearTimeout: (timer) => clock.clearTimeout(timer),
+        setTimeout: (callback, ms) => {
+          const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, scheduler.intervalMs);
+          assert.ok(Number.isInteger(ms) && ms >= 0 && ms <= cap, `(b) delay ${ms}, cap ${cap}`);
+          if (justEnded) checkReaction(justEnded, ms);
+          justEnded = undefined;
+          return clock.setTimeout(callback, ms);
+        },
+      },
+    },
+  );
+
+  /** The scheduler's timer right after a run ended: (f), and what (c)–(e) need to know. */
+  function checkReaction(ended: { step: PollStep; at: number; rerun: boolean }, ms: number): void {
+    if (ended.rerun) return; // the refresh asked for during the run
+    const { step: s, at } = ended;
+    lastEnd = { at, request: !(s.kind === 'ok' && s.nextAt !== undefined && !Number.isNaN(s.nextAt)) };
+    if (s.kind === 'retry' && s.slowDown) lastSlowAt = at;
+    if (s.kind === 'ok' && lastEnd.request && lastSlowAt !== undefined) {
+      const interval = scheduler.intervalMs;
+      const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, interval);
+      const high = Math.min(cap, Math.round(interval * (1 + jitter)));
+      if (at >= lastSlowAt + RECOVERY_MS) {
+        const low = Math.max(MIN_INTERVAL_MS, Math.round(interval * (1 - jitter)));
+        assert.ok(ms >= low - 1 && ms <= high + 1, `(f) ${ms} ms after recovery, interval ${interval}`);
+      } else {
+        assert.ok(at + ms <= lastSlowAt + RECOVERY_MS + high + 1, `(f) waits ${ms} ms, past the recovery`);
+      }
+    }
+  }
+
+  const afterAction = () => {
+    if (refreshedInPause && scheduler.phase !== 'running' && !(scheduler.phase === 'waiting' && scheduler.nextAt === clock.now())) {
+      assert.ok(['paused', 'halted'].includes(scheduler.phase), `(e) ${scheduler.phase} after a refresh in pause`);
+      refreshedInPause = false;
+    }
+  };
+
+  scheduler.start(0);
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'tick':
+        await timers.tickAsync(a.ms);
+        break;
+      case 'refreshNow':
+        userRunPending = true;
+        halted = false;
+        if (scheduler.phase === 'running') rerunPending = true;
+        if (holding) refreshedInPause = true;
+        void scheduler.refreshNow();
+        break;
+      case 'pause':
+        scheduler.pause();
+        holding = scheduler.phase !== 'stopped';
+        break;
+      case 'resume':
+        scheduler.resume();
+        holding = false;
+        refreshedInPause = false;
+        break;
+      case 'stop':
+        scheduler.stop();
+        ({ halted, holding, refreshedInPause, rerunPending } = { halted: false, holding: false, refreshedInPause: false, rerunPending: false });
+        generation++;
+        lastEnd = undefined;
+        lastSlowAt = undefined;
+        justEnded = undefined;
+        userRunPending = false;
+        break;
+      case 'setInterval':
+        scheduler.setInterval(a.ms);
+        assert.equal(scheduler.intervalMs, clampInterval(a.ms));
+        break;
+      case 'start':
+        if (scheduler.phase === 'stopped') userRunPending = true;
+        scheduler.start(a.ms);
+        break;
+    }
+    afterAction();
+  }
+  await timers.tickAsync(RECOVERY_MS);
+  afterAction();
+  scheduler.stop();
+}
+
+describe('PollScheduler properties (fast-check, fake time)', () => {
+  it('holds (a)–(f) for any interval, steps and user actions', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          intervalMs: anyNumber,
+          jitter: fc.double({ min: 0, max: 0.5, noNaN: true }),
+          outcomes: fc.array(outcome, { minLength: 1, maxLength: 8 }),
+          actions: fc.array(action, { maxLength: 40 }),
+        }),
+        async (scenario) => play(scenario),
+      ),
+      propertyRuns(200),
+    );
+  });
+});
