@@ -8,6 +8,7 @@ import { fail, Failure, Outcome, succeed } from './outcome';
 import {
   encodeQuery,
   parseTaskPage,
+  withUnreadComments,
   QueryParams,
   TASK_LIST_COUNTERS,
   TASK_LIST_METHOD,
@@ -264,7 +265,8 @@ function readTaskLists(
     const key = taskListKey(counter);
     if (Object.hasOwn(batch.results, key)) {
       const result = batch.results[key];
-      lists[counter] = result.ok ? parseTaskPage(result.value, batch.totals[key]) : result;
+      const page = result.ok ? parseTaskPage(result.value, batch.totals[key]) : result;
+      lists[counter] = page.ok && counter === 'new_comments' ? succeed(withUnreadComments(page.value)) : page;
     }
   }
   return lists;

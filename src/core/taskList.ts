@@ -212,6 +212,17 @@ export function parseTaskPage(result: unknown, total: unknown): Outcome<TaskPage
   return succeed({ tasks, total: Math.max(count, rows.length) });
 }
 
+/**
+ * The new-comments list without the tasks the portal says have nothing unread. A portal that
+ * does not know the undocumented WITH_COMMENT_COUNTERS ignores it (unknown keys widen the
+ * list) and sends every task in the role: their own counters still tell which belong. A task
+ * without counters stays, so a portal that sends none shows up as a disagreement instead.
+ */
+export function withUnreadComments(page: TaskPage): TaskPage {
+  const tasks = page.tasks.filter((task) => task.unreadComments !== 0);
+  return { tasks, total: page.total - (page.tasks.length - tasks.length) };
+}
+
 function readTask(row: unknown): TaskSummary | undefined {
   if (!isRecord(row)) return undefined;
   const id = integerOf(row.id);
