@@ -5,6 +5,7 @@
  * error), so the `error` string decides first and the HTTP status only when there is none.
  */
 import { Failure, FailureKind, fail, Outcome, succeed } from './outcome';
+import { MAX_PORTAL_TEXT, portalText, showableTime, truncate } from './portalText';
 import { HttpResponse } from './transport';
 
 /** The parts of Bitrix24's envelope this extension reads. */
@@ -56,7 +57,7 @@ export function classifyResponse(response: HttpResponse, context: ClassifyContex
     if (response.status >= 500) {
       return fail({ kind: 'server', status: response.status, detail: `the portal answered HTTP ${response.status}` });
     }
-    return fail({ kind: 'notJson', status: response.status, detail: describeNotJson(response) });
+    return fail({ kind: 'notJson', status: response.status, detail: describeNotJson(response, context.redact) });
   }
   if (isPortalError(parsed)) {
     return fail(classifyPortalError(parsed, { ...context, status: response.status, retryAfter: response.retryAfter }));
@@ -79,13 +80,15 @@ export function classifyPortalError(
   error: PortalError,
   context: ClassifyContext & { status?: number; retryAfter?: string },
 ): Failure {
-  const code = error.error;
-  const description = context.redact(String(error.error_description ?? '')).slice(0, 300);
-  const detail = description ? `${code}: ${description}` : code;
+  // The code and the description are the portal's words, shown in tooltips and logs.
+  const code = portalText(error.error, context.redact);
+  const description = portalText(String(error.error_description ?? ''), context.redact);
+  const detail = truncate(description ? `${code}: ${description}` : code, MAX_PORTAL_TEXT);
   const base = { code, status: context.status, detail };
-  const kind = KIND_BY_CODE[code.toUpperCase()];
+  const known = error.error.toUpperCase();
+  const kind = Object.hasOwn(KIND_BY_CODE, known) ? KIND_BY_CODE[known] : undefined;
   if (kind === 'rateLimited') {
-    return code.toUpperCase() === 'OPERATION_TIME_LIMIT'
+    return known === 'OPERATION_TIME_LIMIT'
       ? { ...base, kind, limit: 'operationTime', retryAt: unixSecondsToMs(error.operating_reset_at) }
       : { ...base, kind, limit: 'queryRate', retryAt: retryAfterToMs(context.retryAfter, context.now) };
   }
@@ -125,8 +128,8 @@ function parseJson(body: string): unknown {
   }
 }
 
-function describeNotJson(response: HttpResponse): string {
-  const type = response.contentType.split(';')[0].trim() || 'no content type';
+function describeNotJson(response: HttpResponse, redact: (text: string) => string): string {
+  const type = portalText(response.contentType.split(';')[0], redact) || 'no content type';
   if (/html/i.test(type) || /^\s*</.test(response.body)) {
     return `the portal answered an HTML page (HTTP ${response.status}, ${type}), perhaps a login page of a proxy or single sign-on`;
   }
@@ -135,14 +138,14 @@ function describeNotJson(response: HttpResponse): string {
 
 function unixSecondsToMs(value: unknown): number | undefined {
   const seconds = typeof value === 'string' ? Number(value) : value;
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  return typeof seconds === 'number' && seconds > 0 ? showableTime(seconds * 1000) : undefined;
 }
 
 /** `Retry-After` is either delay seconds or an HTTP date. */
 function retryAfterToMs(value: string | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return now + seconds * 1000;
+  if (Number.isFinite(seconds) && seconds >= 0) return showableTime(now + seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : date;
 }

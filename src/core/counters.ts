@@ -1,6 +1,7 @@
 /**
  * The counter model: what `tasks.task.counters.get` answers, in the problem's words.
  */
+import { compareText, portalText } from './portalText';
 
 export const ROLES = [
   'view_all',
@@ -33,8 +34,17 @@ export const COUNTER_CODES: Readonly<Record<string, number>> = {
   mentioned: 15728640,
 };
 
-/** Shown first, in this order; any other name the portal sends follows alphabetically. */
+/**
+ * Shown first, in this order; then the other names this extension knows, then any name the
+ * portal sends, each group alphabetically.
+ */
 const DISPLAY_ORDER = ['expired', 'new_comments', 'mentioned'];
+
+/**
+ * The most counters a surface lists one by one (tree rows, tooltip lines, picker text); a 1 MB
+ * answer can name 40,000. The rest are summed up as "and N more".
+ */
+export const MAX_SHOWN_COUNTERS = 10;
 
 /** The counters whose sum needs the user's attention (the badge). */
 const ATTENTION = ['expired', 'new_comments'];
@@ -46,7 +56,7 @@ export interface Counter {
 }
 
 export interface CounterSet {
-  /** Known counters first, then unknown names: shown, never dropped. */
+  /** Known counters first, then unknown names: kept, never dropped (surfaces show the first few). */
   readonly counters: readonly Counter[];
   /** The sum of all counters (the envelope's `total` means nothing, see `parseCounterSet`). */
   readonly total: number;
@@ -66,24 +76,35 @@ export const NO_VISIBLE_COUNTERS: CounterSet = { counters: [], total: 0, visible
  * layer moves `intval(array)` of it into the envelope, so it is always 1. `"result": []`
  * (PHP's empty array) is the portal saying "nothing visible". Returns undefined when the
  * shape is neither.
+ *
+ * A name is any key the portal sends: it is cleaned like all portal text (`redact` removes the
+ * webhook's secret). Names that read the same once cleaned are one counter to a person (and
+ * one tree row): their counts add up.
  */
-export function parseCounterSet(result: unknown): CounterSet | undefined {
+export function parseCounterSet(result: unknown, redact?: (text: string) => string): CounterSet | undefined {
   if (Array.isArray(result)) {
     return result.length === 0 ? NO_VISIBLE_COUNTERS : undefined;
   }
   if (typeof result !== 'object' || result === null) {
     return undefined;
   }
-  const counters: Counter[] = [];
-  for (const [name, entry] of Object.entries(result as Record<string, unknown>)) {
+  const byName = new Map<string, Counter>();
+  for (const [key, entry] of Object.entries(result as Record<string, unknown>)) {
+    const name = portalText(key, redact);
     const counter = readCounter(name, entry);
     if (counter === undefined) {
       return undefined;
     }
-    counters.push(counter);
+    const same = byName.get(name);
+    byName.set(name, same ? { ...same, count: same.count + counter.count } : counter);
   }
-  counters.sort(byDisplayOrder);
+  const counters = [...byName.values()].sort(byDisplayOrder);
   return { counters, total: counters.reduce((sum, c) => sum + c.count, 0), visible: true };
+}
+
+/** The first `max` counters in display order, and how many more there are. */
+export function shownCounters(counters: readonly Counter[], max = MAX_SHOWN_COUNTERS): { shown: readonly Counter[]; more: number } {
+  return { shown: counters.slice(0, max), more: Math.max(0, counters.length - max) };
 }
 
 function readCounter(name: string, entry: unknown): Counter | undefined {
@@ -109,12 +130,14 @@ function toNonNegativeInteger(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+function displayRank(c: Counter): number {
+  const i = DISPLAY_ORDER.indexOf(c.name);
+  if (i !== -1) return i;
+  return knownCounterCode(c.name) === undefined ? DISPLAY_ORDER.length + 1 : DISPLAY_ORDER.length;
+}
+
 function byDisplayOrder(a: Counter, b: Counter): number {
-  const rank = (c: Counter) => {
-    const i = DISPLAY_ORDER.indexOf(c.name);
-    return i === -1 ? DISPLAY_ORDER.length : i;
-  };
-  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+  return displayRank(a) - displayRank(b) || compareText(a.name, b.name);
 }
 
 export function countOf(set: CounterSet, name: string): number {

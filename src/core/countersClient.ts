@@ -5,6 +5,7 @@
 import { classifyPortalError, classifyResponse, isPortalError } from './classify';
 import { CounterSet, parseCounterSet, Role, ROLES } from './counters';
 import { fail, Failure, Outcome, succeed } from './outcome';
+import { compareText, portalText } from './portalText';
 import {
   encodeQuery,
   parseTaskPage,
@@ -100,6 +101,8 @@ export class CountersClient {
   private readonly transport: Transport;
   private readonly now: () => number;
   private readonly cancelAll = new AbortController();
+  /** Strips the secret from anything the portal echoes back. */
+  private readonly redact = (text: string): string => this.webhook.redact(text);
 
   constructor(
     readonly webhook: WebhookUrl,
@@ -113,7 +116,7 @@ export class CountersClient {
   async getCounters(query: CountersQuery): Promise<Outcome<CountersAnswer>> {
     const answer = await this.call(COUNTERS_METHOD, countersParams(query));
     if (!answer.ok) return answer;
-    const counters = readCounters(answer.value.result);
+    const counters = readCounters(answer.value.result, this.redact);
     return counters.ok ? succeed({ counters: counters.value, time: readTime(answer.value.time) }) : counters;
   }
 
@@ -154,12 +157,12 @@ export class CountersClient {
     const byRole = {} as Record<Role, Outcome<CounterSet>>;
     for (const role of ROLES) {
       const result = batch.value.results[role];
-      byRole[role] = result.ok ? readCounters(result.value) : result;
+      byRole[role] = result.ok ? readCounters(result.value, this.redact) : result;
     }
     return succeed({
       byRole,
-      user: options.withUser ? readUser(batch.value.results) : undefined,
-      groups: options.withGroups ? readGroups(batch.value.results.groups) : undefined,
+      user: options.withUser ? readUser(batch.value.results, this.redact) : undefined,
+      groups: options.withGroups ? readGroups(batch.value.results.groups, this.redact) : undefined,
       taskLists: options.lists ? readTaskLists(batch.value, taskLists) : undefined,
       time: batch.value.time,
     });
@@ -171,13 +174,13 @@ export class CountersClient {
    */
   async currentUser(): Promise<Outcome<PortalUser>> {
     const batch = await this.batch(USER_COMMANDS);
-    return batch.ok ? readUser(batch.value.results) : batch;
+    return batch.ok ? readUser(batch.value.results, this.redact) : batch;
   }
 
   /** The user's workgroups and projects. Needs the `sonet` scope: a `scope` failure otherwise. */
   async userGroups(): Promise<Outcome<Workgroup[]>> {
     const answer = await this.call(GROUPS_COMMAND.method, GROUPS_COMMAND.params);
-    return readGroups(answer.ok ? succeed(answer.value.result) : answer);
+    return readGroups(answer.ok ? succeed(answer.value.result) : answer, this.redact);
   }
 
   /** Aborts every request in flight (on disconnect or shutdown). */
@@ -194,7 +197,7 @@ export class CountersClient {
     const answer = await this.call('batch', { halt: 0, cmd });
     if (!answer.ok) return answer;
     return readBatch(answer.value.result, answer.value.time, commands, (error, method) =>
-      classifyPortalError(error, { now: this.now(), method, redact: (t) => this.webhook.redact(t) }),
+      classifyPortalError(error, { now: this.now(), method, redact: this.redact }),
     );
   }
 
@@ -219,7 +222,7 @@ export class CountersClient {
         outcome = classifyResponse(response.value, {
           now: this.now(),
           method,
-          redact: (text) => this.webhook.redact(text),
+          redact: this.redact,
         });
       } else if (!this.webhook.isOwnOrigin(location) || redirects >= MAX_SAME_ORIGIN_REDIRECTS) {
         outcome = fail(refusedRedirect(location, status));
@@ -272,8 +275,8 @@ function readTaskLists(
   return lists;
 }
 
-function readCounters(result: unknown): Outcome<CounterSet> {
-  const set = parseCounterSet(result);
+function readCounters(result: unknown, redact: (text: string) => string): Outcome<CounterSet> {
+  const set = parseCounterSet(result, redact);
   return set ? succeed(set) : unexpectedShape(COUNTERS_METHOD);
 }
 
@@ -288,7 +291,7 @@ function isRedirect(status: number): boolean {
 function refusedRedirect(location: string, status: number): Failure {
   let host = 'an unknown address';
   try {
-    host = new URL(location).host;
+    host = portalText(new URL(location).host);
   } catch {
     // A malformed Location still gets refused; there is no host to name.
   }
@@ -367,15 +370,16 @@ function latestTime(blocks: unknown[]): PortalTime {
   return { operating, operatingResetAt };
 }
 
-function readUser(results: Readonly<Record<string, Outcome<unknown>>>): Outcome<PortalUser> {
+/** Names are the portal's text, cleaned (`portalText`) before anything shows or stores them. */
+function readUser(results: Readonly<Record<string, Outcome<unknown>>>, redact: (text: string) => string): Outcome<PortalUser> {
   for (const key of ['user', 'profile']) {
     const result = results[key];
     if (result?.ok) {
       const { ID, NAME, LAST_NAME } = asRecord(result.value);
       const id = Number(ID);
       if (Number.isInteger(id) && id > 0) {
-        const name = [NAME, LAST_NAME].filter((part) => typeof part === 'string' && part.trim() !== '').join(' ');
-        return succeed({ id, name: name || `#${id}` });
+        const parts = [NAME, LAST_NAME].filter((part): part is string => typeof part === 'string');
+        return succeed({ id, name: portalText(parts.join(' '), redact) || `#${id}` });
       }
     }
   }
@@ -385,7 +389,7 @@ function readUser(results: Readonly<Record<string, Outcome<unknown>>>): Outcome<
     : fail({ kind: 'access', detail: 'the portal did not say who the webhook belongs to (inactive user?)' });
 }
 
-function readGroups(result: Outcome<unknown>): Outcome<Workgroup[]> {
+function readGroups(result: Outcome<unknown>, redact: (text: string) => string): Outcome<Workgroup[]> {
   if (!result.ok) return result;
   if (!Array.isArray(result.value)) {
     return unexpectedShape(GROUPS_COMMAND.method);
@@ -394,9 +398,9 @@ function readGroups(result: Outcome<unknown>): Outcome<Workgroup[]> {
   for (const row of result.value as Array<{ GROUP_ID?: unknown; GROUP_NAME?: unknown } | null>) {
     const id = Number(row?.GROUP_ID);
     if (Number.isInteger(id) && id > 0) {
-      const name = row?.GROUP_NAME;
-      groups.push({ id, name: typeof name === 'string' && name.trim() !== '' ? name : `#${id}` });
+      const name = typeof row?.GROUP_NAME === 'string' ? portalText(row.GROUP_NAME, redact) : '';
+      groups.push({ id, name: name || `#${id}` });
     }
   }
-  return succeed(groups.sort((a, b) => a.name.localeCompare(b.name)));
+  return succeed(groups.sort((a, b) => compareText(a.name, b.name)));
 }

@@ -5,6 +5,7 @@
  */
 import { Role } from './counters';
 import { fail, Outcome, succeed } from './outcome';
+import { portalText } from './portalText';
 
 export const TASK_LIST_METHOD = 'tasks.task.list';
 
@@ -233,7 +234,7 @@ function readTask(row: unknown): TaskSummary | undefined {
   const counters = isRecord(row.counter) && isRecord(row.counter.counters) ? row.counter.counters : {};
   return {
     id,
-    title: portalText(row.title) ?? `#${id}`,
+    title: textOf(row.title) ?? `#${id}`,
     deadline: dateOf(row.deadline),
     status,
     responsible: isPositiveInteger(responsibleId) ? namedById(responsibleId, row.responsible) : undefined,
@@ -246,23 +247,13 @@ function readTask(row: unknown): TaskSummary | undefined {
 
 /** `responsible{id,name}` or `group{id,name}`: the name when it belongs to that id. */
 function namedById(id: number, entry: unknown): { id: number; name: string } {
-  const name = isRecord(entry) && integerOf(entry.id) === id ? portalText(entry.name) : undefined;
+  const name = isRecord(entry) && integerOf(entry.id) === id ? textOf(entry.name) : undefined;
   return { id, name: name ?? `#${id}` };
 }
 
-const TITLE_LIMIT = 300;
-
-/**
- * Portal text to show on one line: control characters, line breaks and bidirectional
- * overrides (which could make it read as other text) become spaces, runs of spaces one, and it
- * is capped with an ellipsis. Undefined when nothing is left.
- */
-export function portalText(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const text = value.replace(/[\s\p{Cc}\u202A-\u202E\u2066-\u2069]+/gu, ' ').trim();
-  const chars = Array.from(text);
-  if (chars.length === 0) return undefined;
-  return chars.length > TITLE_LIMIT ? `${chars.slice(0, TITLE_LIMIT - 1).join('').trimEnd()}…` : text;
+/** Portal text as `portalText` cleans it; undefined when not a string or nothing is left. */
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? portalText(value) || undefined : undefined;
 }
 
 /** A non-negative integer; PHP sends most numbers as decimal strings. */

@@ -6,12 +6,14 @@ import * as vscode from 'vscode';
 import { isRole, ROLES, Role } from '../core/counters';
 import { CountersPoller } from '../core/countersPoller';
 import { CountersState } from '../core/countersState';
+import { iconsAsText, inert } from '../core/portalText';
 import { taskListLink } from '../core/taskListLink';
 import { WebhookUrl } from '../core/webhookUrl';
 import { COMMANDS } from './commandIds';
+import { onChoice } from './notifier';
 import { writeFilter } from './settings';
 import { WebhookStore } from './webhookStore';
-import { counterLabel, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
+import { counterLabel, counterList, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
 
 export interface CommandDeps {
   readonly state: CountersState;
@@ -47,17 +49,15 @@ async function connect(deps: CommandDeps, argument: unknown): Promise<boolean> {
   );
   if (!verified.ok) {
     deps.log.warn(`Connect to ${webhook.redacted} failed: ${verified.error.kind}: ${verified.error.detail}`);
-    const retry = vscode.l10n.t('Try Again');
-    void vscode.window
-      .showErrorMessage(vscode.l10n.t('Could not connect to {0}: {1}', webhook.origin, failureSentence(verified.error)), retry)
-      .then((choice) => choice === retry && vscode.commands.executeCommand(COMMANDS.connect));
+    const message = vscode.l10n.t('Could not connect to {0}: {1}', webhook.origin, inert(failureSentence(verified.error)));
+    onChoice(vscode.window.showErrorMessage(message, vscode.l10n.t('Try Again')), () => vscode.commands.executeCommand(COMMANDS.connect));
     return false;
   }
   await deps.store.save(webhook);
   deps.poller.connect(webhook, 'stored', verified.value);
   const name = verified.value.user?.ok ? verified.value.user.value.name : `#${webhook.userId}`;
   deps.log.info(`Connected to ${webhook.redacted} as ${name}`);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} as {1}.', webhook.origin, name));
+  void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} as {1}.', webhook.origin, inert(name)));
   return true;
 }
 
@@ -93,7 +93,7 @@ async function disconnect(deps: CommandDeps): Promise<void> {
 async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
   if (argument !== undefined) {
     if (isRole(argument)) await writeFilter('role', argument);
-    else void vscode.window.showErrorMessage(vscode.l10n.t('Unknown role: {0}', JSON.stringify(argument)));
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Unknown role: {0}', inert(JSON.stringify(argument))));
     return;
   }
   const picker = vscode.window.createQuickPick<vscode.QuickPickItem & { role: Role }>();
@@ -103,9 +103,9 @@ async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
     const { filters, byRole } = deps.state.snapshot;
     picker.items = ROLES.map((role) => {
       const counts = byRole?.[role];
+      const pending = counts?.ok ? counts.value.counters.filter((c) => c.count > 0) : [];
       const details = counts?.ok
-        ? counts.value.counters.filter((c) => c.count > 0).map((c) => counterPhrase(c.name, c.count)).join(', ') ||
-          vscode.l10n.t('nothing pending')
+        ? iconsAsText(counterList(pending, (c) => counterPhrase(c.name, c.count)).join(', ')) || vscode.l10n.t('nothing pending')
         : roleDescription(role);
       return {
         role,
@@ -120,7 +120,10 @@ async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
   const unsubscribe = deps.state.subscribe(fill);
   // All five roles come from the poll's single batch request; refresh it for fresh counts.
   picker.busy = true;
-  void deps.poller.refresh().finally(() => (picker.busy = false));
+  void deps.poller
+    .refresh()
+    .catch((error: unknown) => deps.log.error(`Refreshing the counts for the role picker failed: ${String(error)}`))
+    .finally(() => (picker.busy = false));
   const chosen = await new Promise<Role | undefined>((resolve) => {
     picker.onDidAccept(() => resolve(picker.selectedItems[0]?.role));
     picker.onDidHide(() => resolve(undefined));
@@ -135,7 +138,7 @@ async function selectGroup(deps: CommandDeps, argument: unknown): Promise<void> 
   if (argument !== undefined) {
     const id = Number(argument);
     if (Number.isInteger(id) && id >= 0) await writeFilter('groupId', id);
-    else void vscode.window.showErrorMessage(vscode.l10n.t('Not a group id: {0}', JSON.stringify(argument)));
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Not a group id: {0}', inert(JSON.stringify(argument))));
     return;
   }
   type GroupPick = vscode.QuickPickItem & { groupId?: number };
@@ -149,12 +152,12 @@ async function selectGroup(deps: CommandDeps, argument: unknown): Promise<void> 
       void vscode.window.showWarningMessage(
         groups.error.kind === 'scope'
           ? vscode.l10n.t('The webhook lacks the "sonet" scope, so your groups cannot be listed. Add it in Bitrix24, or enter a group ID.')
-          : failureSentence(groups.error),
+          : inert(failureSentence(groups.error)),
       );
     }
     const all: GroupPick = { label: vscode.l10n.t('All groups'), groupId: 0 };
     const list = groups.ok
-      ? groups.value.map((g): GroupPick => ({ label: g.name, description: `#${g.id}`, groupId: g.id }))
+      ? groups.value.map((g): GroupPick => ({ label: iconsAsText(g.name), description: `#${g.id}`, groupId: g.id }))
       : [];
     return [all, ...list, typeId].map((item) =>
       item.groupId === current ? { ...item, label: `$(check) ${item.label}` } : item,

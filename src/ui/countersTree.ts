@@ -3,10 +3,13 @@
  * a badge with what needs attention. Renders `CountersSnapshot`; never calls the portal.
  */
 import * as vscode from 'vscode';
-import { attentionCount, Role, ROLES } from '../core/counters';
+import { attentionCount, Role, ROLES, shownCounters } from '../core/counters';
 import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
 import { COMMANDS } from './commandIds';
-import { age, counterIcon, failureTitle, counterLabel, counterPhrase, failureSentence, groupLabel, plural, roleLabel, timeOfDay } from './words';
+import {
+  age, counterIcon, counterLabel, counterList, counterPhrase, failureSentence, failureTitle, groupLabel, moreCounters, plural, roleLabel,
+  timeOfDay,
+} from './words';
 
 export const VIEW_ID = 'bitrix24Tasks.counters';
 
@@ -82,7 +85,8 @@ function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
   if (counters?.visible) {
     // After a failed update the numbers are the last good ones: say from when.
     const asOf = isStale(snapshot) && snapshot.updatedAt !== undefined ? timeOfDay(snapshot.updatedAt) : undefined;
-    for (const counter of counters.counters) {
+    const { shown, more } = shownCounters(counters.counters);
+    for (const counter of shown) {
       const item = new CountersNode(counterLabel(counter.name));
       item.id = `counter:${counter.name}`;
       item.description = asOf ? vscode.l10n.t('{0} (as of {1})', counter.count, asOf) : String(counter.count);
@@ -95,6 +99,12 @@ function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
         title: vscode.l10n.t('Open Task List in Browser'),
         arguments: [counter.name],
       };
+      items.push(item);
+    }
+    if (more > 0) {
+      const item = new CountersNode(moreCounters(more));
+      item.id = 'counters:more';
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
       items.push(item);
     }
   } else if (counters) {
@@ -146,10 +156,10 @@ function byRoleItem(snapshot: CountersSnapshot): CountersNode {
     item.role = role;
     item.iconPath = new vscode.ThemeIcon(role === snapshot.filters.role ? 'check' : 'person');
     item.description = outcome.ok
-      ? outcome.value.counters.map((c) => `${counterLabel(c.name)} ${c.count}`).join(' · ')
+      ? counterList(outcome.value.counters, (c) => `${counterLabel(c.name)} ${c.count}`).join(' · ')
       : failureSentence(outcome.error);
     item.tooltip = outcome.ok
-      ? `${roleLabel(role)}: ${outcome.value.counters.map((c) => counterPhrase(c.name, c.count)).join(', ')}`
+      ? `${roleLabel(role)}: ${counterList(outcome.value.counters, (c) => counterPhrase(c.name, c.count)).join(', ')}`
       : failureSentence(outcome.error);
     item.contextValue = 'role';
     item.command = { command: COMMANDS.selectRole, title: vscode.l10n.t('Switch Role'), arguments: [role] };

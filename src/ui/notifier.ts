@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { Rise, RiseWatch } from '../core/counterRise';
 import { CountersState } from '../core/countersState';
+import { inert } from '../core/portalText';
 import { COMMANDS } from './commandIds';
 import { SECTION } from './settings';
 import { counterPhrase } from './words';
@@ -42,18 +43,27 @@ export class RiseNotifier implements vscode.Disposable {
     const open = vscode.l10n.t('Open Task List');
     const never = vscode.l10n.t("Don't Show Again");
     const what = rises.map((r) => counterPhrase(r.name, r.to)).join(', ');
-    void vscode.window
-      .showInformationMessage(vscode.l10n.t('Bitrix24: now {0}.', what), open, never)
-      .then(async (choice) => {
-        if (choice === open) {
-          await vscode.commands.executeCommand(COMMANDS.openTaskList, rises.length === 1 ? rises[0].name : undefined);
-        } else if (choice === never) {
-          await vscode.workspace.getConfiguration(SECTION).update(NOTIFY_SETTING, false, vscode.ConfigurationTarget.Global);
-        }
-      });
+    onChoice(vscode.window.showInformationMessage(vscode.l10n.t('Bitrix24: now {0}.', what), open, never), (choice) =>
+      choice === open
+        ? vscode.commands.executeCommand(COMMANDS.openTaskList, rises.length === 1 ? rises[0].name : undefined)
+        : vscode.workspace.getConfiguration(SECTION).update(NOTIFY_SETTING, false, vscode.ConfigurationTarget.Global),
+    );
   }
 
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
+}
+
+/**
+ * Runs what the button chosen on a notification asks for. That can fail (a settings file with
+ * unsaved changes refuses the write, a command throws): the failure is shown, not left as an
+ * unhandled rejection.
+ */
+export function onChoice(shown: Thenable<string | undefined>, run: (choice: string) => unknown): void {
+  void Promise.resolve(shown)
+    .then((choice) => (choice === undefined ? undefined : run(choice)))
+    .catch((error: unknown) =>
+      vscode.window.showErrorMessage(vscode.l10n.t('Bitrix24: {0}', inert(error instanceof Error ? error.message : String(error)))),
+    );
 }

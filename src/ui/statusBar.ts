@@ -3,11 +3,15 @@
  * act. Renders `CountersSnapshot`; never calls the portal.
  */
 import * as vscode from 'vscode';
-import { CounterSet, countOf } from '../core/counters';
+import { CounterSet, countOf, shownCounters } from '../core/counters';
 import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
+import { markdownText } from '../core/portalText';
 import { COMMANDS } from './commandIds';
+import { onChoice } from './notifier';
 import { StatusBarSettings } from './settings';
-import { age, counterIcon, counterLabel, counterPhrase, failureSentence, failureShort, groupLabel, roleLabel, timeOfDay } from './words';
+import {
+  age, counterIcon, counterLabel, counterPhrase, failureSentence, failureShort, groupLabel, moreCounters, roleLabel, timeOfDay,
+} from './words';
 
 export const STATUS_ITEM_ID = 'bitrix24Tasks.status';
 
@@ -33,9 +37,9 @@ export class CountersStatusBar implements vscode.Disposable {
     this.options = { ...options, alignment: this.options.alignment, priority: this.options.priority };
     if (moved) {
       const reload = vscode.l10n.t('Reload Window');
-      void vscode.window
-        .showInformationMessage(vscode.l10n.t('The Bitrix24 status bar item moves after a reload.'), reload)
-        .then((choice) => choice === reload && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+      onChoice(vscode.window.showInformationMessage(vscode.l10n.t('The Bitrix24 status bar item moves after a reload.'), reload), () =>
+        vscode.commands.executeCommand('workbench.action.reloadWindow'),
+      );
     }
     if (this.last) this.render(this.last);
   }
@@ -115,52 +119,49 @@ function tooltip(snapshot: CountersSnapshot, now: number): vscode.MarkdownString
   if (connection.kind !== 'connected') return md;
   md.appendMarkdown(`**${vscode.l10n.t('Bitrix24 Task Counters')}**\n\n`);
   if (counters?.visible) {
-    for (const c of counters.counters) {
-      md.appendMarkdown(`$(${counterIcon(c.name)}) ${escape(counterLabel(c.name))}: **${c.count}**  \n`);
+    const { shown, more } = shownCounters(counters.counters);
+    for (const c of shown) {
+      md.appendMarkdown(`$(${counterIcon(c.name)}) ${markdownText(counterLabel(c.name))}: **${c.count}**  \n`);
     }
+    if (more > 0) md.appendMarkdown(`${markdownText(moreCounters(more))}  \n`);
   } else if (counters) {
-    md.appendMarkdown(`${escape(vscode.l10n.t('No counters are visible for this user and role.'))}\n`);
+    md.appendMarkdown(`${markdownText(vscode.l10n.t('No counters are visible for this user and role.'))}\n`);
   } else if (!error) {
-    md.appendMarkdown(`$(loading~spin) ${escape(vscode.l10n.t('Loading…'))}\n`);
+    md.appendMarkdown(`$(loading~spin) ${markdownText(vscode.l10n.t('Loading…'))}\n`);
   }
   if (error) {
-    md.appendMarkdown(`\n---\n\n$(warning) ${escape(failureSentence(error.failure))}  \n`);
-    md.appendMarkdown(`_${escape(vscode.l10n.t('Details: {0}', error.failure.detail))}_  \n`);
+    md.appendMarkdown(`\n---\n\n$(warning) ${markdownText(failureSentence(error.failure))}  \n`);
+    md.appendMarkdown(`_${markdownText(vscode.l10n.t('Details: {0}', error.failure.detail))}_  \n`);
     const retry = retryAt(snapshot);
     if (retry !== undefined) {
-      md.appendMarkdown(`${escape(vscode.l10n.t('Retrying at {0}.', timeOfDay(retry)))}  \n`);
+      md.appendMarkdown(`${markdownText(vscode.l10n.t('Retrying at {0}.', timeOfDay(retry)))}  \n`);
     }
     if (error.failure.kind === 'auth') {
-      md.appendMarkdown(`[$(plug) ${escape(vscode.l10n.t('Reconnect'))}](command:${COMMANDS.connect})  \n`);
+      md.appendMarkdown(`[$(plug) ${markdownText(vscode.l10n.t('Reconnect'))}](command:${COMMANDS.connect})  \n`);
     }
   }
   md.appendMarkdown('\n---\n\n');
-  md.appendMarkdown(`${escape(vscode.l10n.t('Role'))}: ${escape(roleLabel(filters.role))}  \n`);
-  md.appendMarkdown(`${escape(vscode.l10n.t('Group'))}: ${escape(groupLabel(filters.groupId, snapshot.groupName))}  \n`);
+  md.appendMarkdown(`${markdownText(vscode.l10n.t('Role'))}: ${markdownText(roleLabel(filters.role))}  \n`);
+  md.appendMarkdown(`${markdownText(vscode.l10n.t('Group'))}: ${markdownText(groupLabel(filters.groupId, snapshot.groupName))}  \n`);
   const user = snapshot.user ? `${snapshot.user.name}` : `#${connection.webhookUserId}`;
   const userLine = filters.userId > 0 ? vscode.l10n.t('{0}, viewing user #{1}', user, filters.userId) : user;
-  md.appendMarkdown(`${escape(vscode.l10n.t('User'))}: ${escape(userLine)}  \n`);
+  md.appendMarkdown(`${markdownText(vscode.l10n.t('User'))}: ${markdownText(userLine)}  \n`);
   const portal = connection.source === 'environment'
     ? vscode.l10n.t('{0} (from environment)', connection.portal)
     : connection.portal;
-  md.appendMarkdown(`${escape(vscode.l10n.t('Portal'))}: ${escape(portal)}  \n`);
+  md.appendMarkdown(`${markdownText(vscode.l10n.t('Portal'))}: ${markdownText(portal)}  \n`);
   if (snapshot.updatedAt !== undefined) {
     const updated = vscode.l10n.t('Updated {0} ({1})', timeOfDay(snapshot.updatedAt), age(snapshot.updatedAt, now));
-    md.appendMarkdown(`${escape(updated)}${isStale(snapshot) ? ` — ${escape(vscode.l10n.t('the last update failed'))}` : ''}  \n`);
+    md.appendMarkdown(`${markdownText(updated)}${isStale(snapshot) ? ` — ${markdownText(vscode.l10n.t('the last update failed'))}` : ''}  \n`);
   }
   md.appendMarkdown('\n---\n\n');
   md.appendMarkdown(
     [
-      `[$(refresh) ${escape(vscode.l10n.t('Refresh'))}](command:${COMMANDS.refresh})`,
-      `[$(person) ${escape(vscode.l10n.t('Switch Role'))}](command:${COMMANDS.selectRole})`,
-      `[$(organization) ${escape(vscode.l10n.t('Switch Group'))}](command:${COMMANDS.selectGroup})`,
-      `[$(link-external) ${escape(vscode.l10n.t('Open Task List'))}](command:${COMMANDS.openTaskList})`,
+      `[$(refresh) ${markdownText(vscode.l10n.t('Refresh'))}](command:${COMMANDS.refresh})`,
+      `[$(person) ${markdownText(vscode.l10n.t('Switch Role'))}](command:${COMMANDS.selectRole})`,
+      `[$(organization) ${markdownText(vscode.l10n.t('Switch Group'))}](command:${COMMANDS.selectGroup})`,
+      `[$(link-external) ${markdownText(vscode.l10n.t('Open Task List'))}](command:${COMMANDS.openTaskList})`,
     ].join(' · '),
   );
   return md;
-}
-
-/** Text from the portal or the user goes into Markdown: keep it literal. */
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
 }

@@ -3,8 +3,9 @@
  * status bar, the tree, the pickers and the notifications say the same thing.
  */
 import * as vscode from 'vscode';
-import { Role } from '../core/counters';
+import { Counter, Role, shownCounters } from '../core/counters';
 import { Failure } from '../core/outcome';
+import { showableTime } from '../core/portalText';
 import { localizePlural, PluralForms } from './plural';
 
 /** `count` in words, in the form the display language needs for it (see plural.ts). */
@@ -76,6 +77,18 @@ export function counterPhrase(name: string, count: number): string {
     default:
       return `${counterLabel(name)}: ${count}`;
   }
+}
+
+/** What a bounded list of counters leaves out (see MAX_SHOWN_COUNTERS). */
+export function moreCounters(count: number): string {
+  return plural(count, { one: 'and {0} more counter', other: 'and {0} more counters' });
+}
+
+/** The first counters, each through `say`, then "and N more counters" if there are more. */
+export function counterList(counters: readonly Counter[], say: (counter: Counter) => string): string[] {
+  const { shown, more } = shownCounters(counters);
+  const said = shown.map(say);
+  return more > 0 ? [...said, moreCounters(more)] : said;
 }
 
 export function counterIcon(name: string): string {
@@ -184,7 +197,11 @@ export function failureSentence(failure: Failure): string {
 /** Built once: a formatter costs ~100 µs to make, and every render shows a time. */
 let timeFormat: Intl.DateTimeFormat | undefined;
 
+/** What a time no clock can show reads as (see `showableTime`). */
+const NO_TIME = '—';
+
 export function timeOfDay(epochMs: number): string {
+  if (showableTime(epochMs) === undefined) return NO_TIME;
   timeFormat ??= new Intl.DateTimeFormat(vscode.env.language, { hour: '2-digit', minute: '2-digit' });
   return timeFormat.format(epochMs);
 }
@@ -192,6 +209,7 @@ export function timeOfDay(epochMs: number): string {
 /** "just now", "12 min ago", "3 h ago". */
 export function age(epochMs: number, now: number): string {
   const minutes = Math.floor((now - epochMs) / 60_000);
+  if (!Number.isFinite(minutes)) return NO_TIME;
   if (minutes < 1) return vscode.l10n.t('just now');
   if (minutes < 60) return plural(minutes, { one: '{0} min ago', other: '{0} min ago' });
   return plural(Math.floor(minutes / 60), { one: '{0} h ago', other: '{0} h ago' });

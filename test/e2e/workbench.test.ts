@@ -108,7 +108,8 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
     const rows = await ui.waitForTree((r) => r[0] === 'Overdue 2' && r[1] === 'New comments 5', 'Overdue 2, New comments 5');
     assert.deepEqual(rows.slice(0, 4), ['Overdue 2', 'New comments 5', 'Role All my tasks', 'Group All groups']);
     assert.ok(rows.some((row) => /^Updated \S+/.test(row)), `no "Updated …" row in ${JSON.stringify(rows)}`);
-    assert.equal(await ui.badgeLabel(), 'Bitrix24 Tasks - 7 need attention (overdue and new comments)');
+    await ui.waitForValue(() => ui.badgeLabel(), (label) => label === 'Bitrix24 Tasks - 7 need attention (overdue and new comments)',
+      'the badge to say 7');
 
     await ui.clearNotifications();
     await ui.focusEditorArea();
@@ -185,8 +186,8 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
     await ui.waitForNotification('Disconnected from Bitrix24. The webhook was removed from this computer.');
     await ui.waitForStatus(/^Bitrix24: not connected, click to connect$/);
     await ui.welcomeConnectButton.waitFor({ state: 'visible' });
-    assert.equal(await ui.treeRows.count(), 0);
-    assert.equal(await ui.badgeLabel(), undefined, 'no badge while disconnected');
+    await ui.waitForValue(() => ui.treeRows.count(), (rows) => rows === 0, 'no tree rows while disconnected');
+    await ui.waitForValue(() => ui.badgeLabel(), (label) => label === undefined, 'no badge while disconnected');
     await shot('window-disconnected');
 
     // The welcome view's button starts the same connect flow.
@@ -200,8 +201,9 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
     const output = ui.page.locator('.part.panel .monaco-editor .view-lines');
     const log = await ui.waitForValue(async () => (await output.innerText()).replace(/\u00a0/g, ' '), (text) => /Disconnected/.test(text), 'the log to show the session');
     assert.match(log, new RegExp(`Connected to ${portal!.origin.replace(/[.:]/g, '\\$&')}/rest/1/•••/ as Anna Smirnova`));
-    const text = await ui.visibleText();
-    assert.ok(text.length > 200, 'the page text was read');
+    // The workbench re-renders parts of the page at any time: wait for the whole UI, log included.
+    const text = await ui.waitForValue(() => ui.visibleText(), (shown) => shown.length > 200 && /Disconnected/.test(shown),
+      'the page text to show the workbench and the log');
     assert.ok(!text.includes(SECRET), 'the webhook secret is in the page text');
 
     // VS Code copies its logs (server, extension host, output channels) into RESULTS_DIR on dispose.

@@ -455,7 +455,7 @@ export class ExternalOpens {
 export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e');
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
 /** (polish.test.ts: its folder and its walkthrough screenshot.) */
-export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png'];
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text'];
 /** The README's screenshots. */
 export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { classifyPortalError, classifyResponse, ClassifyContext, scopeOf } from '../../src/core/classify';
 import { Failure, FailureKind, isRetryable, Outcome } from '../../src/core/outcome';
+import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
 import { HttpResponse } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 
@@ -192,6 +193,16 @@ describe('classifyResponse', () => {
       assert.equal(error.retryAt, undefined);
     });
 
+    it('a time no clock can show is no retryAt (Retry-After: 1e13, operating_reset_at: 1e20)', () => {
+      const far = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: '1e13' }), context));
+      assert.equal(far.retryAt, undefined);
+      assert.equal(far.kind, 'rateLimited');
+      const reset = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT', operating_reset_at: 1e20 }), context));
+      assert.equal(reset.retryAt, undefined);
+      const infinite = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: 'Infinity' }), context));
+      assert.equal(infinite.retryAt, undefined);
+    });
+
     it('a bare 429 without a code is rate limited', () => {
       const error = failure(classifyResponse(response(429, '{}'), context));
       assert.equal(error.kind, 'rateLimited');
@@ -258,7 +269,23 @@ describe('classifyResponse', () => {
       const echoed = 'x'.repeat(290) + SECRET + 'y'.repeat(50);
       const error = failure(classifyResponse(response(401, { error: 'INVALID_CREDENTIALS', error_description: echoed }), context));
       assert.ok(!error.detail.includes(SECRET.slice(0, 8)), error.detail);
-      assert.ok(error.detail.length <= 'INVALID_CREDENTIALS: '.length + 300);
+      assert.ok(error.detail.length <= MAX_PORTAL_TEXT);
+    });
+
+    it('the error code is the portal\'s text too: redacted, one line, capped', () => {
+      const code = `QUERY_LIMIT_EXCEEDED\n${SECRET}${'z'.repeat(5000)}`;
+      const error = failure(classifyResponse(response(400, { error: code, error_description: 'd' }), context));
+      assert.ok(!JSON.stringify(error).includes(SECRET));
+      assert.ok(error.code!.startsWith('QUERY_LIMIT_EXCEEDED •••z'), error.code);
+      assert.ok(error.code!.length <= MAX_PORTAL_TEXT && error.detail.length <= MAX_PORTAL_TEXT);
+      assert.equal(error.kind, 'badRequest', 'only the exact code is a rate limit');
+    });
+
+    it('a content type the portal sends is capped in the detail', () => {
+      const error = failure(classifyResponse(response(200, '<html>', { contentType: `text/${'h'.repeat(5000)}\n${SECRET}` }), context));
+      assert.equal(error.kind, 'notJson');
+      assert.ok(error.detail.length < 2 * MAX_PORTAL_TEXT, error.detail);
+      assert.ok(!error.detail.includes(SECRET));
     });
 
     it('redacted in a batch command\'s error too', () => {

@@ -5,10 +5,13 @@ import {
   countOf,
   CounterSet,
   isRole,
+  MAX_SHOWN_COUNTERS,
   NO_VISIBLE_COUNTERS,
   parseCounterSet,
   ROLES,
+  shownCounters,
 } from '../../src/core/counters';
+import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
 
 function parsed(result: unknown): CounterSet {
   const set = parseCounterSet(result);
@@ -92,6 +95,27 @@ describe('parseCounterSet', () => {
     assert.equal(set.total, 10);
   });
 
+  it('names the extension knows come before names it does not, however those sort', () => {
+    const set = parsed({ aaa: { counter: 1 }, wait_ctrl: { counter: 2 }, '!first': { counter: 3 }, expired: { counter: 4 } });
+    assert.deepEqual(set.counters.map((c) => c.name), ['expired', 'wait_ctrl', '!first', 'aaa']);
+  });
+
+  it('a name is the portal\'s text: one line, the secret redacted, capped', () => {
+    const redact = (text: string) => text.replaceAll('countersecret9', '•••');
+    const long = 'n'.repeat(5000);
+    const set = parseCounterSet({ 'two\nlines': { counter: 1 }, 'has countersecret9': { counter: 2 }, [long]: { counter: 3 } }, redact);
+    assert.ok(set);
+    assert.deepEqual(set.counters.map((c) => c.name.length <= MAX_PORTAL_TEXT), [true, true, true]);
+    assert.deepEqual(set.counters.slice(0, 2).map((c) => c.name), ['has •••', `${'n'.repeat(MAX_PORTAL_TEXT - 1)}…`]);
+    assert.equal(set.counters[2].name, 'two lines');
+  });
+
+  it('names that read the same once cleaned are one counter, their counts added', () => {
+    const set = parsed({ 'a\nb': { counter: 1, code: 5 }, 'a\tb': { counter: 2, code: 6 }, 'a b': { counter: 4 } });
+    assert.deepEqual(set.counters, [{ name: 'a b', count: 7, code: 5 }]);
+    assert.equal(set.total, 7);
+  });
+
   it('reads numbers sent as strings', () => {
     const set = parsed({ expired: { counter: '3', code: '6291456' }, new_comments: { counter: ' 12 ', code: 12582912 } });
     assert.deepEqual(set.counters, [
@@ -149,6 +173,25 @@ describe('parseCounterSet', () => {
       { name: 'expired', count: 1, code: 6291456 },
       { name: 'mystery', count: 2, code: 0 },
     ]);
+  });
+});
+
+describe('shownCounters', () => {
+  it('lists the first MAX_SHOWN_COUNTERS in display order and says how many more', () => {
+    const result = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`c${i}`, { counter: 1 }]));
+    result.new_comments = { counter: 5 };
+    result.expired = { counter: 2 };
+    const set = parsed(result);
+    const { shown, more } = shownCounters(set.counters);
+    assert.equal(shown.length, MAX_SHOWN_COUNTERS);
+    assert.deepEqual(shown.slice(0, 2).map((c) => c.name), ['expired', 'new_comments']);
+    assert.equal(more, 40_002 - MAX_SHOWN_COUNTERS);
+    assert.equal(set.total, 40_007, 'the model keeps them all');
+  });
+
+  it('nothing more when everything fits', () => {
+    const set = parsed({ expired: { counter: 1 }, new_comments: { counter: 2 } });
+    assert.deepEqual(shownCounters(set.counters), { shown: set.counters, more: 0 });
   });
 });
 

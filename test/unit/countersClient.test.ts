@@ -3,9 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { ROLES } from '../../src/core/counters';
+import { MAX_SHOWN_COUNTERS, ROLES } from '../../src/core/counters';
 import { CountersClient, CountersClientOptions, RequestLogEntry } from '../../src/core/countersClient';
 import { Outcome } from '../../src/core/outcome';
+import { ELLIPSIS, MAX_PORTAL_TEXT } from '../../src/core/portalText';
 import { DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
 import { counts, failureOf, SECRET_PREFIX, until, useSandboxPortal, webhookOf } from './support';
 
@@ -619,5 +620,58 @@ describe('CountersClient (against the sandbox portal)', function () {
       a.dispose();
       assert.equal(valueOf(await pendingB).counters.total, 7);
     });
+  });
+});
+
+describe('CountersClient: the portal\'s names are cleaned where they enter', function () {
+  this.timeout(10_000);
+
+  const SECRET = 'sandboxsecrethostile1';
+  const FIRST = '[x](command:bitrix24Tasks.disconnect)';
+  let sandbox: SandboxPortal;
+  let client: CountersClient;
+
+  before(async () => {
+    sandbox = await SandboxPortal.start({
+      users: [{ id: 1, name: `${FIRST}\n`, lastName: `\t$(zap) <img src=x>\u202E ${SECRET}`, secret: SECRET, scopes: ['task', 'user', 'sonet'] }],
+      groups: [
+        { id: 5, name: '[Open](command:bitrix24Tasks.connect) $(zap)', members: [1] },
+        { id: 6, name: 'g'.repeat(5000), members: [1] },
+        { id: 8, name: '\u0000\r\n ', members: [1] },
+      ],
+    });
+    client = new CountersClient(webhookOf(sandbox.webhookUrl(1)), { now: () => NOW });
+  });
+
+  after(async () => {
+    client.dispose();
+    await sandbox.close();
+  });
+
+  it('a user name: one line, the secret redacted, the rest as written', async () => {
+    assert.deepEqual(valueOf(await client.currentUser()), { id: 1, name: `${FIRST} $(zap) <img src=x> •••` });
+  });
+
+  it('group names: as written, capped with an ellipsis, a blank one by its id', async () => {
+    const names = new Map(valueOf(await client.userGroups()).map((g) => [g.id, g.name]));
+    assert.equal(names.get(5), '[Open](command:bitrix24Tasks.connect) $(zap)');
+    assert.equal(names.get(6), `${'g'.repeat(MAX_PORTAL_TEXT - 1)}${ELLIPSIS}`);
+    assert.equal(names.get(8), '#8');
+  });
+
+  it('counter names: the secret redacted, capped; every count kept, however many names', async () => {
+    const names = Array.from({ length: 2000 }, (_, i) => `junk_${String(i).padStart(4, '0')}_${'z'.repeat(300)}`);
+    sandbox.setCounters(1, {
+      expired: 2,
+      [`leak ${SECRET}`]: 1,
+      ...Object.fromEntries(names.map((name) => [name, 1])),
+    });
+    const { counters } = valueOf(await client.getCounters({ role: 'view_all' }));
+    assert.equal(counters.total, 2003);
+    assert.equal(counters.counters.length, 2002, 'the model keeps every counter');
+    assert.equal(counters.counters[0].name, 'expired');
+    assert.ok(counters.counters.some((c) => c.name === 'leak •••'));
+    assert.ok(counters.counters.every((c) => c.name.length <= MAX_PORTAL_TEXT && !c.name.includes(SECRET)));
+    assert.ok(counters.counters.length > MAX_SHOWN_COUNTERS, 'more than a surface lists');
   });
 });

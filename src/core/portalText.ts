@@ -1,0 +1,91 @@
+/**
+ * Text that comes from the portal: user, group and counter names, error codes and
+ * descriptions, a redirect's host. Whoever can rename themselves or a group on the portal
+ * writes it, so it is cleaned once where it enters (`portalText`: no secret, no control
+ * characters, a bounded length) and kept literal where a surface would otherwise interpret
+ * it: a notification's links (`inert`), a quick pick's `$(icons)` (`iconsAsText`), a tooltip's
+ * Markdown (`markdownText`).
+ */
+
+/** The longest portal string anything shows or stores (a name, an error description). */
+export const MAX_PORTAL_TEXT = 200;
+
+export const ELLIPSIS = '…';
+
+/**
+ * Control characters (newlines, tabs, escapes), line and paragraph separators, and the bidi
+ * embeddings, overrides and isolates that would let a name reorder the text around it.
+ */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
+
+/**
+ * Portal text fit to show or store: the webhook's secret redacted (before the cut, so no part
+ * of it survives either), unprintable characters and runs of white space turned into one
+ * space, at most `max` characters with an ellipsis.
+ */
+export function portalText(text: string, redact: (text: string) => string = (t) => t, max = MAX_PORTAL_TEXT): string {
+  return truncate(redact(text.replace(UNPRINTABLE, ' ')).replace(/\s+/g, ' ').trim(), max);
+}
+
+/** At most `max` UTF-16 units, the last one an ellipsis when cut; never half a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - ELLIPSIS.length;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end).trimEnd()}${ELLIPSIS}`;
+}
+
+/**
+ * `epochMs` when a `Date` can hold it, else undefined: a portal's `Retry-After` or reset time
+ * can point past the year 275760, and formatting such a time throws.
+ */
+export function showableTime(epochMs: number): number | undefined {
+  return Number.isNaN(new Date(epochMs).getTime()) ? undefined : epochMs;
+}
+
+/**
+ * Alphabetical order for names, the same on every machine. Built once: `localeCompare` builds
+ * a collator per call, and an answer can hold 40,000 names.
+ */
+export const compareText = new Intl.Collator('en').compare;
+
+/** U+2060 WORD JOINER: no width, no glyph, no line break. */
+const WORD_JOINER = '\u2060';
+
+/**
+ * Portal text for a notification message, where VS Code makes a link of
+ * `[label](command:…)`, `[label](https://…)` and `[label](file:…)` (`LINK_REGEX` of
+ * src/vs/base/common/linkedText.ts, which the notification renderer applies to the message:
+ * `/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^\)\s]+)(?: (["'])(.+?)(\3))?\)/gi`).
+ * Every such link contains `](`. A word joiner after each `]` and before a leading `(`
+ * means that pair never forms, inside the text or where it meets the message around it, and
+ * the text still reads (and copies) as written.
+ */
+export function inert(text: string): string {
+  return text.replaceAll(']', `]${WORD_JOINER}`).replace(/^\(/, `${WORD_JOINER}(`);
+}
+
+/** An icon as VS Code's labels render it (`ThemeIcon.iconNameExpression`, modifier). */
+const ICON = /\$\([A-Za-z0-9-]+(?:~[A-Za-z]+)?\)/g;
+
+/**
+ * Portal text for a quick pick's label, description or detail, which render `$(name)` as an
+ * icon and `\$(name)` as the text `$(name)`: a backslash before each icon shows it as written.
+ * Unlike VS Code's `escapeIcons`, an icon already after a backslash gets one too, so that
+ * backslash stays visible as well.
+ */
+export function iconsAsText(text: string): string {
+  return text.replace(ICON, '\\$&');
+}
+
+/**
+ * Text that renders as itself in a Markdown tooltip, even one with `supportThemeIcons` and
+ * trusted command links: every ASCII punctuation character becomes a numeric character
+ * reference. Backslash escapes are not enough: VS Code renders `$(icons)` in the HTML that
+ * Markdown produced (after the escapes are gone), and GFM makes links of bare `https://…`,
+ * `www.…` and e-mail addresses whatever is escaped around them. A character reference is
+ * literal text to Markdown and stays one until the browser decodes it, after both.
+ */
+export function markdownText(text: string): string {
+  return text.replace(/[!-/:-@[-`{-~]/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,115 @@
+/**
+ * Portal text, examples: cleaning (`portalText`), notifications (`inert`), quick picks
+ * (`iconsAsText`), tooltips (`markdownText`), times (`showableTime`). The properties are in
+ * portalText.property.test.ts; the renderers they simulate are in vscodeRendering.ts.
+ */
+import assert from 'node:assert/strict';
+import {
+  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, portalText, showableTime, truncate,
+} from '../../src/core/portalText';
+import { decodeCharacterReferences, labelIcons, notificationLinks } from './vscodeRendering';
+
+const SECRET = 'portaltextsecret7';
+const redact = (text: string) => text.split(SECRET).join('•••');
+
+describe('portalText', () => {
+  it('keeps an ordinary name as it is', () => {
+    assert.equal(portalText('Anna Smirnova'), 'Anna Smirnova');
+    assert.equal(portalText('Анна Смирнова'), 'Анна Смирнова');
+  });
+
+  it('turns newlines, tabs, other control characters and bidi overrides into single spaces', () => {
+    assert.equal(portalText('Anna\nSmirnova'), 'Anna Smirnova');
+    assert.equal(portalText(' Anna \r\n\t\u0000 Smirnova\u2028'), 'Anna Smirnova');
+    assert.equal(portalText('evil\u202Etxt.exe'), 'evil txt.exe');
+    assert.equal(portalText('a\u2066b\u2069c'), 'a b c');
+    assert.equal(portalText('\u001b[31mred\u001b[0m'), '[31mred [0m');
+  });
+
+  it('caps the length with an ellipsis', () => {
+    const long = 'x'.repeat(5000);
+    const shown = portalText(long);
+    assert.equal(shown.length, MAX_PORTAL_TEXT);
+    assert.ok(shown.endsWith(ELLIPSIS));
+    assert.equal(portalText('y'.repeat(MAX_PORTAL_TEXT)), 'y'.repeat(MAX_PORTAL_TEXT), 'exactly the cap is not cut');
+  });
+
+  it('redacts the secret before cutting, so no part of it is left at the cut', () => {
+    const text = `${'a'.repeat(MAX_PORTAL_TEXT - 5)}${SECRET}`;
+    const shown = portalText(text, redact);
+    assert.ok(!shown.includes(SECRET.slice(0, 4)), shown);
+    assert.equal(portalText(`see /rest/1/${SECRET}/`, redact), 'see /rest/1/•••/');
+  });
+
+  it('never cuts a surrogate pair in half', () => {
+    const text = `${'a'.repeat(MAX_PORTAL_TEXT - 2)}😀😀😀`;
+    const shown = portalText(text);
+    assert.ok(shown.length <= MAX_PORTAL_TEXT);
+    assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(shown), 'a lone high surrogate');
+    assert.equal(truncate('ab😀cd', 4), 'ab…');
+  });
+});
+
+describe('inert (notification messages)', () => {
+  const HOSTILE = '[x](command:bitrix24Tasks.disconnect)';
+
+  it('VS Code would make a link of the raw text (the simulated renderer finds it)', () => {
+    assert.deepEqual(notificationLinks(`Connected to https://p as ${HOSTILE}.`), ['command:bitrix24Tasks.disconnect']);
+    assert.deepEqual(notificationLinks('[a](https://evil.example "t")'), ['https://evil.example']);
+    assert.deepEqual(notificationLinks('[a](FILE:///etc/passwd)'), ['FILE:///etc/passwd']);
+  });
+
+  it('no link once inert, and the text reads the same without the invisible word joiners', () => {
+    for (const text of [HOSTILE, '[Open](command:bitrix24Tasks.connect?%5B%22https%3A%2F%2Fx%22%5D) $(zap)', '[a](https://e.x)']) {
+      const message = `Connected to https://p as ${inert(text)}.`;
+      assert.deepEqual(notificationLinks(message), [], message);
+      assert.equal(inert(text).replaceAll('\u2060', ''), text);
+    }
+  });
+
+  it('no link with the message around it either: a trailing `]` or a leading `(`', () => {
+    assert.deepEqual(notificationLinks(`[x${inert(']')}(command:a)`), []);
+    assert.deepEqual(notificationLinks(`[x]${inert('(command:a)')}`), []);
+  });
+
+  it('leaves text without brackets alone', () => {
+    assert.equal(inert('Anna Smirnova (sales)'), 'Anna Smirnova (sales)');
+  });
+});
+
+describe('iconsAsText (quick picks)', () => {
+  it('shows `$(zap)` as written, not as an icon', () => {
+    assert.deepEqual(labelIcons('$(zap) Sales'), { text: ' Sales', icons: ['zap'] }, 'raw, VS Code renders an icon');
+    const rendered = labelIcons(iconsAsText('$(zap) Sales $(loading~spin)'));
+    assert.deepEqual(rendered, { text: '$(zap) Sales $(loading~spin)', icons: [] });
+  });
+
+  it('keeps a backslash the portal wrote, and leaves a `$(` that is no icon alone', () => {
+    assert.deepEqual(labelIcons(iconsAsText('\\$(zap)')), { text: '\\$(zap)', icons: [] });
+    assert.equal(iconsAsText('$(not an icon) $('), '$(not an icon) $(');
+  });
+});
+
+describe('markdownText (tooltips)', () => {
+  it('turns every ASCII punctuation character into a character reference', () => {
+    assert.equal(markdownText('[x](command:a) $(zap) <img src=x>'),
+      '&#91;x&#93;&#40;command&#58;a&#41; &#36;&#40;zap&#41; &#60;img src&#61;x&#62;');
+    assert.equal(markdownText('Анна Смирнова'), 'Анна Смирнова');
+  });
+
+  it('decodes back to the text as written', () => {
+    const text = '**bold** _it_ `code` # h https://e.x www.e.x a@b.c \\ & &amp; |t|';
+    assert.equal(decodeCharacterReferences(markdownText(text)), text);
+  });
+});
+
+describe('showableTime', () => {
+  it('keeps a time a Date can hold and drops one it cannot', () => {
+    const now = Date.UTC(2025, 8, 26);
+    assert.equal(showableTime(now), now);
+    assert.equal(showableTime(8.64e15), 8.64e15);
+    assert.equal(showableTime(now + 1e16), undefined, 'Retry-After: 1e13 seconds');
+    assert.equal(showableTime(Number.NaN), undefined);
+    assert.equal(showableTime(Number.POSITIVE_INFINITY), undefined);
+  });
+});
