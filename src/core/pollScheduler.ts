@@ -65,21 +65,37 @@ export function clampInterval(ms: number): number {
 }
 
 /**
- * The portal's rate limit is shared by a whole office: a QUERY_LIMIT_EXCEEDED stretches the
- * interval (and the backoff) to the cap, falling back linearly to the interval within
- * RECOVERY_MS of the last one, so one colleague's burst slows this window for minutes, not
- * hours. Cutting straight to the cap, rather than by a factor, is what keeps the office's 503s
- * lowest under that deadline (`npm run fleet`).
+ * The portal's rate limit is shared by a whole office, so a QUERY_LIMIT_EXCEEDED also slows
+ * this client's normal polling (its retries keep the plain backoff). Like TCP: an isolated loss
+ * recovers fast, sustained congestion backs off longer.
+ *
+ * - After a success the wait is the interval times the pace, which falls linearly to 1 over the
+ *   recovery window counted from the last rate limit; no wait ends later than the window's end
+ *   plus one full-speed wait.
+ * - An isolated rate limit (none in the recovery window before it) sets the pace to SLOW_FACTOR
+ *   and the window to RECOVERY_MS: back at the interval within 10 minutes.
+ * - A rate limit while still recovering multiplies the pace it finds by SLOW_FACTOR (at most the
+ *   backoff cap over the interval) and the window by WINDOW_GROWTH (at most MAX_RECOVERY_MS).
+ * - A whole window without a rate limit ends the episode: the next one is isolated again.
+ *
+ * The window's growth and cap are what keep an office over the limit slowed (`npm run fleet`:
+ * with a doubling window, or a 2 h cap, 500 clients hardly stay under 10% refused); a deeper
+ * cut does not help, it only frees the bucket for the clients that were not cut.
  */
 export const RECOVERY_MS = 10 * 60_000;
+export const MAX_RECOVERY_MS = 3 * 3600_000;
+export const WINDOW_GROWTH = 4;
+export const SLOW_FACTOR = 1 / 0.6;
 
 export class PollScheduler {
   private phaseValue: PollPhase = 'stopped';
   private timer: Timer | undefined;
   private nextAtValue: number | undefined;
   private failures = 0;
-  /** The last rate limit (see RECOVERY_MS). */
+  /** The last rate limit, the pace it set and the recovery window from it (see RECOVERY_MS). */
   private slowedAt: number | undefined;
+  private slowestPace = 1;
+  private recoveryMs = RECOVERY_MS;
   private interval: number;
   /** Bumped by `stop`: a run from an older generation no longer decides anything. */
   private generation = 0;
@@ -235,8 +251,8 @@ export class PollScheduler {
         return;
       case 'retry': {
         this.failures++;
-        if (step.slowDown) this.slowedAt = now;
-        const backoff = this.paced(this.jittered(this.backoffMs()));
+        if (step.slowDown) this.rateLimited(now);
+        const backoff = this.jittered(this.backoffMs());
         const portalWait = isNumber(step.notBefore) ? step.notBefore - now + this.random() * 1000 : 0;
         this.scheduleAfterRun(Math.max(backoff, portalWait));
         return;
@@ -257,20 +273,24 @@ export class PollScheduler {
     return this.paced(this.jittered(this.interval));
   }
 
-  /**
-   * A (jittered) wait times the pace, within the cap, and never ending later than it would at
-   * full speed after the recovery: polling is back at the interval RECOVERY_MS after a rate limit.
-   */
+  private rateLimited(now: number): void {
+    const recovering = this.slowedAt !== undefined && now < this.slowedAt + this.recoveryMs;
+    this.slowestPace = Math.min(this.maxPace(), (recovering ? this.paceAt(now) : 1) * SLOW_FACTOR);
+    this.recoveryMs = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * this.recoveryMs) : RECOVERY_MS;
+    this.slowedAt = now;
+  }
+
+  /** A (jittered) wait times the pace, within the cap, ending by the window's end plus itself. */
   private paced(ms: number): number {
     const now = this.clock.now();
-    const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + RECOVERY_MS - now);
+    const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + this.recoveryMs - now);
     return Math.min(this.longestWait(), ms * this.paceAt(now), recoveredIn + ms);
   }
 
   private paceAt(now: number): number {
     if (this.slowedAt === undefined) return 1;
-    const left = Math.min(1, 1 - (now - this.slowedAt) / RECOVERY_MS);
-    return left <= 0 ? 1 : 1 + (this.maxPace() - 1) * left;
+    const left = Math.min(1, 1 - (now - this.slowedAt) / this.recoveryMs);
+    return left <= 0 ? 1 : 1 + (this.slowestPace - 1) * left;
   }
 
   /** The slowest pace: the interval stretched to the backoff cap. */

@@ -1,6 +1,7 @@
 /**
- * The fleet simulation (test/sim/fleet.ts), short runs: qualitative properties only. The
- * figures (503 share, ages, recovery times) are printed by `scripts/fleet.ts`, not asserted.
+ * The fleet simulation (test/sim/fleet.ts): qualitative properties on short runs, and the issue's
+ * steady 503 share targets (0 / 5% / 10% at 50 / 200 / 500 clients) on three-hour runs. The other
+ * figures (ages, recovery times) are printed by `scripts/fleet.ts`, not asserted.
  */
 import assert from 'node:assert/strict';
 import { CountersClient } from '../../src/core/countersClient';
@@ -11,7 +12,7 @@ import { START_DELAY_MS } from '../../src/core/countersPoller';
 import { PollScheduler, PollStep } from '../../src/core/pollScheduler';
 import { HttpResponse, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { FLEET_STEPS, FleetResult, MINUTE, simulateFleet, TABLE_HEADER, tableRow } from '../sim/fleet';
+import { FLEET_STEPS, FleetResult, formatShare, HOUR, MINUTE, simulateFleet, TABLE_HEADER, tableRow, targetFor } from '../sim/fleet';
 import { FakeClock } from './fakeClock';
 
 const INTERVAL = 60_000;
@@ -90,6 +91,18 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
     it('every client that failed in the outage succeeds again after it', () => {
       assert.notEqual(result.allFreshAfterOutageMs, undefined);
     });
+  });
+
+  describe('the steady 503 share targets, 3 hours without an outage', () => {
+    for (const clients of [50, 200, 500]) {
+      for (const seed of [1, 2]) {
+        it(`${clients} clients, seed ${seed}: at most ${formatShare(targetFor(clients).share503)} refused`, async () => {
+          const result = await simulateFleet({ clients, durationMs: 3 * HOUR, seed });
+          printed.push(result);
+          assert.ok(result.share503Steady <= targetFor(clients).share503, `${formatShare(result.share503Steady)} refused`);
+        });
+      }
+    }
   });
 
   it('is deterministic for a seed, and the seed matters', async () => {

@@ -11,20 +11,33 @@
  *     start after stop) are exempt: the minimum protects the portal from the schedule, not the user;
  * (d) after a halt, no run until refreshNow (or a new start after stop);
  * (e) while paused, no run but a refresh; after a refresh in pause, paused (or halted) again;
- * (f) after the last rate limit, an ok step decided RECOVERY_MS after it waits the plain
- *     jittered interval, and one decided earlier ends by then plus one full-speed wait.
+ * (f) back at the interval within the recovery window: a rate limit is isolated when none came in
+ *     the window before it, and its window is RECOVERY_MS; one while still recovering multiplies
+ *     the window by WINDOW_GROWTH, up to MAX_RECOVERY_MS. An ok step decided a window or more
+ *     after the last rate limit waits the plain jittered interval, one decided earlier ends by the
+ *     window's end plus one full-speed wait: after an isolated rate limit with only ok steps after
+ *     it, back at the interval within 10 minutes;
+ * (g) sustained overload stays slowed: after a rate limit while still recovering (and the same
+ *     interval since), an ok step decided inside the window waits at least the plain jittered
+ *     interval times 1 + (SLOW_FACTOR - 1) × the share of the window still ahead (within the
+ *     cap, and SLOW_FACTOR at most the cap over the interval): the pace comes back no faster than
+ *     an isolated cut spread over the grown window.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   clampInterval,
   DEFAULT_MAX_BACKOFF_MS,
+  MAX_RECOVERY_MS,
   MIN_FOLLOW_MS,
   MIN_INTERVAL_MS,
   PollScheduler,
   PollStep,
   RECOVERY_MS,
+  SLOW_FACTOR,
+  WINDOW_GROWTH,
 } from '../../src/core/pollScheduler';
+import { seededRandom } from '../sim/fleet';
 import { fakeTime } from './fakeTime';
 import { propertyRuns } from './propertyRuns';
 
@@ -77,13 +90,21 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 export interface Scenario {
   readonly intervalMs: number;
   readonly jitter: number;
+  /** The scheduler's random source (jitter). */
+  readonly seed: number;
   readonly outcomes: ReadonlyArray<{ readonly step: StepSpec; readonly durationMs: number }>;
   readonly actions: readonly Action[];
 }
 
-/** Plays a scenario, asserting (a)–(f) as it goes. Exported for the example tests. */
-export async function play({ intervalMs, jitter, outcomes, actions }: Scenario): Promise<void> {
+/**
+ * Plays a scenario, asserting (a)–(g) as it goes. Exported for the example tests. Returns how
+ * many ok steps (g) checked.
+ */
+export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scenario): Promise<number> {
   const { clock, timers } = fakeTime();
+  const random = seededRandom(seed);
+  /** The random value behind the latest delay: an ok step's wait is its only draw. */
+  let lastRandom = 0;
   let active = 0;
   let runIndex = 0;
   /** The end of the last run whose step the scheduler used, and whether it asked the portal. */
@@ -92,15 +113,33 @@ export async function play({ intervalMs, jitter, outcomes, actions }: Scenario):
   let halted = false;
   let holding = false;
   let refreshedInPause = false;
+  /** The last rate limit, the recovery window from it, and (while recovering) the interval then. */
   let lastSlowAt: number | undefined;
+  let window = RECOVERY_MS;
+  let chainedAtInterval: number | undefined;
+  let sustainedChecks = 0;
   /** The step just handed back, until the scheduler's reaction to it (a timer) is seen. */
   let justEnded: { step: PollStep; at: number; rerun: boolean } | undefined;
   let rerunPending = false;
   /** Bumped by stop: a run from before ends, but the scheduler ignores its step. */
   let generation = 0;
+  /**
+   * The first failed check. The checks run inside the scheduler's own calls (its run, its
+   * timers), where the scheduler catches a throw (a run that throws is a retryable failure) or
+   * drops it in a promise nobody awaits: kept here and thrown after the action.
+   */
+  let failure: { readonly error: unknown } | undefined;
+  const checked = <T>(check: () => T): T => {
+    try {
+      return check();
+    } catch (error) {
+      failure ??= { error };
+      throw error;
+    }
+  };
 
   const scheduler: PollScheduler = new PollScheduler(
-    () => {
+    () => checked(() => {
       assert.equal(active, 0, '(a) two runs at once');
       const now = clock.now();
       if (userRunPending) {
@@ -125,10 +164,11 @@ export async function play({ intervalMs, jitter, outcomes, actions }: Scenario):
           resolve(s);
         }, durationMs);
       });
-    },
+    }),
     {
       intervalMs,
       jitter,
+      random: () => (lastRandom = random()),
       onChange: () => {
         if (scheduler.phase !== 'halted') return;
         halted = true;
@@ -137,13 +177,14 @@ export async function play({ intervalMs, jitter, outcomes, actions }: Scenario):
       clock: {
         now: () => clock.now(),
         clearTimeout: (timer) => clock.clearTimeout(timer),
-        setTimeout: (callback, ms) => {
-          const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, scheduler.intervalMs);
-          assert.ok(Number.isInteger(ms) && ms >= 0 && ms <= cap, `(b) delay ${ms}, cap ${cap}`);
-          if (justEnded) checkReaction(justEnded, ms);
-          justEnded = undefined;
-          return clock.setTimeout(callback, ms);
-        },
+        setTimeout: (callback, ms) =>
+          checked(() => {
+            const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, scheduler.intervalMs);
+            assert.ok(Number.isInteger(ms) && ms >= 0 && ms <= cap, `(b) delay ${ms}, cap ${cap}`);
+            if (justEnded) checkReaction(justEnded, ms);
+            justEnded = undefined;
+            return clock.setTimeout(callback, ms);
+          }),
       },
     },
   );
@@ -153,21 +194,36 @@ export async function play({ intervalMs, jitter, outcomes, actions }: Scenario):
     if (ended.rerun) return; // the refresh asked for during the run
     const { step: s, at } = ended;
     lastEnd = { at, request: !(s.kind === 'ok' && s.nextAt !== undefined && !Number.isNaN(s.nextAt)) };
-    if (s.kind === 'retry' && s.slowDown) lastSlowAt = at;
+    if (s.kind === 'retry' && s.slowDown) {
+      const recovering = lastSlowAt !== undefined && at < lastSlowAt + window;
+      window = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * window) : RECOVERY_MS;
+      chainedAtInterval = recovering ? scheduler.intervalMs : undefined;
+      lastSlowAt = at;
+    }
     if (s.kind === 'ok' && lastEnd.request && lastSlowAt !== undefined) {
       const interval = scheduler.intervalMs;
       const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, interval);
+      const plain = interval * (1 - jitter + 2 * jitter * lastRandom);
       const high = Math.min(cap, Math.round(interval * (1 + jitter)));
-      if (at >= lastSlowAt + RECOVERY_MS) {
+      if (at >= lastSlowAt + window) {
         const low = Math.max(MIN_INTERVAL_MS, Math.round(interval * (1 - jitter)));
         assert.ok(ms >= low - 1 && ms <= high + 1, `(f) ${ms} ms after recovery, interval ${interval}`);
+        assert.ok(Math.abs(ms - Math.min(cap, Math.max(MIN_INTERVAL_MS, plain))) <= 1, `(f) ${ms} ms, not the plain ${plain}`);
       } else {
-        assert.ok(at + ms <= lastSlowAt + RECOVERY_MS + high + 1, `(f) waits ${ms} ms, past the recovery`);
+        assert.ok(at + ms <= lastSlowAt + window + high + 1, `(f) waits ${ms} ms, past the recovery window ${window}`);
+        if (chainedAtInterval === interval) {
+          const ahead = 1 - (at - lastSlowAt) / window;
+          const slowest = Math.min(SLOW_FACTOR, Math.max(1, DEFAULT_MAX_BACKOFF_MS / interval));
+          const least = Math.min(cap, Math.max(MIN_INTERVAL_MS, plain * (1 + (slowest - 1) * ahead)));
+          assert.ok(ms >= least - 1, `(g) ${ms} ms after a sustained rate limit, less than ${least}`);
+          sustainedChecks++;
+        }
       }
     }
   }
 
   const afterAction = () => {
+    if (failure) throw failure.error;
     if (refreshedInPause && scheduler.phase !== 'running' && !(scheduler.phase === 'waiting' && scheduler.nextAt === clock.now())) {
       assert.ok(['paused', 'halted'].includes(scheduler.phase), `(e) ${scheduler.phase} after a refresh in pause`);
       refreshedInPause = false;
@@ -219,21 +275,55 @@ export async function play({ intervalMs, jitter, outcomes, actions }: Scenario):
   await timers.tickAsync(RECOVERY_MS);
   afterAction();
   scheduler.stop();
+  return sustainedChecks;
 }
 
 describe('PollScheduler properties (fast-check, fake time)', () => {
-  it('holds (a)–(f) for any interval, steps and user actions', async () => {
+  const jitter = fc.double({ min: 0, max: 0.5, noNaN: true });
+
+  it('holds (a)–(g) for any interval, steps and user actions', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           intervalMs: anyNumber,
-          jitter: fc.double({ min: 0, max: 0.5, noNaN: true }),
+          jitter,
+          seed: fc.integer(),
           outcomes: fc.array(outcome, { minLength: 1, maxLength: 8 }),
           actions: fc.array(action, { maxLength: 40 }),
         }),
-        async (scenario) => play(scenario),
+        async (scenario) => {
+          await play(scenario);
+        },
       ),
       propertyRuns(200),
+    );
+  });
+
+  it('holds (a)–(g) under a rate limit every k polls, then only ok ones, and (g) is exercised', async () => {
+    // Intervals and k small enough that the next rate limit comes inside the first window.
+    const sustained = fc
+      .record({
+        intervalMs: fc.integer({ min: MIN_INTERVAL_MS, max: 90_000 }),
+        jitter,
+        seed: fc.integer(),
+        k: fc.integer({ min: 2, max: 4 }),
+        limits: fc.integer({ min: 2, max: 8 }),
+        durationMs: fc.integer({ min: 0, max: 20_000 }),
+        hours: fc.integer({ min: 1, max: 6 }),
+      })
+      .map(({ k, limits, durationMs, hours, ...rest }): Scenario => ({
+        ...rest,
+        outcomes: Array.from({ length: k * limits + 400 }, (_, i) => ({
+          step: i < k * limits && i % k === k - 1 ? { kind: 'retry', slowDown: true } : { kind: 'ok' },
+          durationMs,
+        })),
+        actions: Array.from({ length: hours * 6 }, (): Action => ({ kind: 'tick', ms: 10 * 60_000 })),
+      }));
+    await fc.assert(
+      fc.asyncProperty(sustained, async (scenario) => {
+        assert.ok((await play(scenario)) > 0, '(g) never checked');
+      }),
+      propertyRuns(50),
     );
   });
 });

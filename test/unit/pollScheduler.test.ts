@@ -7,7 +7,9 @@ import {
   PollScheduler,
   PollSchedulerOptions,
   PollStep,
+  MAX_RECOVERY_MS,
   RECOVERY_MS,
+  SLOW_FACTOR,
 } from '../../src/core/pollScheduler';
 import { FakeClock, flushMicrotasks } from './fakeClock';
 
@@ -621,9 +623,11 @@ describe('PollScheduler', () => {
   });
 
   describe('rate limit recovery', () => {
+    const LIMIT: PollStep = { kind: 'retry', slowDown: true };
+
     it('after one rate limit, back at the interval within 10 minutes', async () => {
       const { clock, runs, scheduler } = setup();
-      runs.script = [{ kind: 'retry', slowDown: true }, { kind: 'ok' }];
+      runs.script = [LIMIT, { kind: 'ok' }];
       await scheduler.refreshNow();
       const limitedAt = clock.now();
       assert.ok(scheduler.pace > 1, 'slowed down');
@@ -633,10 +637,32 @@ describe('PollScheduler', () => {
       assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
     });
 
+    it('an isolated rate limit cuts the pace to 1/0.6 and retries after the plain backoff, not the slowed pace', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [LIMIT, LIMIT, { kind: 'ok' }];
+      await scheduler.refreshNow();
+      assert.equal(scheduler.pace, SLOW_FACTOR);
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'the first retry: one interval');
+      await clock.runNext();
+      assert.equal(scheduler.nextAt! - clock.now(), 2 * INTERVAL, 'then the backoff doubles');
+      await clock.runNext();
+      // The success after them waits the slowed interval.
+      assert.ok(scheduler.nextAt! - clock.now() > INTERVAL);
+    });
+
+    it('Retry-After still decides a retry after a rate limit', async () => {
+      const { clock, runs, scheduler } = setup();
+      const notBefore = clock.now() + 5 * INTERVAL;
+      runs.script = [{ ...LIMIT, notBefore }];
+      await scheduler.refreshNow();
+      assert.ok(scheduler.nextAt! >= notBefore && scheduler.nextAt! <= notBefore + 1000);
+    });
+
     it('the slow-down decays with time, not with the number of polls', async () => {
       const { clock, runs, scheduler } = setup();
-      runs.script = [{ kind: 'retry', slowDown: true }];
+      runs.script = [LIMIT];
       await scheduler.refreshNow();
+      scheduler.pause(); // no poll from here on
       const paces = [scheduler.pace];
       for (const minutes of [2.5, 5, 7.5]) {
         await clock.advance(2.5 * 60_000);
@@ -644,18 +670,67 @@ describe('PollScheduler', () => {
         assert.ok(paces.at(-1)! < paces.at(-2)!, `pace after ${minutes} min: ${paces.join(', ')}`);
       }
       await clock.advance(2.5 * 60_000);
+      assert.equal(runs.count, 1);
       assert.equal(scheduler.pace, 1);
     });
 
-    it('a further rate limit starts the 10 minutes over', async () => {
+    it('a further rate limit while recovering deepens the cut and quadruples the window', async () => {
       const { clock, runs, scheduler } = setup();
-      runs.script = [{ kind: 'retry', slowDown: true }];
+      runs.script = [LIMIT];
       await scheduler.refreshNow();
-      await clock.advance(9 * 60_000);
-      runs.script = [{ kind: 'retry', slowDown: true }];
+      await clock.runNext(); // the retry, one minute later: 1/10 of the window gone
+      const limitedAt = clock.now();
+      runs.script = [{ kind: 'ok' }];
+      const found = 1 + (SLOW_FACTOR - 1) * 0.9;
+      assert.ok(Math.abs(scheduler.pace - found * SLOW_FACTOR) < 1e-9, `pace ${scheduler.pace}`);
+      await clock.advance(4 * RECOVERY_MS - 1 - (clock.now() - limitedAt));
+      assert.ok(scheduler.pace > 1, 'still slowed just before 40 minutes');
+      while (clock.now() < limitedAt + 4 * RECOVERY_MS) await clock.runNext();
+      assert.equal(scheduler.pace, 1);
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back at the interval after 40 minutes');
+    });
+
+    it('a whole window without a rate limit: the next one is isolated again', async () => {
+      const { clock, runs, scheduler } = setup();
+      runs.script = [LIMIT];
       await scheduler.refreshNow();
-      await clock.advance(9 * 60_000);
-      assert.ok(scheduler.pace > 1);
+      await clock.runNext(); // chained: a 40-minute window
+      const chainedAt = clock.now();
+      runs.script = [{ kind: 'ok' }];
+      while (clock.now() < chainedAt + 4 * RECOVERY_MS) await clock.runNext();
+      runs.script = [LIMIT];
+      await clock.runNext();
+      const limitedAt = clock.now();
+      runs.script = [{ kind: 'ok' }];
+      assert.equal(scheduler.pace, SLOW_FACTOR, 'the cut of an isolated rate limit');
+      while (clock.now() < limitedAt + RECOVERY_MS) await clock.runNext();
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back within 10 minutes');
+    });
+
+    it('sustained overload: the window grows to 3 hours and the pace to the cap, the waits stay within it', async () => {
+      const { clock, runs, scheduler } = setup();
+      // A rate limit every third poll: an office that stays over the limit.
+      runs.script = [LIMIT];
+      await scheduler.refreshNow();
+      const waits: number[] = [];
+      let limitedAt = clock.now();
+      for (let i = 0; i < 60; i++) {
+        runs.script = [i % 3 === 2 ? LIMIT : { kind: 'ok' }];
+        await clock.runNext();
+        if (i % 3 === 2) limitedAt = clock.now();
+        waits.push(scheduler.nextAt! - clock.now());
+      }
+      assert.ok(Math.max(...waits) <= DEFAULT_MAX_BACKOFF_MS, `waits ${waits.join(', ')}`);
+      assert.ok(waits.every((w) => Number.isFinite(w) && w >= INTERVAL), `waits ${waits.join(', ')}`);
+      assert.equal(Math.round(scheduler.pace), DEFAULT_MAX_BACKOFF_MS / INTERVAL, 'slowed to the cap');
+      assert.equal(MAX_RECOVERY_MS, 3 * 3600_000);
+      // Only successes from now on.
+      runs.script = [{ kind: 'ok' }];
+      await clock.advance(limitedAt + MAX_RECOVERY_MS - 1 - clock.now());
+      assert.ok(scheduler.pace > 1, 'still slowed just before 3 hours');
+      while (clock.now() < limitedAt + MAX_RECOVERY_MS) await clock.runNext();
+      assert.equal(scheduler.pace, 1);
+      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back at the interval after the 3-hour window');
     });
   });
 
