@@ -235,7 +235,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
 
     it('OPERATION_TIME_LIMIT: no request before operating_reset_at', async () => {
       const { clock, state, poller } = await connected(1);
-      const resetAt = Math.floor(clock.now() / 1000) + 1800;
+      const resetAt = Math.floor(clock.now() / 1000) + 600; // a portal resets within ~10 min; a later one waits the 15-min cap
       sandbox.inject('operationTimeLimit', { method: 'batch', times: 1, operatingResetAt: resetAt });
       await poller.refresh();
       assert.equal(state.snapshot.error?.failure.kind, 'rateLimited');
