@@ -13,7 +13,7 @@ import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState, Filters } from '../../src/core/countersState';
 import { Outcome } from '../../src/core/outcome';
-import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
+import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
 import { HttpResponse, nodeFetchTransport, PostOptions, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../sandbox/portal';
@@ -32,8 +32,13 @@ interface Sent {
   readonly groupId: number;
 }
 
-/** Counts the shared poll's file operations in flight, so the test knows when all are done. */
+/**
+ * Counts the shared poll's file operations in flight, so the test knows when all are done.
+ * Once `crashed`, it writes and removes nothing: a window that died leaves its files behind.
+ */
 class TrackedSharedPoll extends SharedPoll {
+  crashed = false;
+
   constructor(
     folder: string,
     clock: FakeClock,
@@ -57,7 +62,7 @@ class TrackedSharedPoll extends SharedPoll {
   }
 
   override write(key: string, snapshot: SharedSnapshot): Promise<void> {
-    return this.track(super.write(key, snapshot));
+    return this.crashed ? Promise.resolve() : this.track(super.write(key, snapshot));
   }
 
   override tryLease(key: string): Promise<boolean> {
@@ -65,7 +70,11 @@ class TrackedSharedPoll extends SharedPoll {
   }
 
   override release(key: string): Promise<void> {
-    return this.track(super.release(key));
+    return this.crashed ? Promise.resolve() : this.track(super.release(key));
+  }
+
+  override forget(key: string): Promise<void> {
+    return this.crashed ? Promise.resolve() : this.track(super.forget(key));
   }
 }
 
@@ -96,6 +105,7 @@ describe('multi-window: three pollers share one poll through the storage folder'
     readonly id: string;
     readonly state: CountersState;
     readonly poller: CountersPoller;
+    readonly shared: TrackedSharedPoll;
     disposed: boolean;
   }
 
@@ -159,12 +169,14 @@ describe('multi-window: three pollers share one poll through the storage folder'
     const parsed = WebhookUrl.parse(sandbox.webhookUrl(1));
     assert.ok(parsed.ok);
     poller.connect(parsed.webhook, 'stored');
-    const window: Window = { id, state, poller, disposed: false };
+    const window: Window = { id, state, poller, shared, disposed: false };
     windows.push(window);
     return window;
   }
 
+  /** The window dies: it stops, and its files stay as they were (no release, no cleanup). */
   function kill(window: Window): void {
+    window.shared.crashed = true;
     window.poller.dispose();
     window.disposed = true;
   }
@@ -305,7 +317,9 @@ describe('multi-window: three pollers share one poll through the storage folder'
     await runUntil(due + 6 * INTERVAL);
     const after = sent.filter((s) => s.at > due);
     assert.ok(after.length >= 4, `${after.length} requests after`);
-    assert.ok(after[0].at - due <= INTERVAL, `taken over ${after[0].at - due} ms after the dead request`);
+    const bound = LEASE_TTL_MS + FOLLOW_DELAY_MS;
+    assert.ok(after[0].at - due <= bound, `taken over ${after[0].at - due} ms after the dead request (bound ${bound})`);
+    assert.ok(after[0].at - due >= LEASE_TTL_MS, 'not before the lease expired');
     assert.equal(new Set(after.map((s) => s.window)).size, 1);
     assertOnePerInterval(after, 'after the takeover');
   });
