@@ -50,6 +50,8 @@ export class CountersPoller {
   private fetchNext = false;
   /** A fetched answer to publish to the other windows once its next poll time is known. */
   private toShare: { key: string; fetchedAt: number; outcome: Outcome<RoleCounters> } | undefined;
+  /** The error shown is the current role's, inside a good batch (not the whole request's). */
+  private roleFailed = false;
   /** The key of the shared lease this window holds, if any. */
   private lease: string | undefined;
   /** The keys this window published under the current webhook: removed on disconnect. */
@@ -145,18 +147,24 @@ export class CountersPoller {
 
   /**
    * New filters from settings. Another role comes from the last batch, which asked for all
-   * five, at once and without a request; another user or group is asked for at once.
+   * five, at once and without a request; another user or group is asked for at once. An
+   * error of the old role or scope is not the new one's: it goes (an error of the whole
+   * request stays over a role's numbers from before it, which are then stale).
    */
   setFilters(filters: Filters): void {
     const previous = this.state.snapshot;
     if (previous.filters.role === filters.role && sameScope(previous.filters, filters)) return;
+    const cleared = { error: undefined, halted: false };
     if (sameScope(previous.filters, filters)) {
       const role = previous.byRole?.[filters.role];
-      this.state.update({ filters, counters: role?.ok ? role.value : undefined });
-      if (role?.ok || !this.client) return;
+      const roleFailed = this.roleFailed;
+      this.state.update({ filters, counters: role?.ok ? role.value : undefined, ...(roleFailed ? cleared : {}) });
+      // Polling stopped on the old role's failure or on a failure a new question may fix: ask.
+      if (!this.client || (role?.ok && !roleFailed && !previous.halted)) return;
     } else {
-      this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined });
+      this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined, ...cleared });
     }
+    this.roleFailed = false;
     if (this.client) void this.refresh();
   }
 
@@ -195,6 +203,7 @@ export class CountersPoller {
     this.client = undefined;
     this.operatingResetAt = undefined;
     this.toShare = undefined;
+    this.roleFailed = false;
     this.releaseLease();
   }
 
@@ -333,7 +342,9 @@ export class CountersPoller {
       : this.state.snapshot.groupName;
     if (!current.ok) {
       this.state.update({ user, groupName });
-      return this.failed(current.error, fetchedAt);
+      const step = this.failed(current.error, fetchedAt);
+      this.roleFailed = true;
+      return step;
     }
     this.state.update({
       user,
@@ -349,6 +360,7 @@ export class CountersPoller {
   }
 
   private failed(failure: Failure, at = this.clock.now()): PollStep {
+    this.roleFailed = false;
     const retry = isRetryable(failure);
     this.state.update({ error: { failure, at }, loading: false, halted: !retry });
     if (!retry) return { kind: 'halt' };
