@@ -266,7 +266,7 @@ export class CountersPoller {
   private async whoseTurn(key: string, fetch: boolean): Promise<Turn> {
     const shared = this.options.shared!;
     if (!fetch) {
-      const snapshot = await shared.current(key);
+      const snapshot = await shared.current(key, this.scheduler.intervalMs);
       const nextPollAt = snapshot?.nextPollAt;
       if (snapshot && nextPollAt !== undefined && snapshot.writer !== shared.windowId) {
         return nextPollAt <= this.clock.now() ? { kind: 'wait' } : { kind: 'follow', snapshot, nextPollAt };

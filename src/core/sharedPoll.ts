@@ -73,14 +73,16 @@ export class SharedPoll {
   /**
    * The snapshot while its writer is still on schedule. Undefined when there is none, it is
    * malformed, its writer is overdue (closed, hung, paused) or stopped polling, or it claims a
-   * next poll further ahead than any backoff: time for this window to lead.
+   * next poll further ahead than any wait of a scheduler (`intervalMs`, the interval the
+   * windows share, or the backoff cap when longer): time for this window to lead.
    */
-  async current(key: string): Promise<SharedSnapshot | undefined> {
+  async current(key: string, intervalMs = 0): Promise<SharedSnapshot | undefined> {
     const snapshot = await this.readJson(this.file(key, 'snapshot'));
     if (!isSnapshot(snapshot)) return undefined;
     const now = this.clock.now();
     const { fetchedAt, nextPollAt } = snapshot;
-    const onSchedule = fetchedAt <= now && now <= nextPollAt + TAKEOVER_AFTER_MS && nextPollAt <= now + DEFAULT_MAX_BACKOFF_MS;
+    const longestWait = Math.max(DEFAULT_MAX_BACKOFF_MS, Number.isFinite(intervalMs) ? intervalMs : 0);
+    const onSchedule = fetchedAt <= now && now <= nextPollAt + TAKEOVER_AFTER_MS && nextPollAt <= now + longestWait;
     return onSchedule ? snapshot : undefined;
   }
 
@@ -152,12 +154,15 @@ export class SharedPoll {
   }
 
   /**
-   * Removes a file only if its content passes `check`. The file is first renamed aside, so
-   * what is checked is what gets removed; a file that fails the check is linked back (unless
-   * another has taken its place meanwhile, which then stays).
+   * Removes a file only if its content passes `check`. Read first, so that a file that fails
+   * the check is not touched; then renamed aside and checked again, so what is checked is what
+   * gets removed. A file replaced between the two looks (a lease that expired and was taken
+   * meanwhile) is linked back, unless another has taken its place meanwhile, which then stays:
+   * a race of microseconds against a TTL of a minute, whose cost is one extra request.
    */
   private async removeIf(key: string, kind: Kind, check: (content: unknown) => boolean): Promise<void> {
     const file = this.file(key, kind);
+    if (!check(await this.readJson(file))) return;
     const aside = `${file}.${this.windowId}.${randomBytes(4).toString('hex')}.aside`;
     try {
       await fs.rename(file, aside);

@@ -442,12 +442,15 @@ describe('SharedPoll: the files between windows', () => {
     assert.deepEqual((await fs.readdir(folder)).sort(), [`lease-${KEY}.json`, `snapshot-${KEY}.json`]);
   });
 
-  it('a snapshot that says its next poll is further ahead than the longest backoff is overdue', async () => {
+  it('a snapshot that says its next poll is further ahead than any wait (the backoff cap, or a longer interval) is overdue', async () => {
     const a = windowOf('a');
     await a.write(KEY, snapshot('w', time.clock.now() + DEFAULT_MAX_BACKOFF_MS));
-    assert.ok(await a.current(KEY));
+    assert.ok(await a.current(KEY, 60_000));
     await a.write(KEY, snapshot('w', time.clock.now() + DEFAULT_MAX_BACKOFF_MS + 1));
-    assert.equal(await a.current(KEY), undefined);
+    assert.equal(await a.current(KEY, 60_000), undefined);
+    await a.write(KEY, snapshot('w', time.clock.now() + 3600_000));
+    assert.ok(await a.current(KEY, 3600_000), 'an hour ahead with an interval of an hour');
+    assert.equal(await a.current(KEY, Infinity), undefined, 'not forever');
   });
 
   it('a malformed snapshot is no snapshot', async () => {

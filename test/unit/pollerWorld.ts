@@ -129,8 +129,8 @@ export class TrackedSharedPoll extends SharedPoll {
     }
   }
 
-  override current(key: string): Promise<SharedSnapshot | undefined> {
-    return this.track(super.current(key));
+  override current(key: string, intervalMs?: number): Promise<SharedSnapshot | undefined> {
+    return this.track(super.current(key, intervalMs));
   }
 
   override write(key: string, snapshot: SharedSnapshot): Promise<void> {
@@ -614,8 +614,8 @@ export interface Scenario {
 }
 
 /** What went wrong in one scenario: the violations of properties 1 to 5, none when it holds. */
-export async function runScenario(s: Scenario): Promise<string[]> {
-  const world = await World.create({ windows: s.windows, intervalMs: s.intervalMs, filters: s.filters });
+export async function runScenario(s: Scenario, options: Partial<WorldOptions> = {}): Promise<string[]> {
+  const world = await World.create({ windows: s.windows, intervalMs: s.intervalMs, filters: s.filters, ...options });
   const problems: string[] = [];
   try {
     world.start({ portal: 0, hookUser: 1 });
@@ -646,27 +646,29 @@ async function apply(world: World, st: Step, windows: number): Promise<void> {
     case 'answers':
       world.script.push(...st.list);
       return;
+    default:
+      act(world, st);
+      return world.advance(0); // what the action starts, before the next step
+  }
+}
+
+/** A user action; its promise is left running (a verify may wait on fake time). */
+function act(world: World, st: Exclude<Step, { kind: 'during' | 'wait' | 'answers' }>): void {
+  switch (st.kind) {
     case 'refresh':
-      void world.refresh(st.window);
-      return world.advance(0);
+      return void world.refresh(st.window);
     case 'filters':
-      world.setFilters(st.change);
-      return world.advance(0);
+      return world.setFilters(st.change);
     case 'interval':
-      world.setInterval(st.ms);
-      return world.advance(0);
+      return world.setInterval(st.ms);
     case 'connect':
-      void world.connect(st.window, st.identity);
-      return world.advance(0);
+      return void world.connect(st.window, st.identity);
     case 'disconnect':
-      world.disconnect(st.window);
-      return world.advance(0);
+      return world.disconnect(st.window);
     case 'blur':
-      world.blur(st.window);
-      return world.advance(0);
+      return world.blur(st.window);
     case 'focus':
-      world.focus(st.window);
-      return world.advance(0);
+      return world.focus(st.window);
   }
 }
 
