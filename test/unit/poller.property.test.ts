@@ -133,7 +133,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   intervalMs: interval,
   filters: fc.record({ role, userId: fc.constantFrom(...USER_IDS), groupId: fc.constantFrom(...GROUP_IDS) }),
   steps: fc.array(step, { minLength: 1, maxLength: 20 }),
-  healthyIntervalMs: fc.integer({ min: 15_000, max: 300_000 }),
+  healthyIntervalMs: fc.oneof(fc.integer({ min: 15_000, max: 300_000 }), fc.integer({ min: 300_000, max: 3600_000 })),
 });
 
 describe('poller properties (fast-check, fake time, shared files)', function () {
@@ -156,4 +156,64 @@ describe('poller properties (fast-check, fake time, shared files)', function () 
       propertyRuns(8),
     );
   });
+});
+
+/**
+ * What the property found in the scheduler (pollScheduler.ts, another helper's file): fixed by
+ * its clamps (delays within [0, 15 min], the interval within its bounds); these fail before
+ * that change is merged.
+ */
+describe('poller examples the property found in the scheduler', function () {
+  this.timeout(20_000);
+  const ALL: Scenario['filters'] = { role: 'view_all', userId: 0, groupId: 0 };
+
+  async function holds(scenario: Scenario, options?: { minAutomaticGapMs: number }): Promise<void> {
+    assert.deepEqual(await runScenario(scenario, options), []);
+  }
+
+  it('an interval of 0 from the settings: requests stay at least the shortest interval apart', () =>
+    holds({
+      windows: 1,
+      intervalMs: 0,
+      filters: ALL,
+      steps: [{ kind: 'wait', ms: 51 }, { kind: 'focus', window: 0 }, { kind: 'refresh', window: 0 }],
+      healthyIntervalMs: 15_000,
+    }));
+
+  it('OPERATION_TIME_LIMIT until years ahead, or 1e400: no tight loop of requests (Node fires a huge delay after 1 ms)', () =>
+    holds({
+      windows: 1,
+      intervalMs: 60_000,
+      filters: ALL,
+      steps: [
+        { kind: 'wait', ms: 1000 },
+        { kind: 'answers', list: [{ kind: 'error', status: 429, code: 'OPERATION_TIME_LIMIT', resetAt: 'farFuture' }] },
+        { kind: 'wait', ms: 600_000 },
+        { kind: 'answers', list: [{ kind: 'error', status: 429, code: 'OPERATION_TIME_LIMIT', resetAt: 'overflow' }] },
+        { kind: 'refresh', window: 1 },
+        { kind: 'wait', ms: 1_800_000 },
+      ],
+      healthyIntervalMs: 60_000,
+    }));
+
+  it('Retry-After of a year: no tight loop either', () =>
+    holds({
+      windows: 1,
+      intervalMs: 60_000,
+      filters: ALL,
+      steps: [
+        { kind: 'answers', list: [{ kind: 'error', status: 503, code: 'QUERY_LIMIT_EXCEEDED', retryAfter: '99999999999' }] },
+        { kind: 'wait', ms: 1_800_000 },
+      ],
+      healthyIntervalMs: 60_000,
+    }));
+
+  // KNOWN SCHEDULER BUG, not fixed by the pending scheduler change: at the shortest interval
+  // (15 s) the ±10 % jitter makes automatic requests 13.5 s apart, below the shortest interval.
+  // Skipped until the scheduler's jitter only lengthens waits at the bottom (or clamps them).
+  it.skip('KNOWN SCHEDULER BUG: at the shortest interval, automatic requests stay 15 s apart despite the jitter', () =>
+    holds(
+      { windows: 1, intervalMs: 15_000, filters: ALL, steps: [{ kind: 'wait', ms: 600_000 }], healthyIntervalMs: 15_000 },
+      { minAutomaticGapMs: 15_000 },
+    ));
 });
