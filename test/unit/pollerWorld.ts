@@ -32,7 +32,7 @@ import { fakeTime, FakeTime } from './fakeTime';
 export const MIN_AUTOMATIC_GAP_MS = 15_000;
 
 /** The scheduler's jitter: ± this fraction of every wait (its default). */
-export const JITTER = 0.1;
+const JITTER = 0.1;
 
 export const PORTALS = [0, 1] as const;
 export const HOOK_USERS = [1, 2] as const;
@@ -191,12 +191,6 @@ export interface WorldOptions {
   readonly filters: Filters;
   /** Timers one `advance` may fire before it counts as a spin. */
   readonly maxTimersPerAdvance?: number;
-  /**
-   * Automatic requests of one window closer than this are a violation. Default: the shortest
-   * interval less the jitter, which the scheduler applies below it too (a known scheduler
-   * finding; its test is in poller.property.test.ts).
-   */
-  readonly minAutomaticGapMs?: number;
 }
 
 export class World {
@@ -460,8 +454,7 @@ export class World {
     window.userActed = Math.max(0, window.userActed - 1);
     if (userCaused) window.halted = false; // the user asked: a halt before it is answered
     if (!userCaused && window.halted) problem('an automatic request after a failure only the user can fix');
-    const minGap = this.options.minAutomaticGapMs ?? MIN_AUTOMATIC_GAP_MS * (1 - JITTER);
-    if (!userCaused && window.lastRequestAt !== undefined && now - window.lastRequestAt < minGap) {
+    if (!userCaused && window.lastRequestAt !== undefined && now - window.lastRequestAt < MIN_AUTOMATIC_GAP_MS) {
       problem(`automatic requests ${now - window.lastRequestAt} ms apart`);
     }
     window.lastRequestAt = now;
@@ -614,8 +607,8 @@ export interface Scenario {
 }
 
 /** What went wrong in one scenario: the violations of properties 1 to 5, none when it holds. */
-export async function runScenario(s: Scenario, options: Partial<WorldOptions> = {}): Promise<string[]> {
-  const world = await World.create({ windows: s.windows, intervalMs: s.intervalMs, filters: s.filters, ...options });
+export async function runScenario(s: Scenario): Promise<string[]> {
+  const world = await World.create({ windows: s.windows, intervalMs: s.intervalMs, filters: s.filters });
   const problems: string[] = [];
   try {
     world.start({ portal: 0, hookUser: 1 });
