@@ -307,7 +307,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
 
     it('OPERATION_TIME_LIMIT: no request before operating_reset_at', async () => {
       const { clock, state, poller } = await connected(1);
-      const resetAt = Math.floor(clock.now() / 1000) + 1800;
+      const resetAt = Math.floor(clock.now() / 1000) + 600; // within the 15-minute cap on any wait
       sandbox.inject('operationTimeLimit', { method: 'batch', times: 1, operatingResetAt: resetAt });
       await poller.refresh();
       assert.equal(state.snapshot.error?.failure.kind, 'rateLimited');
