@@ -208,6 +208,20 @@ describe('poller examples the property found in the scheduler', function () {
       healthyIntervalMs: 60_000,
     }));
 
+  it('a new interval reschedules the next poll at least the shortest interval after the last', () =>
+    // Found against the scheduler change in progress: setInterval rescheduled without its floor.
+    holds({
+      windows: 2,
+      intervalMs: 15_001,
+      filters: { ...ALL, groupId: 9 },
+      steps: [
+        { kind: 'filters', change: { groupId: 0 } },
+        { kind: 'interval', ms: 0 },
+        { kind: 'during', action: { kind: 'interval', ms: 0 } },
+      ],
+      healthyIntervalMs: 1_251_202,
+    }));
+
   it('at the shortest interval, automatic requests stay 15 s apart despite the jitter', () =>
     holds({ windows: 1, intervalMs: 15_000, filters: ALL, steps: [{ kind: 'wait', ms: 1_800_000 }], healthyIntervalMs: 15_000 }));
 });
