@@ -50,6 +50,8 @@ export class CountersPoller {
   private fetchNext = false;
   /** A fetched answer to publish to the other windows once its next poll time is known. */
   private toShare: { key: string; fetchedAt: number; outcome: Outcome<RoleCounters> } | undefined;
+  /** Between `pause` and `resume` (a scheduler's stop forgets it). */
+  private paused = false;
   /** The error shown is the current role's, inside a good batch (not the whole request's). */
   private roleFailed = false;
   /** The key of the shared lease this window holds, if any. */
@@ -128,6 +130,7 @@ export class CountersPoller {
       this.apply(verified, verified.verifiedFor.filters);
     }
     this.scheduler.start(usable ? this.scheduler.intervalMs : START_DELAY_MS);
+    if (this.paused) this.scheduler.pause(); // a webhook from another window: polled on focus
   }
 
   /**
@@ -184,12 +187,14 @@ export class CountersPoller {
     return this.client ? this.client.userGroups() : fail(NOT_CONNECTED);
   }
 
-  /** Holds polling while the window is away; see `PollScheduler.pause`. */
+  /** Holds polling while the window is away, across reconnects too; see `PollScheduler.pause`. */
   pause(): void {
+    this.paused = true;
     this.scheduler.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.scheduler.resume();
   }
 

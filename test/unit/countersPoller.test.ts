@@ -465,6 +465,21 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       assert.equal(sandbox.requests.length, 1);
     });
 
+    it('a window paused stays paused when the webhook changes (another window connected)', async () => {
+      const { clock, state, poller } = await connected(1);
+      poller.pause();
+      poller.connect(webhook(2), 'stored');
+      sandbox.clearLog();
+      await clock.advance(5 * INTERVAL);
+      await realDelay(20);
+      assert.equal(sandbox.requests.length, 0, 'nothing while away');
+      assert.equal(state.snapshot.nextPollAt, undefined);
+      poller.resume();
+      await clock.advance(0);
+      const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'the poll on focus');
+      assert.deepEqual(loaded.user, { id: 2, name: 'Boris Ivanov' });
+    });
+
     it('resume with fresh numbers waits for the rest of the interval', async () => {
       const { clock, state, poller } = await connected(1);
       const updatedAt = state.snapshot.updatedAt!;

@@ -532,6 +532,20 @@ describe('multi-window examples the property tests found (fake portal, fake time
       healthyIntervalMs: 60_000,
     }));
 
+  it('a window away stays paused when another window connects to another portal', () =>
+    // Found as a request of the away window: the reconnect restarted its polling.
+    holds({
+      windows: 2,
+      intervalMs: 60_000,
+      filters: ALL_OF,
+      steps: [
+        { kind: 'blur', window: 0 },
+        { kind: 'connect', window: 1, identity: { portal: 1, hookUser: 1 } },
+        { kind: 'wait', ms: 120_000 },
+      ],
+      healthyIntervalMs: 60_000,
+    }));
+
   it('disconnect removes the window\'s files; a release that fails is reported, never an unhandled rejection', async () => {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
