@@ -7,7 +7,8 @@
  * After every step (and at every request and state change), for every window:
  *   1. at most one poll request in flight; automatic ones (not the first after a user action
  *      or a new webhook in that window) at least MIN_AUTOMATIC_GAP_MS apart;
- *   2. after a failure only the user can fix (the state says `halted`), no automatic request;
+ *   2. after a failure only the user can fix (the state says `halted`), and while the window
+ *      is away (paused), no automatic request;
  *   3. everything the state shows belongs to its connection and filters (the fake portal's
  *      answers carry their identity);
  *   4. no unhandled rejection.

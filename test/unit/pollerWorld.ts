@@ -454,6 +454,7 @@ export class World {
     window.userActed = Math.max(0, window.userActed - 1);
     if (userCaused) window.halted = false; // the user asked: a halt before it is answered
     if (!userCaused && window.halted) problem('an automatic request after a failure only the user can fix');
+    if (!userCaused && !window.focused) problem('an automatic request while the window is away (paused)');
     if (!userCaused && window.lastRequestAt !== undefined && now - window.lastRequestAt < MIN_AUTOMATIC_GAP_MS) {
       problem(`automatic requests ${now - window.lastRequestAt} ms apart`);
     }
