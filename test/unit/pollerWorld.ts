@@ -151,6 +151,12 @@ export class TrackedSharedPoll extends SharedPoll {
   }
 }
 
+/** A poll is in progress: connected, focused, not halted, no next poll time (cleared while running). */
+function running(window: WorldWindow): boolean {
+  const s = window.state.snapshot;
+  return s.connection.kind === 'connected' && window.focused && !s.halted && s.nextPollAt === undefined;
+}
+
 /** Real time passes until no file operation counted in `busy` is in flight. */
 export async function settleFiles(busy: { count: number }, what = 'file operations'): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -168,6 +174,8 @@ export interface WorldWindow {
   readonly poller: CountersPoller;
   readonly shared: TrackedSharedPoll;
   focused: boolean;
+  /** A run was in progress at the last blur: it finishes, its request may still go out. */
+  runAtBlur?: boolean;
   /** Poll requests in flight. */
   inFlight: number;
   /**
@@ -277,8 +285,10 @@ export class World {
   }
 
   blur(index: number): void {
-    this.windows[index].focused = false;
-    this.windows[index].poller.pause();
+    const window = this.windows[index];
+    window.runAtBlur = running(window);
+    window.focused = false;
+    window.poller.pause();
   }
 
   focus(index: number): void {
@@ -392,10 +402,7 @@ export class World {
   }
 
   private userAction(window: WorldWindow): void {
-    const s = window.state.snapshot;
-    // Running: connected, focused, not halted, and no next poll time (the scheduler clears it).
-    const running = s.connection.kind === 'connected' && window.focused && !s.halted && s.nextPollAt === undefined;
-    window.userActed = Math.max(window.userActed, running ? 2 : 1);
+    window.userActed = Math.max(window.userActed, running(window) ? 2 : 1);
     window.halted = false;
   }
 
@@ -454,7 +461,8 @@ export class World {
     window.userActed = Math.max(0, window.userActed - 1);
     if (userCaused) window.halted = false; // the user asked: a halt before it is answered
     if (!userCaused && window.halted) problem('an automatic request after a failure only the user can fix');
-    if (!userCaused && !window.focused) problem('an automatic request while the window is away (paused)');
+    if (!userCaused && !window.focused && !window.runAtBlur) problem('an automatic request while the window is away (paused)');
+    window.runAtBlur = false;
     if (!userCaused && window.lastRequestAt !== undefined && now - window.lastRequestAt < MIN_AUTOMATIC_GAP_MS) {
       problem(`automatic requests ${now - window.lastRequestAt} ms apart`);
     }
