@@ -60,20 +60,28 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     view.render(snapshot);
     if (connected !== (snapshot.connection.kind === 'connected')) {
       connected = snapshot.connection.kind === 'connected';
-      void vscode.commands.executeCommand('setContext', CONNECTED_CONTEXT, connected);
+      vscode.commands.executeCommand('setContext', CONNECTED_CONTEXT, connected).then(undefined, (error: unknown) =>
+        log.warn(`Setting the ${CONNECTED_CONTEXT} context failed: ${String(error)}`),
+      );
     }
   };
   const rerender = setInterval(() => render(state.snapshot), RERENDER_MS);
 
-  /** Follows SecretStorage: at start, and when another window connects or disconnects. */
-  const followStore = async () => {
-    const stored = await store.load();
-    if (!stored) {
-      if (poller.webhook) poller.disconnect();
-    } else if (!poller.webhook?.sameAs(stored.webhook)) {
-      poller.connect(stored.webhook, stored.source);
-    }
-  };
+  /**
+   * Follows SecretStorage: at start, and when another window connects or disconnects. When it
+   * cannot be read (a locked keyring), the window stays as it is and says so in the log.
+   */
+  const followStore = () =>
+    store
+      .load()
+      .then((stored) => {
+        if (!stored) {
+          if (poller.webhook) poller.disconnect();
+        } else if (!poller.webhook?.sameAs(stored.webhook)) {
+          poller.connect(stored.webhook, stored.source);
+        }
+      })
+      .catch((error: unknown) => log.warn(`Reading the stored webhook failed: ${String(error)}`));
 
   context.subscriptions.push(
     log,
@@ -94,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     store.onDidChange(() => void followStore()),
   );
   render(state.snapshot);
-  void followStore();
+  void followStore(); // never rejects
   log.info(`Activated in ${(performance.now() - activationStarted).toFixed(1)} ms`);
   const test =
     context.extensionMode === vscode.ExtensionMode.Test

@@ -92,9 +92,9 @@ export interface CountersClientOptions {
 
 type BatchCommands = Record<string, { method: string; params: QueryParams }>;
 
-const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 1_000_000;
-const MAX_SAME_ORIGIN_REDIRECTS = 3;
+export const MAX_SAME_ORIGIN_REDIRECTS = 3;
 const COUNTERS_METHOD = 'tasks.task.counters.get';
 
 export class CountersClient {

@@ -7,7 +7,7 @@ import { CountersClient, RoleCounters, Workgroup } from './countersClient';
 import { CountersState, Filters, sameScope, WebhookSource } from './countersState';
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
-import { FOLLOW_DELAY_MS, SharedPoll } from './sharedPoll';
+import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
 import { WebhookUrl } from './webhookUrl';
 
 export interface CountersPollerOptions {
@@ -30,6 +30,17 @@ export const START_DELAY_MS = 50;
 /** When OPERATION_TIME_LIMIT comes without a reset time: the SDK's minimum wait. */
 const OPERATION_LIMIT_MIN_WAIT_MS = 10_000;
 
+/** A `verify` answer, with what it was asked for: `connect` uses it only for the same question. */
+export interface VerifiedCounters extends RoleCounters {
+  readonly verifiedFor: { readonly portal: string; readonly webhookUserId: number; readonly filters: Filters };
+}
+
+/** Whose turn it is to ask the portal, after a look at the other windows. */
+type Turn =
+  | { readonly kind: 'ask' }
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'follow'; readonly snapshot: SharedSnapshot; readonly nextPollAt: number };
+
 export class CountersPoller {
   private client: CountersClient | undefined;
   private readonly scheduler: PollScheduler;
@@ -39,6 +50,16 @@ export class CountersPoller {
   private fetchNext = false;
   /** A fetched answer to publish to the other windows once its next poll time is known. */
   private toShare: { key: string; fetchedAt: number; outcome: Outcome<RoleCounters> } | undefined;
+  /** Between `pause` and `resume` (a scheduler's stop forgets it). */
+  private paused = false;
+  /** The error shown is the current role's, inside a good batch (not the whole request's). */
+  private roleFailed = false;
+  /** The key of the shared lease this window holds, if any. */
+  private lease: string | undefined;
+  /** The keys this window published under the current webhook: removed on disconnect. */
+  private readonly published = new Set<string>();
+  /** The shared files' writes and removals, one after another, each failure reported. */
+  private sharing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly state: CountersState,
@@ -59,25 +80,41 @@ export class CountersPoller {
   }
 
   /**
-   * Checks a webhook with one request (the same batch a poll makes, with the user's name),
-   * without touching the state. Connect stores the webhook only when this succeeds.
+   * Checks a webhook with one request (the same batch a poll makes, with the user's name and,
+   * for a group, its name), without touching the state. Connect stores the webhook only when
+   * this succeeds.
    */
-  async verify(webhook: WebhookUrl): Promise<Outcome<RoleCounters>> {
+  async verify(webhook: WebhookUrl): Promise<Outcome<VerifiedCounters>> {
     const client = this.options.createClient(webhook);
+    const filters = this.state.snapshot.filters;
     try {
-      const answer = await client.getCountersByRole(this.scope(), { withUser: true });
+      const answer = await client.getCountersByRole(scopeOf(filters), { withUser: true, withGroups: filters.groupId > 0 });
       if (!answer.ok) return answer;
       const current = answer.value.byRole[this.state.snapshot.filters.role];
-      return current.ok ? answer : current;
+      if (!current.ok) return current;
+      return succeed({ ...answer.value, verifiedFor: { portal: webhook.origin, webhookUserId: webhook.userId, filters } });
     } finally {
       client.dispose();
     }
   }
 
-  /** Starts polling a webhook; `verified` (from `verify`) stands in for the first request. */
-  connect(webhook: WebhookUrl, source: WebhookSource, verified?: RoleCounters): void {
+  /**
+   * Starts polling a webhook. `verified` (from `verify`) stands in for the first request when
+   * it answers the same question (portal, webhook user, user and group filters) with the
+   * current role's counters; otherwise (the filters changed while it was checked) the first
+   * poll asks.
+   */
+  connect(webhook: WebhookUrl, source: WebhookSource, verified?: VerifiedCounters): void {
     this.stopClient();
+    this.published.clear();
     this.client = this.options.createClient(webhook);
+    const filters = this.state.snapshot.filters;
+    const usable =
+      verified !== undefined &&
+      verified.verifiedFor.portal === webhook.origin &&
+      verified.verifiedFor.webhookUserId === webhook.userId &&
+      sameScope(verified.verifiedFor.filters, filters) &&
+      verified.byRole[filters.role].ok;
     this.state.update({
       connection: {
         kind: 'connected',
@@ -87,16 +124,22 @@ export class CountersPoller {
         source,
       },
       ...NO_DATA,
-      loading: verified === undefined,
+      loading: !usable,
     });
-    if (verified) {
-      this.apply(verified, this.state.snapshot.filters);
+    if (usable) {
+      this.apply(verified, verified.verifiedFor.filters);
     }
-    this.scheduler.start(verified ? this.scheduler.intervalMs : START_DELAY_MS);
+    this.scheduler.start(usable ? this.scheduler.intervalMs : START_DELAY_MS);
+    if (this.paused) this.scheduler.pause(); // a webhook from another window: polled on focus
   }
 
-  /** Forgets the webhook: no more requests, every surface back to "not connected". */
+  /**
+   * Forgets the webhook: no more requests, every surface back to "not connected", and this
+   * window's shared files of it removed.
+   */
   disconnect(): void {
+    for (const key of this.published) this.enqueueSharing((shared) => shared.forget(key));
+    this.published.clear();
     this.stopClient();
     this.state.update({
       connection: { kind: 'disconnected' },
@@ -107,18 +150,24 @@ export class CountersPoller {
 
   /**
    * New filters from settings. Another role comes from the last batch, which asked for all
-   * five, at once and without a request; another user or group is asked for at once.
+   * five, at once and without a request; another user or group is asked for at once. An
+   * error of the old role or scope is not the new one's: it goes (an error of the whole
+   * request stays over a role's numbers from before it, which are then stale).
    */
   setFilters(filters: Filters): void {
     const previous = this.state.snapshot;
     if (previous.filters.role === filters.role && sameScope(previous.filters, filters)) return;
+    const cleared = { error: undefined, halted: false };
     if (sameScope(previous.filters, filters)) {
       const role = previous.byRole?.[filters.role];
-      this.state.update({ filters, counters: role?.ok ? role.value : undefined });
-      if (role?.ok || !this.client) return;
+      const roleFailed = this.roleFailed;
+      this.state.update({ filters, counters: role?.ok ? role.value : undefined, ...(roleFailed ? cleared : {}) });
+      // Polling stopped on the old role's failure or on a failure a new question may fix: ask.
+      if (!this.client || (role?.ok && !roleFailed && !previous.halted)) return;
     } else {
-      this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined });
+      this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined, ...cleared });
     }
+    this.roleFailed = false;
     if (this.client) void this.refresh();
   }
 
@@ -138,12 +187,14 @@ export class CountersPoller {
     return this.client ? this.client.userGroups() : fail(NOT_CONNECTED);
   }
 
-  /** Holds polling while the window is away; see `PollScheduler.pause`. */
+  /** Holds polling while the window is away, across reconnects too; see `PollScheduler.pause`. */
   pause(): void {
+    this.paused = true;
     this.scheduler.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.scheduler.resume();
   }
 
@@ -157,11 +208,8 @@ export class CountersPoller {
     this.client = undefined;
     this.operatingResetAt = undefined;
     this.toShare = undefined;
-  }
-
-  private scope() {
-    const { userId, groupId } = this.state.snapshot.filters;
-    return { userId, groupId };
+    this.roleFailed = false;
+    this.releaseLease();
   }
 
   private async poll(): Promise<PollStep> {
@@ -171,55 +219,95 @@ export class CountersPoller {
     const key = this.options.shared ? SharedPoll.key(client.webhook, asked) : undefined;
     const fetch = this.fetchNext;
     this.fetchNext = false;
-    if (key && !fetch) {
-      const follow = await this.followOtherWindow(key).catch((error: unknown) => {
-        this.options.onSharingError?.(error);
-        return undefined;
-      });
-      if (client !== this.client) return { kind: 'halt' };
-      if (follow) return follow;
+    try {
+      if (key) {
+        const turn = await this.whoseTurn(key, fetch).catch((error: unknown): Turn => {
+          this.options.onSharingError?.(error);
+          return { kind: 'ask' }; // sharing is best effort: this window asks alone
+        });
+        const moved = this.moved(client, asked);
+        if (moved) return moved;
+        if (turn.kind === 'wait') return { kind: 'ok', nextAt: this.clock.now() + FOLLOW_DELAY_MS };
+        if (turn.kind === 'follow') return this.follow(turn.snapshot, turn.nextPollAt, asked);
+      }
+      this.state.update({ loading: true });
+      const answer = await client
+        .getCountersByRole(scopeOf(asked), {
+          withUser: this.state.snapshot.user === undefined,
+          withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
+        })
+        .catch((error: unknown): Outcome<RoleCounters> =>
+          // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
+          fail({ kind: 'network', networkCause: 'other', detail: client.webhook.redact(`unexpected error: ${String(error)}`) }),
+        );
+      const moved = this.moved(client, asked);
+      if (moved) return moved;
+      const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
+      if (key) {
+        this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
+      }
+      return step;
+    } finally {
+      // A lease with an answer to publish is released after the publishing; any other now.
+      if (!this.toShare) this.releaseLease();
     }
-    this.state.update({ loading: true });
-    const answer = await client
-      .getCountersByRole(this.scope(), {
-        withUser: this.state.snapshot.user === undefined,
-        withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
-      })
-      .catch((error: unknown): Outcome<RoleCounters> =>
-        // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
-        fail({ kind: 'network', networkCause: 'other', detail: client.webhook.redact(`unexpected error: ${String(error)}`) }),
-      );
-    if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile
-    if (!sameScope(asked, this.state.snapshot.filters)) {
-      // The filters changed while this request was out; the scheduler runs again for them.
-      void this.options.shared?.release(key!);
-      return { kind: 'ok' };
-    }
-    const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
-    if (key) {
-      this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
-    }
-    return step;
   }
 
   /**
-   * Another window's answer, while that window is on schedule: shown here, and this window
-   * looks again just after that window's next poll. Undefined when this window should ask.
+   * The step for a run whose question is no longer the current one: after a disconnect or
+   * reconnect, nothing (the new connection has its own schedule); after new user or group
+   * filters, any (`setFilters` asked for a rerun). Undefined while the question stands.
    */
-  private async followOtherWindow(key: string): Promise<PollStep | undefined> {
+  private moved(client: CountersClient, asked: Filters): PollStep | undefined {
+    if (client !== this.client) return { kind: 'halt' };
+    return sameScope(asked, this.state.snapshot.filters) ? undefined : { kind: 'ok' };
+  }
+
+  /**
+   * Follow another window while it is on schedule; wait while it is asking (its lease is
+   * held, or its poll is just due); else ask, holding the lease. A Refresh asks in any case,
+   * taking the lease if it is free.
+   */
+  private async whoseTurn(key: string, fetch: boolean): Promise<Turn> {
     const shared = this.options.shared!;
-    const snapshot = await shared.current(key);
-    const now = this.clock.now();
-    if (snapshot && snapshot.writer !== shared.windowId && snapshot.nextPollAt !== undefined) {
-      if (snapshot.nextPollAt <= now) {
-        return { kind: 'ok', nextAt: now + FOLLOW_DELAY_MS }; // its writer is asking right now
+    if (!fetch) {
+      const snapshot = await shared.current(key, this.scheduler.intervalMs);
+      const nextPollAt = snapshot?.nextPollAt;
+      if (snapshot && nextPollAt !== undefined && snapshot.writer !== shared.windowId) {
+        return nextPollAt <= this.clock.now() ? { kind: 'wait' } : { kind: 'follow', snapshot, nextPollAt };
       }
-      const asked = this.state.snapshot.filters;
-      if (snapshot.outcome.ok) this.apply(snapshot.outcome.value, asked, snapshot.fetchedAt);
-      else this.failed(snapshot.outcome.error, snapshot.fetchedAt);
-      return { kind: 'ok', nextAt: snapshot.nextPollAt + FOLLOW_DELAY_MS };
     }
-    return (await shared.tryLease(key)) ? undefined : { kind: 'ok', nextAt: now + FOLLOW_DELAY_MS };
+    if (await shared.tryLease(key)) {
+      this.lease = key;
+      return { kind: 'ask' };
+    }
+    return fetch ? { kind: 'ask' } : { kind: 'wait' };
+  }
+
+  /**
+   * Shows another window's answer, and looks again just after that window's next poll; a
+   * failure only the user can fix stops this window too.
+   */
+  private follow(snapshot: SharedSnapshot, nextPollAt: number, asked: Filters): PollStep {
+    const { outcome, fetchedAt } = snapshot;
+    const step = outcome.ok ? this.apply(outcome.value, asked, fetchedAt) : this.failed(outcome.error, fetchedAt);
+    return step.kind === 'halt' ? step : { kind: 'ok', nextAt: nextPollAt + FOLLOW_DELAY_MS };
+  }
+
+  private releaseLease(): void {
+    const key = this.lease;
+    if (key === undefined) return;
+    this.lease = undefined;
+    this.enqueueSharing((shared) => shared.release(key));
+  }
+
+  /** Runs a file operation after the ones before it; its failure goes to `onSharingError`. */
+  private enqueueSharing(operation: (shared: SharedPoll) => Promise<void>): void {
+    const shared = this.options.shared;
+    if (!shared) return;
+    this.sharing = this.sharing
+      .then(() => operation(shared))
+      .catch((error: unknown) => this.options.onSharingError?.(error));
   }
 
   /** What the other windows need of an answer: with the names this window already knows. */
@@ -243,10 +331,9 @@ export class CountersPoller {
     const { key, fetchedAt, outcome } = this.toShare;
     this.toShare = undefined;
     const nextPollAt = phase === 'waiting' ? this.scheduler.nextAt : undefined;
-    shared
-      .write(key, { writer: shared.windowId, fetchedAt, outcome, nextPollAt })
-      .finally(() => shared.release(key))
-      .catch((error: unknown) => this.options.onSharingError?.(error));
+    this.published.add(key);
+    this.enqueueSharing((s) => s.write(key, { writer: s.windowId, fetchedAt, outcome, nextPollAt }));
+    this.releaseLease(); // after the write: no window finds the lease free and the snapshot old
   }
 
   /** Records a good batch answer; a failure of the current role inside it is still a failure. */
@@ -260,7 +347,9 @@ export class CountersPoller {
       : this.state.snapshot.groupName;
     if (!current.ok) {
       this.state.update({ user, groupName });
-      return this.failed(current.error, fetchedAt);
+      const step = this.failed(current.error, fetchedAt);
+      this.roleFailed = true;
+      return step;
     }
     this.state.update({
       user,
@@ -276,6 +365,7 @@ export class CountersPoller {
   }
 
   private failed(failure: Failure, at = this.clock.now()): PollStep {
+    this.roleFailed = false;
     const retry = isRetryable(failure);
     this.state.update({ error: { failure, at }, loading: false, halted: !retry });
     if (!retry) return { kind: 'halt' };
@@ -301,3 +391,7 @@ const NO_DATA = {
 } as const;
 
 const NOT_CONNECTED: Failure = { kind: 'auth', detail: 'not connected' };
+
+function scopeOf({ userId, groupId }: Filters) {
+  return { userId, groupId };
+}

@@ -9,15 +9,19 @@
  * portal itself and writes the snapshot (the new leader). So N windows make one request per
  * interval, and another window takes over within about one interval of the leader leaving.
  *
- * Files hold counters, names and failure details, never the webhook: the key is a hash.
+ * Files hold counters, names and failure details, never the webhook: the key is a hash. They
+ * are readable by the user only. Every file appears whole: written aside, then renamed (the
+ * snapshot) or hard-linked (the lease, so that its creation fails when one exists).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Clock } from './clock';
-import { RoleCounters } from './countersClient';
+import { ROLES } from './counters';
+import { DEFAULT_TIMEOUT_MS, MAX_SAME_ORIGIN_REDIRECTS, RoleCounters } from './countersClient';
 import { Filters } from './countersState';
 import { Outcome } from './outcome';
+import { DEFAULT_MAX_BACKOFF_MS } from './pollScheduler';
 import { WebhookUrl } from './webhookUrl';
 
 export interface SharedSnapshot {
@@ -36,8 +40,19 @@ export const TAKEOVER_AFTER_MS = 20_000;
 /** Followers look again this long after the writer's next poll was due. */
 export const FOLLOW_DELAY_MS = 3_000;
 
-/** A lease left by a window that died mid-request expires after this. */
-const LEASE_TTL_MS = 20_000;
+/**
+ * A lease outlives the longest call it covers (the client's timeout for the request and for
+ * each same-origin redirect it follows), with one more timeout of margin for the file work
+ * around it; a lease left by a window that died mid-request expires after this.
+ */
+export const LEASE_TTL_MS = DEFAULT_TIMEOUT_MS * (1 + MAX_SAME_ORIGIN_REDIRECTS) + DEFAULT_TIMEOUT_MS;
+
+interface Lease {
+  readonly windowId: string;
+  readonly expiresAt: number;
+}
+
+type Kind = 'snapshot' | 'lease';
 
 export class SharedPoll {
   constructor(
@@ -56,64 +71,172 @@ export class SharedPoll {
   }
 
   /**
-   * The snapshot while its writer is still on schedule. Undefined when there is none, its
-   * writer is overdue (closed, hung, paused) or stopped polling: time for this window to lead.
+   * The snapshot while its writer is still on schedule. Undefined when there is none, it is
+   * malformed, its writer is overdue (closed, hung, paused) or stopped polling, or it claims a
+   * next poll further ahead than any wait of a scheduler (`intervalMs`, the interval the
+   * windows share, or the backoff cap when longer): time for this window to lead.
    */
-  async current(key: string): Promise<SharedSnapshot | undefined> {
-    const snapshot = await this.readJson<SharedSnapshot>(this.file(key, 'snapshot'));
-    const valid =
-      snapshot !== undefined &&
-      typeof snapshot.fetchedAt === 'number' &&
-      typeof snapshot.outcome === 'object' &&
-      typeof snapshot.nextPollAt === 'number';
-    return valid && this.clock.now() <= snapshot.nextPollAt + TAKEOVER_AFTER_MS ? snapshot : undefined;
+  async current(key: string, intervalMs = 0): Promise<SharedSnapshot | undefined> {
+    const snapshot = await this.readJson(this.file(key, 'snapshot'));
+    if (!isSnapshot(snapshot)) return undefined;
+    const now = this.clock.now();
+    const { fetchedAt, nextPollAt } = snapshot;
+    const longestWait = Math.max(DEFAULT_MAX_BACKOFF_MS, Number.isFinite(intervalMs) ? intervalMs : 0);
+    const onSchedule = fetchedAt <= now && now <= nextPollAt + TAKEOVER_AFTER_MS && nextPollAt <= now + longestWait;
+    return onSchedule ? snapshot : undefined;
   }
 
   async write(key: string, snapshot: SharedSnapshot): Promise<void> {
-    const file = this.file(key, 'snapshot');
-    const temporary = `${file}.${this.windowId}.tmp`;
-    await fs.mkdir(this.folder, { recursive: true });
-    await fs.writeFile(temporary, JSON.stringify(snapshot));
-    await fs.rename(temporary, file); // readers never see half a file
+    const temporary = await this.writeAside(key, 'snapshot', snapshot);
+    await fs.rename(temporary, this.file(key, 'snapshot')); // readers never see half a file
   }
 
   /**
-   * Claims the right to ask the portal now. False while another window's request is in
-   * flight. Two windows may both win only if one of them steals a lease that has just expired:
-   * the cost is one extra request, never a missed one.
+   * Claims the right to ask the portal now. False while another window's lease is current.
+   * A lease that cannot be read is current until its file is older than the TTL (it may be
+   * a lease being replaced). An expired lease is moved aside before it is removed, so two
+   * windows stealing it at once cannot remove each other's new lease.
    */
   async tryLease(key: string): Promise<boolean> {
     const file = this.file(key, 'lease');
-    await fs.mkdir(this.folder, { recursive: true });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await fs.writeFile(file, JSON.stringify({ windowId: this.windowId, expiresAt: this.clock.now() + LEASE_TTL_MS }), {
-          flag: 'wx',
-        });
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const lease = await this.readJson<{ expiresAt?: number }>(file);
-        if (lease && typeof lease.expiresAt === 'number' && lease.expiresAt > this.clock.now()) return false;
-        await fs.rm(file, { force: true });
+    const lease: Lease = { windowId: this.windowId, expiresAt: this.clock.now() + LEASE_TTL_MS };
+    const temporary = await this.writeAside(key, 'lease', lease);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await fs.link(temporary, file); // fails when a lease exists: only one window wins
+          return true;
+        } catch (error) {
+          if (errorCode(error) !== 'EEXIST') throw error;
+          if (!(await this.expired(file))) return false;
+          await this.removeIf(key, 'lease', (content) => !isLease(content) || content.expiresAt <= this.clock.now());
+        }
       }
+      return false;
+    } finally {
+      await fs.rm(temporary, { force: true });
     }
-    return false;
   }
 
+  /** Gives up this window's lease; another window's is left alone. */
   async release(key: string): Promise<void> {
-    await fs.rm(this.file(key, 'lease'), { force: true });
+    await this.removeIf(key, 'lease', (content) => isLease(content) && content.windowId === this.windowId);
   }
 
-  private file(key: string, kind: 'snapshot' | 'lease'): string {
+  /** On disconnect: this window's snapshot and lease of `key` are removed (missing files are fine). */
+  async forget(key: string): Promise<void> {
+    await this.removeIf(key, 'snapshot', (content) => isObject(content) && content.writer === this.windowId);
+    await this.release(key);
+  }
+
+  private file(key: string, kind: Kind): string {
     return path.join(this.folder, `${kind}-${key}.json`);
   }
 
-  private async readJson<T>(file: string): Promise<T | undefined> {
+  /** A new file of this window's own, whole, next to where it goes; returns its path. */
+  private async writeAside(key: string, kind: Kind, content: unknown): Promise<string> {
+    await fs.mkdir(this.folder, { recursive: true, mode: 0o700 });
+    const temporary = `${this.file(key, kind)}.${this.windowId}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(temporary, JSON.stringify(content), { mode: 0o600, flag: 'wx' });
+    return temporary;
+  }
+
+  /** Whether a lease file is past its time: by its content, or by its age when unreadable. */
+  private async expired(file: string): Promise<boolean> {
+    const content = await this.readJson(file);
+    if (isLease(content)) return content.expiresAt <= this.clock.now();
     try {
-      return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-    } catch {
-      return undefined; // missing, or being replaced: same as no snapshot
+      return (await fs.stat(file)).mtimeMs + LEASE_TTL_MS <= this.clock.now();
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return true; // gone meanwhile: free
+      throw error;
     }
   }
+
+  /**
+   * Removes a file only if its content passes `check`. Read first, so that a file that fails
+   * the check is not touched; then renamed aside and checked again, so what is checked is what
+   * gets removed. A file replaced between the two looks (a lease that expired and was taken
+   * meanwhile) is linked back, unless another has taken its place meanwhile, which then stays:
+   * a race of microseconds against a TTL of a minute, whose cost is one extra request.
+   */
+  private async removeIf(key: string, kind: Kind, check: (content: unknown) => boolean): Promise<void> {
+    const file = this.file(key, kind);
+    if (!check(await this.readJson(file))) return;
+    const aside = `${file}.${this.windowId}.${randomBytes(4).toString('hex')}.aside`;
+    try {
+      await fs.rename(file, aside);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      if (!check(await this.readJson(aside))) await fs.link(aside, file).catch(ignoreCode('EEXIST'));
+    } finally {
+      await fs.rm(aside, { force: true });
+    }
+  }
+
+  private async readJson(file: string): Promise<unknown> {
+    try {
+      return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    } catch {
+      return undefined; // missing or malformed: the callers decide what that means
+    }
+  }
+}
+
+function errorCode(error: unknown): unknown {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function ignoreCode(code: string): (error: unknown) => void {
+  return (error) => {
+    if (errorCode(error) !== code) throw error;
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isLease(value: unknown): value is Lease {
+  return isObject(value) && typeof value.windowId === 'string' && Number.isFinite(value.expiresAt);
+}
+
+function isOutcome(value: unknown, isValue: (v: unknown) => boolean): boolean {
+  if (!isObject(value) || typeof value.ok !== 'boolean') return false;
+  if (value.ok) return isValue(value.value);
+  return isObject(value.error) && typeof value.error.kind === 'string' && typeof value.error.detail === 'string';
+}
+
+function isCounterSet(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    Array.isArray(value.counters) &&
+    value.counters.every((c) => isObject(c) && typeof c.name === 'string' && Number.isFinite(c.count)) &&
+    Number.isFinite(value.total)
+  );
+}
+
+function isRoleCounters(value: unknown): boolean {
+  if (!isObject(value) || !isObject(value.byRole) || !isObject(value.time)) return false;
+  const byRole = value.byRole;
+  const named = (v: unknown) => isObject(v) && typeof v.name === 'string';
+  return (
+    ROLES.every((role) => isOutcome(byRole[role], isCounterSet)) &&
+    (value.user === undefined || isOutcome(value.user, named)) &&
+    (value.groups === undefined || isOutcome(value.groups, (v) => Array.isArray(v) && v.every(named)))
+  );
+}
+
+/** A snapshot with a next poll time (one without is a stopped writer: no one to follow). */
+function isSnapshot(value: unknown): value is SharedSnapshot & { nextPollAt: number } {
+  return (
+    isObject(value) &&
+    typeof value.writer === 'string' &&
+    Number.isFinite(value.fetchedAt) &&
+    Number.isFinite(value.nextPollAt) &&
+    isOutcome(value.outcome, isRoleCounters)
+  );
 }

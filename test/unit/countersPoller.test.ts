@@ -104,6 +104,42 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       assert.equal(sandbox.requests.length, 0);
     });
 
+    it('with a group filter, verify asks for the group\'s name too: the tree names the group from the start', async () => {
+      const { state, poller } = setup({ ...ALL, groupId: 7 });
+      const verified = await poller.verify(webhook(1));
+      assert.ok(verified.ok);
+      assert.equal((sandbox.requests[0].params as { cmd: Record<string, string> }).cmd.groups, 'sonet_group.user.groups');
+      poller.connect(webhook(1), 'stored', verified.value);
+      assert.equal(state.snapshot.groupName, 'Website relaunch');
+      assert.deepEqual(counts(state.snapshot.counters), [['expired', 1], ['new_comments', 2]]);
+    });
+
+    it('a verified answer for filters changed while it was checked is not shown: the first poll asks', async () => {
+      const { clock, state, poller } = setup();
+      const verified = await poller.verify(webhook(1));
+      assert.ok(verified.ok);
+      poller.setFilters({ ...ALL, groupId: 7 }); // the settings changed while Connect was checking
+      sandbox.clearLog();
+      poller.connect(webhook(1), 'stored', verified.value);
+      assert.equal(state.snapshot.counters, undefined, 'not the all-groups numbers under group 7');
+      assert.equal(state.snapshot.loading, true);
+      assert.equal(state.snapshot.nextPollAt, clock.now() + START_DELAY);
+      await clock.advance(START_DELAY);
+      const loaded = await waitFor(state, (s) => s.counters !== undefined, 'group 7 counters');
+      assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 2]]);
+      assert.equal(loaded.groupName, 'Website relaunch');
+    });
+
+    it('a verified answer of another webhook is not shown for this one', async () => {
+      const { state, poller } = setup();
+      const verified = await poller.verify(webhook(2));
+      assert.ok(verified.ok);
+      poller.connect(webhook(1), 'stored', verified.value);
+      assert.equal(state.snapshot.user, undefined, 'not Boris under Anna\'s webhook');
+      assert.equal(state.snapshot.counters, undefined);
+      assert.equal(state.snapshot.loading, true);
+    });
+
     it('reconnecting to another webhook while a request is out polls the new one', async () => {
       const { clock, state, poller } = setup();
       sandbox.inject('slow', { delayMs: 2000, times: 1 });
@@ -185,6 +221,42 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       );
     });
 
+    it('another role clears the old role\'s failure and asks again', async () => {
+      const { state, poller } = await connected(1);
+      sandbox.inject('operationTimeLimit', { method: 'tasks.task.counters.get', times: 1 });
+      await poller.refresh();
+      assert.equal(state.snapshot.error?.failure.limit, 'operationTime', 'the view_all command failed inside the batch');
+      sandbox.clearLog();
+      poller.setFilters({ ...ALL, role: 'view_role_responsible' });
+      assert.equal(state.snapshot.error, undefined, 'view_all\'s failure is not the responsible role\'s');
+      assert.deepEqual(counts(state.snapshot.counters), [['expired', 1], ['new_comments', 3]]);
+      await waitFor(state, (s) => !s.loading && sandbox.requests.length === 1, 'the request for the new role');
+      assert.equal(state.snapshot.error, undefined);
+    });
+
+    it('another group clears the old group\'s failure at once, before its own numbers come', async () => {
+      const { clock, state, poller } = await connected(1);
+      poller.setFilters({ ...ALL, groupId: 30 });
+      await waitFor(state, (s) => s.error !== undefined, 'group 30\'s access error');
+      assert.equal(state.snapshot.halted, true);
+      poller.setFilters({ ...ALL, groupId: 7 });
+      assert.equal(state.snapshot.error, undefined, 'group 30\'s error is not group 7\'s');
+      assert.equal(state.snapshot.halted, false);
+      await clock.advance(0); // the rerun, if group 30's run had not ended yet
+      const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'group 7 counters');
+      assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 2]]);
+    });
+
+    it('another role while halted on a failure of the whole request asks again (a user action)', async () => {
+      const { clock, state, poller } = await connected(1);
+      sandbox.inject('invalidCredentials', { times: 1 });
+      await poller.refresh();
+      assert.equal(state.snapshot.halted, true);
+      poller.setFilters({ ...ALL, role: 'view_role_responsible' });
+      await waitFor(state, (s) => !s.loading && !s.halted && s.error === undefined, 'the answer for the new role');
+      await until(() => clock.pendingCount === 1, 'polling again');
+    });
+
     it('a group the user cannot see: access error, halted, no numbers', async () => {
       const { clock, state, poller } = await connected(1);
       poller.setFilters({ ...ALL, groupId: 30 });
@@ -235,7 +307,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
 
     it('OPERATION_TIME_LIMIT: no request before operating_reset_at', async () => {
       const { clock, state, poller } = await connected(1);
-      const resetAt = Math.floor(clock.now() / 1000) + 600; // a portal resets within ~10 min; a later one waits the 15-min cap
+      const resetAt = Math.floor(clock.now() / 1000) + 600; // within the 15-minute cap on any wait
       sandbox.inject('operationTimeLimit', { method: 'batch', times: 1, operatingResetAt: resetAt });
       await poller.refresh();
       assert.equal(state.snapshot.error?.failure.kind, 'rateLimited');
@@ -391,6 +463,21 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       await clock.advance(0);
       await waitFor(state, (s) => !s.loading && s.updatedAt === clock.now(), 'the poll on resume');
       assert.equal(sandbox.requests.length, 1);
+    });
+
+    it('a window paused stays paused when the webhook changes (another window connected)', async () => {
+      const { clock, state, poller } = await connected(1);
+      poller.pause();
+      poller.connect(webhook(2), 'stored');
+      sandbox.clearLog();
+      await clock.advance(5 * INTERVAL);
+      await realDelay(20);
+      assert.equal(sandbox.requests.length, 0, 'nothing while away');
+      assert.equal(state.snapshot.nextPollAt, undefined);
+      poller.resume();
+      await clock.advance(0);
+      const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'the poll on focus');
+      assert.deepEqual(loaded.user, { id: 2, name: 'Boris Ivanov' });
     });
 
     it('resume with fresh numbers waits for the rest of the interval', async () => {
