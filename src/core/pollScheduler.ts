@@ -102,6 +102,8 @@ export class PollScheduler {
   /** The run in flight, of any generation: runs never overlap. */
   private inFlight: Promise<void> | undefined;
   private rerunRequested = false;
+  /** Epoch ms when the last run of this generation ended. */
+  private lastRunEndedAt: number | undefined;
   /** Between `pause` and `resume`: every run (a refresh too) ends in `paused`. */
   private holding = false;
   /** While paused: when the run would have been due. */
@@ -162,7 +164,10 @@ export class PollScheduler {
     if (interval === this.interval) return;
     this.interval = interval;
     if (this.phaseValue === 'waiting' && this.failures === 0) {
-      this.schedule(this.normalWait());
+      // Counted from the last run, as its own wait was: a new interval never brings the next
+      // request closer to the last than the minimum interval.
+      const since = this.lastRunEndedAt === undefined ? 0 : this.clock.now() - this.lastRunEndedAt;
+      this.schedule(Math.max(MIN_INTERVAL_MS, this.normalWait()) - since);
     }
   }
 
@@ -200,6 +205,7 @@ export class PollScheduler {
     this.dueAt = undefined;
     this.failures = 0;
     this.slowedAt = undefined;
+    this.lastRunEndedAt = undefined;
     this.setPhase('stopped');
   }
 
@@ -228,6 +234,7 @@ export class PollScheduler {
       step = { kind: 'retry' };
     }
     if (generation !== this.generation) return; // stopped meanwhile; the new schedule decides
+    this.lastRunEndedAt = this.clock.now();
     if (this.rerunRequested) {
       this.rerunRequested = false;
       this.schedule(0);
