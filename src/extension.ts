@@ -43,10 +43,11 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     createClient: (webhook) => new CountersClient(webhook, { onRequest: (entry) => logRequest(log, entry) }),
     shared: new SharedPoll(context.globalStorageUri.fsPath, systemClock, vscode.env.sessionId),
     onSharingError: (error) => log.warn(`Sharing the poll with other windows failed: ${String(error)}`),
+    onNotice: (message) => log.warn(message),
   });
   const store = new WebhookStore(context.secrets);
   const statusBar = new CountersStatusBar(settings.statusBar);
-  const view = new CountersView();
+  const view = new CountersView(Date.now, (counters) => poller.showTaskLists(counters));
 
   let current = settings;
   let connected: boolean | undefined;

@@ -4,10 +4,11 @@
  */
 import { Clock, systemClock } from './clock';
 import { CountersClient, RoleCounters, Workgroup } from './countersClient';
-import { CountersState, Filters, sameScope, WebhookSource } from './countersState';
+import { CountersState, Filters, sameScope, TaskLists, WebhookSource } from './countersState';
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
+import { TASK_LIST_COUNTERS, TaskListCounter } from './taskList';
 import { WebhookUrl } from './webhookUrl';
 
 export interface CountersPollerOptions {
@@ -19,6 +20,8 @@ export interface CountersPollerOptions {
   readonly shared?: SharedPoll;
   /** Sharing is best effort: its file errors are reported here and polling goes on. */
   readonly onSharingError?: (error: unknown) => void;
+  /** Things worth a line in the log: a wait cut to the cap, a task list the portal refused. */
+  readonly onNotice?: (message: string) => void;
 }
 
 /**
@@ -29,6 +32,12 @@ export const START_DELAY_MS = 50;
 
 /** When OPERATION_TIME_LIMIT comes without a reset time: the SDK's minimum wait. */
 const OPERATION_LIMIT_MIN_WAIT_MS = 10_000;
+
+/**
+ * How long the lists rest after OPERATION_TIME_LIMIT on `tasks.task.list` without a reset
+ * time (inside a batch the portal sends none): the method's budget is counted over ten minutes.
+ */
+const LIST_REST_MS = 10 * 60_000;
 
 /** A `verify` answer, with what it was asked for: `connect` uses it only for the same question. */
 export interface VerifiedCounters extends RoleCounters {
@@ -56,6 +65,12 @@ export class CountersPoller {
   private roleFailed = false;
   /** The key of the shared lease this window holds, if any. */
   private lease: string | undefined;
+  /** How many surfaces show each task list (expanded rows, Go to Task): asked for while > 0. */
+  private readonly shownLists = new Map<TaskListCounter, number>();
+  /** Lists the portal refused for this question: not asked again until it changes. */
+  private refusedLists: TaskLists = {};
+  /** Epoch ms until which `tasks.task.list` is over its time budget: lists rest, counters go on. */
+  private listsRestUntil: number | undefined;
   /** The keys this window published under the current webhook: removed on disconnect. */
   private readonly published = new Set<string>();
   /** The shared files' writes and removals, one after another, each failure reported. */
@@ -71,6 +86,8 @@ export class CountersPoller {
       clock: this.clock,
       random: options.random,
       onChange: () => this.scheduleChanged(),
+      onClamp: (requestedMs, usedMs) =>
+        options.onNotice?.(`A wait of ${Math.round(requestedMs / 1000)} s was cut to ${Math.round(usedMs / 1000)} s, the longest this extension waits`),
     });
   }
 
@@ -158,14 +175,19 @@ export class CountersPoller {
     const previous = this.state.snapshot;
     if (previous.filters.role === filters.role && sameScope(previous.filters, filters)) return;
     const cleared = { error: undefined, halted: false };
+    // Task lists are of one role, user and group: another question has its own.
+    this.refusedLists = {};
     if (sameScope(previous.filters, filters)) {
       const role = previous.byRole?.[filters.role];
       const roleFailed = this.roleFailed;
-      this.state.update({ filters, counters: role?.ok ? role.value : undefined, ...(roleFailed ? cleared : {}) });
-      // Polling stopped on the old role's failure or on a failure a new question may fix: ask.
-      if (!this.client || (role?.ok && !roleFailed && !previous.halted)) return;
+      this.state.update({ filters, counters: role?.ok ? role.value : undefined, taskLists: undefined, ...(roleFailed ? cleared : {}) });
+      // Polling stopped on the old role's failure or on a failure a new question may fix, or
+      // the new role's tasks are shown: ask.
+      if (!this.client || (role?.ok && !roleFailed && !previous.halted && this.listsToAsk().length === 0)) return;
     } else {
-      this.state.update({ filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined, ...cleared });
+      this.state.update({
+        filters, byRole: undefined, counters: undefined, updatedAt: undefined, groupName: undefined, taskLists: undefined, ...cleared,
+      });
     }
     this.roleFailed = false;
     if (this.client) void this.refresh();
@@ -180,6 +202,26 @@ export class CountersPoller {
     if (!this.client) return Promise.resolve();
     this.fetchNext = true;
     return this.scheduler.refreshNow();
+  }
+
+  /**
+   * Carries these task lists in every poll's batch until the returned release is called (a
+   * row collapsed, the picker closed). A list not shown yet is asked for at once.
+   */
+  showTaskLists(counters: readonly TaskListCounter[]): () => void {
+    const missing = counters.some((counter) => this.state.snapshot.taskLists?.[counter] === undefined);
+    for (const counter of counters) this.shownLists.set(counter, (this.shownLists.get(counter) ?? 0) + 1);
+    if (missing && !this.state.snapshot.halted) void this.refresh();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const counter of counters) {
+        const count = (this.shownLists.get(counter) ?? 1) - 1;
+        if (count > 0) this.shownLists.set(counter, count);
+        else this.shownLists.delete(counter);
+      }
+    };
   }
 
   /** The user's workgroups, for the group picker. */
@@ -209,14 +251,45 @@ export class CountersPoller {
     this.operatingResetAt = undefined;
     this.toShare = undefined;
     this.roleFailed = false;
+    this.refusedLists = {};
+    this.listsRestUntil = undefined;
     this.releaseLease();
+  }
+
+  /** The lists shown somewhere, unless refused or resting. */
+  private listsToAsk(): TaskListCounter[] {
+    if (this.listsRestUntil !== undefined && this.clock.now() < this.listsRestUntil) return [];
+    return TASK_LIST_COUNTERS.filter((counter) => this.shownLists.has(counter) && !this.refusedLists[counter]);
+  }
+
+  /**
+   * The lists to show from an answer to `asked`: none when the role changed meanwhile (they
+   * are the old role's); refused ones kept, so their rows say why; while resting, the last.
+   * A refusal is remembered and logged; a time-budget failure makes every list rest.
+   */
+  private listsFrom(answer: RoleCounters, asked: Filters): TaskLists | undefined {
+    if (asked.role !== this.state.snapshot.filters.role) return undefined;
+    if (!answer.taskLists) return this.listsToAsk().length === 0 && this.shownLists.size > 0 ? this.state.snapshot.taskLists : undefined;
+    const now = this.clock.now();
+    for (const [counter, list] of Object.entries(answer.taskLists) as Array<[TaskListCounter, TaskLists[TaskListCounter]]>) {
+      if (!list || list.ok) continue;
+      if (list.error.limit === 'operationTime') {
+        this.listsRestUntil = Math.min(list.error.retryAt ?? now + LIST_REST_MS, now + LIST_REST_MS);
+        this.options.onNotice?.(`The task lists rest until ${new Date(this.listsRestUntil).toISOString()}: ${list.error.detail}`);
+      } else if (!isRetryable(list.error)) {
+        this.refusedLists = { ...this.refusedLists, [counter]: list };
+        this.options.onNotice?.(`The portal refused the ${counter} task list; its row opens the list in the browser instead: ${list.error.detail}`);
+      }
+    }
+    return { ...answer.taskLists, ...this.refusedLists };
   }
 
   private async poll(): Promise<PollStep> {
     const client = this.client;
     if (!client) return { kind: 'halt' };
     const asked = this.state.snapshot.filters;
-    const key = this.options.shared ? SharedPoll.key(client.webhook, asked) : undefined;
+    const lists = this.listsToAsk();
+    const key = this.options.shared ? SharedPoll.key(client.webhook, asked, lists) : undefined;
     const fetch = this.fetchNext;
     this.fetchNext = false;
     try {
@@ -235,6 +308,7 @@ export class CountersPoller {
         .getCountersByRole(scopeOf(asked), {
           withUser: this.state.snapshot.user === undefined,
           withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
+          lists: lists.length ? { role: asked.role, counters: lists } : undefined,
         })
         .catch((error: unknown): Outcome<RoleCounters> =>
           // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
@@ -356,6 +430,7 @@ export class CountersPoller {
       groupName,
       byRole: answer.byRole,
       counters: current.value,
+      taskLists: this.listsFrom(answer, asked),
       updatedAt: fetchedAt,
       error: undefined,
       loading: false,
@@ -385,6 +460,7 @@ const NO_DATA = {
   groupName: undefined,
   byRole: undefined,
   counters: undefined,
+  taskLists: undefined,
   updatedAt: undefined,
   error: undefined,
   halted: false,

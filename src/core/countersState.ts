@@ -5,6 +5,7 @@
 import { CountersFilter, PortalUser } from './countersClient';
 import { CounterSet, Role } from './counters';
 import { Failure, Outcome } from './outcome';
+import { TaskListCounter, TaskPage } from './taskList';
 
 /** Where the webhook came from: SecretStorage, or `BITRIX24_WEBHOOK_URL` (never stored). */
 export type WebhookSource = 'stored' | 'environment';
@@ -38,6 +39,11 @@ export interface CountersSnapshot {
   readonly counters?: CounterSet;
   /** Epoch ms of the last good answer. */
   readonly updatedAt?: number;
+  /**
+   * The tasks behind the current role's counters, for the lists someone shows (an expanded
+   * row, Go to Task); each its own outcome: a list can fail while the counters stand.
+   */
+  readonly taskLists?: TaskLists;
   /** The last run's failure; cleared by the next success. `counters` stay, then stale. */
   readonly error?: { readonly failure: Failure; readonly at: number };
   /** A request is in flight. */
@@ -47,6 +53,8 @@ export interface CountersSnapshot {
   /** Polling stopped on a failure only the user can fix (reconnect, settings, Refresh). */
   readonly halted: boolean;
 }
+
+export type TaskLists = Readonly<Partial<Record<TaskListCounter, Outcome<TaskPage>>>>;
 
 export type Listener = (snapshot: CountersSnapshot) => void;
 

@@ -63,9 +63,12 @@ export class SharedPoll {
   ) {}
 
   /** The snapshot file's key: a question, not a credential (the webhook is hashed with it). */
-  static key(webhook: WebhookUrl, filters: Filters): string {
+  static key(webhook: WebhookUrl, filters: Filters, lists: readonly string[] = []): string {
+    // Task lists are the role's: windows that show the same lists share them; the others
+    // share the counters alone.
+    const question = lists.length ? [filters.userId, filters.groupId, filters.role, ...lists] : [filters.userId, filters.groupId];
     return createHash('sha256')
-      .update(JSON.stringify([webhook.reveal(), filters.userId, filters.groupId]))
+      .update(JSON.stringify([webhook.reveal(), ...question]))
       .digest('hex')
       .slice(0, 24);
   }

@@ -6,6 +6,8 @@ export const COMMANDS = {
   selectRole: 'bitrix24Tasks.selectRole',
   selectGroup: 'bitrix24Tasks.selectGroup',
   openTaskList: 'bitrix24Tasks.openTaskList',
+  openTask: 'bitrix24Tasks.openTask',
+  copyTaskLink: 'bitrix24Tasks.copyTaskLink',
   showLog: 'bitrix24Tasks.showLog',
 } as const;
 

@@ -1,15 +1,16 @@
 /**
  * The palette commands. Each takes an optional argument (a role, a group id, a counter, a
- * webhook URL) so tree items, tooltip links and tests can skip the pickers.
+ * task id, a webhook URL) so tree items, tooltip links and tests can skip the pickers.
  */
 import * as vscode from 'vscode';
 import { isRole, ROLES, Role } from '../core/counters';
 import { CountersPoller } from '../core/countersPoller';
 import { CountersState } from '../core/countersState';
 import { iconsAsText, inert } from '../core/portalText';
-import { taskListLink } from '../core/taskListLink';
+import { taskLink, taskListLink } from '../core/taskListLink';
 import { WebhookUrl } from '../core/webhookUrl';
 import { COMMANDS } from './commandIds';
+import { pickTask } from './goToTask';
 import { onChoice } from './notifier';
 import { writeFilter } from './settings';
 import { WebhookStore } from './webhookStore';
@@ -30,6 +31,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.selectRole, (role?: unknown) => selectRole(deps, role)),
     vscode.commands.registerCommand(COMMANDS.selectGroup, (groupId?: unknown) => selectGroup(deps, groupId)),
     vscode.commands.registerCommand(COMMANDS.openTaskList, (counter?: unknown) => openTaskList(deps, counter)),
+    vscode.commands.registerCommand(COMMANDS.openTask, (taskId?: unknown) => openTask(deps, taskId)),
+    vscode.commands.registerCommand(COMMANDS.copyTaskLink, (task?: unknown) => copyTaskLink(deps, task)),
     vscode.commands.registerCommand(COMMANDS.showLog, () => deps.log.show()),
   ];
 }
@@ -190,8 +193,8 @@ async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boole
   if (connection.kind !== 'connected') {
     return (await vscode.commands.executeCommand<boolean>(COMMANDS.connect)) === true;
   }
-  const counter = typeof argument === 'string' ? argument : undefined;
-  const role = (argument as { role?: unknown } | undefined)?.role;
+  const { counter: rowCounter, role } = (argument ?? {}) as { counter?: unknown; role?: unknown };
+  const counter = typeof argument === 'string' ? argument : typeof rowCounter === 'string' ? rowCounter : undefined;
   const url = taskListLink({
     portalOrigin: connection.portal,
     userId: filters.userId || connection.webhookUserId,
@@ -202,4 +205,41 @@ async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boole
   });
   deps.log.info(`Opening the task list${counter ? ` (${counterLabel(counter)})` : ''}: ${url}`);
   return vscode.env.openExternal(vscode.Uri.parse(url, true));
+}
+
+/**
+ * "Go to Task…": the argument is a task id (tree rows, tests); without one, the picker. A task
+ * in a list opens under its group, any other id under the user, where the portal finds it too.
+ */
+async function openTask(deps: CommandDeps, argument: unknown): Promise<boolean> {
+  if (deps.state.snapshot.connection.kind !== 'connected') {
+    return (await vscode.commands.executeCommand<boolean>(COMMANDS.connect)) === true;
+  }
+  const taskId = argument === undefined ? await pickTask(deps.state, deps.poller) : Number(argument);
+  if (taskId === undefined) return false;
+  const url = taskUrl(deps, taskId);
+  if (!url) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('Not a task id: {0}', inert(JSON.stringify(argument))));
+    return false;
+  }
+  deps.log.info(`Opening task #${taskId}: ${url}`);
+  return vscode.env.openExternal(vscode.Uri.parse(url, true));
+}
+
+/** From a task row's context menu (the row carries its task), or with a task id. */
+async function copyTaskLink(deps: CommandDeps, argument: unknown): Promise<void> {
+  const taskId = Number((argument as { task?: { id?: unknown } } | undefined)?.task?.id ?? argument);
+  const url = taskUrl(deps, taskId);
+  if (!url) return;
+  await vscode.env.clipboard.writeText(url);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('Task link copied'), 3000);
+}
+
+function taskUrl(deps: CommandDeps, taskId: number): string | undefined {
+  const { connection, taskLists } = deps.state.snapshot;
+  if (connection.kind !== 'connected') return undefined;
+  const listed = Object.values(taskLists ?? {})
+    .flatMap((list) => (list.ok ? list.value.tasks : []))
+    .find((task) => task.id === taskId);
+  return taskLink({ portalOrigin: connection.portal, userId: connection.webhookUserId, groupId: listed?.group?.id, taskId });
 }

@@ -1,11 +1,16 @@
 /**
  * The sidebar view: counters, the current role and group, the last error in plain words, and
- * a badge with what needs attention. Renders `CountersSnapshot`; never calls the portal.
+ * a badge with what needs attention. "Overdue" and "New comments" expand into their tasks.
+ * Renders `CountersSnapshot`; never calls the portal: an expanded row only tells the poller
+ * which task lists to carry in its batch (`showTasks`).
  */
 import * as vscode from 'vscode';
 import { attentionCount, Role, ROLES, shownCounters } from '../core/counters';
 import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
+import { isRetryable } from '../core/outcome';
+import { isTaskListCounter, TaskListCounter } from '../core/taskList';
 import { COMMANDS } from './commandIds';
+import { taskRows } from './taskRows';
 import {
   age, counterIcon, counterLabel, counterList, counterPhrase, failureSentence, failureTitle, groupLabel, moreCounters, plural, roleLabel,
   timeOfDay,
@@ -18,26 +23,44 @@ export class CountersNode extends vscode.TreeItem {
   children?: CountersNode[];
   /** On a role row: for "Open Task List in Browser" from its context menu. */
   role?: Role;
+  /** On a counter row: its name; its tasks are its children when it can expand. */
+  counter?: string;
 }
 
-export class CountersTreeProvider implements vscode.TreeDataProvider<CountersNode> {
+export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private items: CountersNode[] = [];
+  private snapshot: CountersSnapshot | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** A counter row's children were asked for: it is expanded. */
+    private readonly onExpanded: (counter: TaskListCounter) => void = () => undefined,
+  ) {}
 
   render(snapshot: CountersSnapshot): void {
+    this.snapshot = snapshot;
     this.items = snapshot.connection.kind === 'connected' ? buildItems(snapshot, this.now()) : [];
+    this.refresh();
+  }
+
+  refresh(): void {
     this.changed.fire();
   }
 
-  getTreeItem(item: CountersNode): CountersNode {
+  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
     return item;
   }
 
-  getChildren(parent?: CountersNode): CountersNode[] {
-    return parent ? (parent.children ?? []) : this.items;
+  getChildren(parent?: vscode.TreeItem): vscode.TreeItem[] {
+    if (!parent) return this.items;
+    if (!(parent instanceof CountersNode)) return [];
+    if (isTaskListCounter(parent.counter) && this.snapshot) {
+      this.onExpanded(parent.counter);
+      return taskRows(parent.counter, this.snapshot, this.now());
+    }
+    return parent.children ?? [];
   }
 
   dispose(): void {
@@ -45,17 +68,39 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<CountersNod
   }
 }
 
+/** What the view needs of the poller: carry a task list while a row shows it; the release. */
+export type ShowTasks = (counters: readonly TaskListCounter[]) => () => void;
+
 /** The view and its badge, rendered together from one snapshot. */
 export class CountersView implements vscode.Disposable {
   readonly provider: CountersTreeProvider;
-  readonly treeView: vscode.TreeView<CountersNode>;
+  readonly treeView: vscode.TreeView<vscode.TreeItem>;
+  /** Expanded counter rows of a visible view, each with the release of its task list. */
+  private readonly shown = new Map<TaskListCounter, () => void>();
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(now: () => number = Date.now) {
-    this.provider = new CountersTreeProvider(now);
+  constructor(now: () => number = Date.now, showTasks: ShowTasks = () => () => undefined) {
+    this.provider = new CountersTreeProvider(now, (counter) => {
+      if (this.treeView.visible && !this.shown.has(counter)) this.shown.set(counter, showTasks([counter]));
+    });
     this.treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this.provider });
+    this.subscriptions = [
+      this.treeView.onDidCollapseElement(({ element }) => {
+        if (element instanceof CountersNode && isTaskListCounter(element.counter)) this.hide(element.counter);
+      }),
+      this.treeView.onDidChangeVisibility(({ visible }) => {
+        // A hidden view asks for nothing; shown again, its expanded rows ask for their children.
+        if (visible) this.provider.refresh();
+        else this.hideAll();
+      }),
+    ];
   }
 
   render(snapshot: CountersSnapshot): void {
+    if (snapshot.connection.kind !== 'connected') this.hideAll();
+    for (const counter of this.shown.keys()) {
+      if (!canExpand(snapshot, counter)) this.hide(counter);
+    }
     this.provider.render(snapshot);
     const attention = snapshot.counters ? attentionCount(snapshot.counters) : 0;
     this.treeView.badge =
@@ -71,9 +116,32 @@ export class CountersView implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.hideAll();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.treeView.dispose();
     this.provider.dispose();
   }
+
+  private hide(counter: TaskListCounter): void {
+    this.shown.get(counter)?.();
+    this.shown.delete(counter);
+  }
+
+  private hideAll(): void {
+    for (const counter of [...this.shown.keys()]) this.hide(counter);
+  }
+}
+
+/**
+ * A counter row expands into its tasks while it counts some and the portal has not refused
+ * the list outright; otherwise a click opens the list in the browser, as for any counter.
+ */
+function canExpand(snapshot: CountersSnapshot, counter: string): counter is TaskListCounter {
+  if (!isTaskListCounter(counter) || !(snapshot.counters?.counters.some((c) => c.name === counter && c.count > 0) ?? false)) {
+    return false;
+  }
+  const list = snapshot.taskLists?.[counter];
+  return list === undefined || list.ok || isRetryable(list.error);
 }
 
 function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
@@ -87,18 +155,26 @@ function buildItems(snapshot: CountersSnapshot, now: number): CountersNode[] {
     const asOf = isStale(snapshot) && snapshot.updatedAt !== undefined ? timeOfDay(snapshot.updatedAt) : undefined;
     const { shown, more } = shownCounters(counters.counters);
     for (const counter of shown) {
-      const item = new CountersNode(counterLabel(counter.name));
+      const expandable = canExpand(snapshot, counter.name);
+      const item = new CountersNode(
+        counterLabel(counter.name),
+        expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+      );
       item.id = `counter:${counter.name}`;
+      item.counter = counter.name;
       item.description = asOf ? vscode.l10n.t('{0} (as of {1})', counter.count, asOf) : String(counter.count);
       item.iconPath = new vscode.ThemeIcon(counterIcon(counter.name));
       item.tooltip = counterPhrase(counter.name, counter.count);
       item.accessibilityInformation = { label: counterPhrase(counter.name, counter.count) };
-      item.contextValue = 'counter';
-      item.command = {
-        command: COMMANDS.openTaskList,
-        title: vscode.l10n.t('Open Task List in Browser'),
-        arguments: [counter.name],
-      };
+      item.contextValue = expandable ? 'counter.expandable' : 'counter';
+      // An expandable row opens on a click; its inline button opens the list in the browser.
+      if (!expandable) {
+        item.command = {
+          command: COMMANDS.openTaskList,
+          title: vscode.l10n.t('Open Task List in Browser'),
+          arguments: [counter.name],
+        };
+      }
       items.push(item);
     }
     if (more > 0) {

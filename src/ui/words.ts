@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { Counter, Role, shownCounters } from '../core/counters';
 import { Failure } from '../core/outcome';
-import { showableTime } from '../core/portalText';
+import { markdownText, showableTime } from '../core/portalText';
+import { TaskSummary } from '../core/taskList';
 import { localizePlural, PluralForms } from './plural';
 
 /** `count` in words, in the form the display language needs for it (see plural.ts). */
@@ -213,4 +214,72 @@ export function age(epochMs: number, now: number): string {
   if (minutes < 1) return vscode.l10n.t('just now');
   if (minutes < 60) return plural(minutes, { one: '{0} min ago', other: '{0} min ago' });
   return plural(Math.floor(minutes / 60), { one: '{0} h ago', other: '{0} h ago' });
+}
+
+/** "2 days overdue", "3 hours overdue"; a deadline under a minute ago (or none) is just "overdue". */
+export function overdueBy(deadline: number | undefined, now: number): string {
+  const minutes = deadline === undefined ? 0 : Math.floor((now - deadline) / 60_000);
+  if (!(minutes >= 1)) return vscode.l10n.t('overdue');
+  if (minutes < 60) return plural(minutes, { one: '{0} minute overdue', other: '{0} minutes overdue' });
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return plural(hours, { one: '{0} hour overdue', other: '{0} hours overdue' });
+  return plural(Math.floor(hours / 24), { one: '{0} day overdue', other: '{0} days overdue' });
+}
+
+/** A task's real status (REAL_STATUS) in words. */
+export function taskStatusLabel(status: number): string {
+  switch (status) {
+    case 1:
+      return vscode.l10n.t('New');
+    case 2:
+      return vscode.l10n.t('Pending');
+    case 3:
+      return vscode.l10n.t('In progress');
+    case 4:
+      return vscode.l10n.t('Awaiting review');
+    case 5:
+      return vscode.l10n.t('Completed');
+    case 6:
+      return vscode.l10n.t('Deferred');
+    case 7:
+      return vscode.l10n.t('Declined');
+    default:
+      return vscode.l10n.t('Status {0}', status);
+  }
+}
+
+export function taskStatusIcon(status: number): string {
+  switch (status) {
+    case 3:
+      return 'play-circle';
+    case 4:
+      return 'eye';
+    case 5:
+      return 'pass';
+    case 6:
+      return 'debug-pause';
+    case 7:
+      return 'circle-slash';
+    default:
+      return 'circle-large-outline';
+  }
+}
+
+/** Title, responsible person, group, deadline and status; portal text stays literal. */
+export function taskTooltip(task: TaskSummary): vscode.MarkdownString {
+  const lines = [`**${markdownText(task.title)}** #${task.id}`, ''];
+  const fact = (label: string, value: string) => lines.push(`${markdownText(label)}: ${markdownText(value)}  `);
+  if (task.responsible) fact(vscode.l10n.t('Responsible'), task.responsible.name);
+  if (task.group) fact(vscode.l10n.t('Group'), task.group.name);
+  if (task.deadline !== undefined) fact(vscode.l10n.t('Deadline'), dateAndTime(task.deadline));
+  fact(vscode.l10n.t('Status'), taskStatusLabel(task.status));
+  return new vscode.MarkdownString(lines.join('\n'));
+}
+
+let dateTimeFormat: Intl.DateTimeFormat | undefined;
+
+function dateAndTime(epochMs: number): string {
+  if (showableTime(epochMs) === undefined) return NO_TIME;
+  dateTimeFormat ??= new Intl.DateTimeFormat(vscode.env.language, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateTimeFormat.format(epochMs);
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { CounterSet } from '../../src/core/counters';
 import { CountersClient, CountersClientOptions, RequestLogEntry } from '../../src/core/countersClient';
-import { CountersPoller } from '../../src/core/countersPoller';
+import { CountersPoller, CountersPollerOptions } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { Failure, Outcome } from '../../src/core/outcome';
 import { WebhookUrl } from '../../src/core/webhookUrl';
@@ -110,19 +110,25 @@ export class PollerSandbox {
    * the real clock), without jitter (random 0.5: delays are exact), its client talking to the
    * portal over real HTTP; disposed after the test.
    */
-  createPoller(filters: Filters, intervalMs: number, client: CountersClientOptions = {}): PollerUnderTest {
+  createPoller(
+    filters: Filters,
+    intervalMs: number,
+    client: CountersClientOptions = {},
+    poller: Pick<CountersPollerOptions, 'onNotice'> = {},
+  ): PollerUnderTest {
     const clock = new FakeClock(Date.now());
     const state = new CountersState(filters);
     state.subscribe((snapshot) => this.snapshots.push(snapshot));
-    const poller = new CountersPoller(state, {
+    const created = new CountersPoller(state, {
+      ...poller,
       intervalMs,
       clock,
       random: () => 0.5,
       createClient: (hook) =>
         new CountersClient(hook, { now: () => clock.now(), ...client, onRequest: (entry) => this.log.push(entry) }),
     });
-    this.pollers.push(poller);
-    return { clock, state, poller };
+    this.pollers.push(created);
+    return { clock, state, poller: created };
   }
 
   /** Before each test: nothing seen or sent yet. */
