@@ -30,8 +30,7 @@ import {
   buildWorkbenchUrl, DEFAULT_CODE_SERVER_BIN, DEFAULT_USER_SETTINGS, repoRoot, startCodeServer, type CodeServer,
 } from '../test/launch/headless';
 import { parseCommandLine, parsePort, UsageError } from '../test/launch/args';
-import { startDemo, type Demo } from '../test/sandbox/demo';
-import { SandboxPortal } from '../test/sandbox/portal';
+import { SandboxPortal, startDemo, type Demo } from '../test/sandbox';
 import { startHttpsSandbox, TEST_HOST } from '../test/e2e/testHost';
 
 const USAGE = 'Usage: npm start -- [--port N] [--sandbox-port N] [--https] [--no-demo]';

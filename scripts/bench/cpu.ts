@@ -18,7 +18,7 @@ import { CountersSnapshot, CountersState, Filters } from '../../src/core/counter
 import { fail, Outcome, succeed } from '../../src/core/outcome';
 import { HttpResponse, nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { SandboxPortal } from '../../test/sandbox/portal';
+import { SandboxPortal } from '../../test/sandbox';
 import { FakeClock } from '../../test/unit/fakeClock';
 import { InFlight, seededRandom, trackedTransport, TrackedSharedPoll } from './driver';
 import { kb, Measurement, median } from './report';

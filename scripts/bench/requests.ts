@@ -16,7 +16,7 @@ import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState, Filters } from '../../src/core/countersState';
 import { nodeFetchTransport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { SandboxPortal } from '../../test/sandbox/portal';
+import { SandboxPortal } from '../../test/sandbox';
 import { FakeClock } from '../../test/unit/fakeClock';
 import { InFlight, runUntil, seededRandom, trackedTransport, TrackedSharedPoll } from './driver';
 import { Comparison, Measurement, ratio } from './report';
