@@ -50,12 +50,7 @@ function readOptions(): Options {
     'sandbox-port': { type: 'string', default: '0' },
     https: { type: 'boolean', default: false },
     'no-demo': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
   return {
     port: values.port === undefined ? undefined : parsePort(values.port, 'port'),
     sandboxPort: parsePort(values['sandbox-port'], 'sandbox-port'),

@@ -5,19 +5,35 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
+
 /** A mistake on the command line: its message alone says what to fix. */
 export class UsageError extends Error {}
 
 /**
  * `util.parseArgs` over this process's arguments, options only (`--flag value` or
- * `--flag=value`); an unknown option or a missing value is a UsageError that shows `usage`.
+ * `--flag=value`); `--help` or `-h` prints `usage` and exits; an unknown option or a missing
+ * value is a UsageError that shows `usage`.
  */
-export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(options: O, usage: string) {
+export function parseCommandLine<const O extends Options>(options: O, usage: string): Values<O> {
+  let parsed;
   try {
-    return parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
   }
+  const { help, ...values } = parsed.values as Values<O> & { help?: boolean };
+  if (help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values as Values<O>;
 }
 
 /** A TCP port, 0 meaning "any free one". */

@@ -25,12 +25,7 @@ function readOptions(): CliOptions {
     host: { type: 'string', default: '127.0.0.1' },
     demo: { type: 'boolean', default: false },
     'leaky-bucket': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
   return { port: parsePort(values.port, 'port'), host: values.host, demo: values.demo, leakyBucket: values['leaky-bucket'] };
 }
 
