@@ -35,6 +35,17 @@ export default tseslint.config(
     },
   },
   {
+    // The scripts and the host and end-to-end suites use the sandbox portal as a whole, through
+    // its one public entry; only its own unit tests look inside.
+    files: ['scripts/**', 'test/e2e/**', 'test/host/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/sandbox/*', '!**/sandbox/index'], message: 'Import the sandbox from test/sandbox (its index.ts), not its modules.' }] },
+      ],
+    },
+  },
+  {
     // Tests and scripts read JSON from the wire and the workbench on purpose: `any` there is
     // the data under test, not a hole in the extension's types.
     files: ['test/**', 'scripts/**'],

@@ -17,7 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseStrictFlags } from '../test/launch/args';
+import { parseCommandLine, parsePositiveInteger, UsageError } from '../test/launch/args';
 import { measureBuild } from './bench/build';
 import { measureCpuAndHeap } from './bench/cpu';
 import { measureFleet } from './bench/fleet';
@@ -52,24 +52,18 @@ interface Args {
   vsix: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { launches: 5, only: new Set(STEPS), vsix: false };
-  parseStrictFlags(argv, {
-    '--launches': (value) => {
-      args.launches = Number(value());
-      if (!Number.isInteger(args.launches) || args.launches < 1) throw new Error('--launches: a positive integer');
-    },
-    '--only': (value) => {
-      const steps = value().split(',') as Step[];
-      const unknown = steps.filter((s) => !STEPS.includes(s));
-      if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (known: ${STEPS.join(', ')})`);
-      args.only = new Set(steps);
-    },
-    '--vsix': () => {
-      args.vsix = true;
-    },
-  });
-  return args;
+const USAGE = `Usage: node out/scripts/bench.js [--launches N] [--only ${STEPS.join(',')}] [--vsix]`;
+
+function readArgs(): Args {
+  const values = parseCommandLine({
+    launches: { type: 'string', default: '5' },
+    only: { type: 'string', default: STEPS.join(',') },
+    vsix: { type: 'boolean', default: false },
+  }, USAGE);
+  const steps = values.only.split(',') as Step[];
+  const unknown = steps.filter((s) => !STEPS.includes(s));
+  if (unknown.length) throw new UsageError(`--only: unknown ${unknown.join(', ')} (known: ${STEPS.join(', ')})`);
+  return { launches: parsePositiveInteger(values.launches, 'launches'), only: new Set(steps), vsix: values.vsix };
 }
 
 function progress(message: string): void {
@@ -77,7 +71,7 @@ function progress(message: string): void {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs();
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
   const rows = new Map<string, Row>();
@@ -157,7 +151,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error);
+    console.error(error instanceof UsageError ? error.message : error);
     process.exit(1);
   },
 );

@@ -8,7 +8,7 @@
  * The figures are measurements of the real PollScheduler in virtual time (see test/sim/fleet.ts),
  * printed, never asserted.
  */
-import { parseStrictFlags } from '../test/launch/args';
+import { parseCommandLine, parsePositiveInteger, UsageError } from '../test/launch/args';
 import { FleetResult, HOUR, MINUTE, OutageKind, simulateFleet, TABLE_HEADER, tableRow, targetFor, formatMinutes, formatShare } from '../test/sim/fleet';
 
 interface Args {
@@ -19,28 +19,25 @@ interface Args {
   json: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { clients: [50, 200, 500], hours: 3, outages: ['network', '503'], seed: 1, json: false };
-  parseStrictFlags(argv, {
-    '--clients': (value) => {
-      args.clients = value().split(',').map(Number);
-    },
-    '--hours': (value) => {
-      args.hours = Number(value());
-    },
-    '--outage': (value) => {
-      args.outages = value().split(',') as Args['outages'];
-    },
-    '--seed': (value) => {
-      args.seed = Number(value());
-    },
-    '--json': () => {
-      args.json = true;
-    },
-  });
-  if (args.clients.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--clients: positive integers');
-  if (!(args.hours > 0)) throw new Error('--hours: a positive number');
-  return args;
+const USAGE = 'Usage: node out/scripts/fleet.js [--clients 50,200,500] [--hours 3] [--outage network,503,none] [--seed 1] [--json]';
+
+function readArgs(): Args {
+  const values = parseCommandLine({
+    clients: { type: 'string', default: '50,200,500' },
+    hours: { type: 'string', default: '3' },
+    outage: { type: 'string', default: 'network,503' },
+    seed: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  }, USAGE);
+  const hours = Number(values.hours);
+  if (!(hours > 0)) throw new UsageError(`--hours needs a positive number, got "${values.hours}"`);
+  return {
+    clients: values.clients.split(',').map((n) => parsePositiveInteger(n, 'clients')),
+    hours,
+    outages: values.outage.split(',') as Args['outages'],
+    seed: Number(values.seed),
+    json: values.json,
+  };
 }
 
 export async function fleetTable(args: Args): Promise<{ rows: FleetResult[]; markdown: string }> {
@@ -77,16 +74,16 @@ export async function fleetTable(args: Args): Promise<{ rows: FleetResult[]; mar
 }
 
 if (require.main === module) {
-  const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  fleetTable(args).then(
-    ({ rows, markdown }) => {
+  Promise.resolve()
+    .then(async () => {
+      const args = readArgs();
+      const { rows, markdown } = await fleetTable(args);
       console.log(args.json ? JSON.stringify(rows, null, 2) : markdown);
       console.error(`(simulated in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    },
-    (error: unknown) => {
-      console.error(error);
+    })
+    .catch((error: unknown) => {
+      console.error(error instanceof UsageError ? error.message : error);
       process.exit(1);
-    },
-  );
+    });
 }

@@ -29,9 +29,8 @@ import * as path from 'node:path';
 import {
   buildWorkbenchUrl, DEFAULT_CODE_SERVER_BIN, DEFAULT_USER_SETTINGS, repoRoot, startCodeServer, type CodeServer,
 } from '../test/launch/headless';
-import { parseFlags, parsePort, UsageError } from '../test/launch/args';
-import { startDemo, type Demo } from '../test/sandbox/demo';
-import { SandboxPortal } from '../test/sandbox/portal';
+import { parseCommandLine, parsePort, UsageError } from '../test/launch/args';
+import { SandboxPortal, startDemo, type Demo } from '../test/sandbox';
 import { startHttpsSandbox, TEST_HOST } from '../test/e2e/testHost';
 
 const USAGE = 'Usage: npm start -- [--port N] [--sandbox-port N] [--https] [--no-demo]';
@@ -45,23 +44,19 @@ interface Options {
   demo: boolean;
 }
 
-function parseArgs(args: readonly string[]): Options {
-  const options: Options = { sandboxPort: 0, https: false, demo: true };
-  parseFlags(args, USAGE, {
-    '--port': (value, flag) => {
-      options.port = parsePort(value(), flag);
-    },
-    '--sandbox-port': (value, flag) => {
-      options.sandboxPort = parsePort(value(), flag);
-    },
-    '--https': () => {
-      options.https = true;
-    },
-    '--no-demo': () => {
-      options.demo = false;
-    },
-  });
-  return options;
+function readOptions(): Options {
+  const values = parseCommandLine({
+    port: { type: 'string' },
+    'sandbox-port': { type: 'string', default: '0' },
+    https: { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
+  }, USAGE);
+  return {
+    port: values.port === undefined ? undefined : parsePort(values.port, 'port'),
+    sandboxPort: parsePort(values['sandbox-port'], 'sandbox-port'),
+    https: values.https,
+    demo: !values['no-demo'],
+  };
 }
 
 /** Whether nothing listens on 127.0.0.1:port right now. */
@@ -118,7 +113,7 @@ function writeWorkspace(dir: string, portal: SandboxPortal): void {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = readOptions();
   checkPrerequisites();
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-start-'));

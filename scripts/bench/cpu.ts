@@ -15,10 +15,10 @@ import * as vm from 'node:vm';
 import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
-import { fail, Outcome, succeed } from '../../src/core/outcome';
+import { Outcome, succeed } from '../../src/core/outcome';
 import { HttpResponse, nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { SandboxPortal } from '../../test/sandbox/portal';
+import { SandboxPortal } from '../../test/sandbox';
 import { FakeClock } from '../../test/unit/fakeClock';
 import { InFlight, seededRandom, trackedTransport, TrackedSharedPoll } from './driver';
 import { kb, Measurement, median } from './report';
@@ -58,26 +58,13 @@ export async function recordAnswers(): Promise<Recorded> {
   }
 }
 
-type Fault = 'none' | 'limit' | 'network' | 'server';
-
-/** Answers from the recordings; `fault()` picks, per request, a retryable fault or none. */
-function replayTransport(recorded: Recorded, fault: () => Fault = () => 'none'): Transport & { posts: number } {
+/** Answers from the recordings: the poll batch with the user the first time, without after. */
+function replayTransport(recorded: Recorded): Transport & { posts: number } {
   const transport = {
     posts: 0,
     post(_url: string, json: string): Promise<Outcome<HttpResponse>> {
       transport.posts++;
-      switch (fault()) {
-        case 'limit':
-          return Promise.resolve(
-            succeed({ status: 503, contentType: 'application/json', body: '{"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"}' }),
-          );
-        case 'network':
-          return Promise.resolve(fail({ kind: 'network', networkCause: 'reset', detail: 'the connection was closed before the answer was complete (ECONNRESET)' }));
-        case 'server':
-          return Promise.resolve(succeed({ status: 500, contentType: 'text/html', body: '<html><body>Internal Server Error</body></html>' }));
-        case 'none':
-          return Promise.resolve(succeed(json.includes('user.current') ? recorded.withUser : recorded.plain));
-      }
+      return Promise.resolve(succeed(json.includes('user.current') ? recorded.withUser : recorded.plain));
     },
   };
   return transport;
@@ -224,25 +211,17 @@ export interface HeapFigures {
   readonly atHalf: number;
   readonly atEnd: number;
   readonly cycles: number;
-  readonly faults: number;
   readonly pendingTimers: { readonly at100: number; readonly atEnd: number };
   readonly virtualDays: number;
 }
 
 /**
- * The soak: 10,000 poll cycles on the scheduler's own timers (injected clock), with the shared
- * poll's files, the render, and 10% retryable faults (503 limit, dropped connection, HTTP 500).
+ * The heap over 10,000 poll cycles on the scheduler's own timers (injected clock), with the
+ * shared poll's files and the render. Faults are the soak test's (test/unit/soak.test.ts).
  */
 export async function heapSoak(recorded: Recorded, cycles = 10_000, withSharing = true): Promise<HeapFigures> {
   const clock = new FakeClock();
-  const random = seededRandom(42);
-  let faults = 0;
-  const transport = replayTransport(recorded, () => {
-    const r = random();
-    const fault: Fault = r < 0.04 ? 'limit' : r < 0.07 ? 'network' : r < 0.1 ? 'server' : 'none';
-    if (fault !== 'none') faults++;
-    return fault;
-  });
+  const transport = replayTransport(recorded);
   // A RAM disk where there is one: the files' place does not change the heap, only the run time.
   const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const folder = fs.mkdtempSync(path.join(base, 'b24-bench-soak-'));
@@ -269,7 +248,6 @@ export async function heapSoak(recorded: Recorded, cycles = 10_000, withSharing 
       atHalf,
       atEnd,
       cycles,
-      faults,
       pendingTimers: { at100: pending100, atEnd: clock.pendingCount },
       virtualDays: (clock.now() - started) / 86_400_000,
     };
@@ -302,7 +280,7 @@ export async function measureCpuAndHeap(): Promise<Measurement> {
         figure: 'heap after 10,000 cycles vs. after 100',
         measured: `${growth >= 0 ? '+' : '−'}${kb(Math.abs(growth))} (${mb(heap.at100)} after 100, ${mb(heap.atHalf)} after ${(heap.cycles / 2).toLocaleString('en-US')}, ${mb(heap.atEnd)} after ${heap.cycles.toLocaleString('en-US')}); pending timers ${heap.pendingTimers.at100} → ${heap.pendingTimers.atEnd}`,
         target: 'growth ≤ 1 MB',
-        how: `the same path on the scheduler's own timers (FakeClock, ${heap.virtualDays.toFixed(1)} virtual days), with the shared-poll files and ${heap.faults} retryable faults (503, dropped connection, HTTP 500) in ${heap.cycles.toLocaleString('en-US')} cycles; heapUsed after forced GC (v8 --expose-gc)`,
+        how: `the same path on the scheduler's own timers (FakeClock, ${heap.virtualDays.toFixed(1)} virtual days), with the shared-poll files, ${heap.cycles.toLocaleString('en-US')} cycles; heapUsed after forced GC (v8 --expose-gc)`,
         met: growth <= HEAP_TARGET_BYTES,
       },
     ],

@@ -12,7 +12,7 @@ import { START_DELAY_MS } from '../../src/core/countersPoller';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startWorkbench, type Workbench } from '../../test/launch/headless';
-import { SandboxPortal } from '../../test/sandbox/portal';
+import { SandboxPortal } from '../../test/sandbox';
 import { median, ms, Measurement } from './report';
 
 const EXTENSION_ID = 'b24tools.bitrix24-task-counters';

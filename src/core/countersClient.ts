@@ -27,7 +27,7 @@ export interface CountersFilter {
   readonly groupId?: number;
 }
 
-export interface CountersQuery extends CountersFilter {
+interface CountersQuery extends CountersFilter {
   readonly role: Role;
 }
 
@@ -37,11 +37,6 @@ export interface PortalTime {
   readonly operating?: number;
   /** Epoch ms when the oldest minute of that window drops. */
   readonly operatingResetAt?: number;
-}
-
-export interface CountersAnswer {
-  readonly counters: CounterSet;
-  readonly time: PortalTime;
 }
 
 export interface RoleCounters {
@@ -112,14 +107,6 @@ export class CountersClient {
     this.now = options.now ?? Date.now;
   }
 
-  /** The counters for one role, user and group. */
-  async getCounters(query: CountersQuery): Promise<Outcome<CountersAnswer>> {
-    const answer = await this.call(COUNTERS_METHOD, countersParams(query));
-    if (!answer.ok) return answer;
-    const counters = readCounters(answer.value.result, this.redact);
-    return counters.ok ? succeed({ counters: counters.value, time: readTime(answer.value.time) }) : counters;
-  }
-
   /**
    * Every role's counters in ONE `batch` request, the way Bitrix24's own mobile app does it:
    * it costs one request against the portal's rate limit instead of five. Task lists ride in
@@ -166,15 +153,6 @@ export class CountersClient {
       taskLists: options.lists ? readTaskLists(batch.value, taskLists) : undefined,
       time: batch.value.time,
     });
-  }
-
-  /**
-   * The webhook's own user, from `user.current`, or from `profile` (scope `basic`, always
-   * granted) when the webhook lacks the `user` scope. Both ride in one batch.
-   */
-  async currentUser(): Promise<Outcome<PortalUser>> {
-    const batch = await this.batch(USER_COMMANDS);
-    return batch.ok ? readUser(batch.value.results, this.redact) : batch;
   }
 
   /** The user's workgroups and projects. Needs the `sonet` scope: a `scope` failure otherwise. */

@@ -21,7 +21,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { startWorkbench, type Workbench, type WorkbenchOptions } from '../launch/headless';
-import type { SandboxPortal } from '../sandbox/portal';
+import type { SandboxPortal } from '../sandbox';
 import { startHttpsSandbox, TEST_HOST } from './testHost';
 import {
   extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure, UI_TIMEOUT_MS, WorkbenchDriver,

@@ -14,7 +14,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { startWorkbench, type Workbench } from '../launch/headless';
-import type { SandboxPortal } from '../sandbox/portal';
+import type { SandboxPortal } from '../sandbox';
 import { startHttpsSandbox } from './testHost';
 import {
   extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure, waitForExtension, WorkbenchDriver,

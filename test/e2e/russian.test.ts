@@ -19,7 +19,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startWorkbench, type Workbench } from '../launch/headless';
-import { DEFAULT_COUNTERS, DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
+import { DEFAULT_COUNTERS, DEFAULT_USERS, SandboxPortal } from '../sandbox';
 import {
   copyToReadme, extensionUnderTest, freshResultsDir, RESULTS_ROOT, RUSSIAN_WORDS, stopAtFirstFailure,
   textFilesUnder, WorkbenchDriver, waitForExtension } from './workbenchDriver';

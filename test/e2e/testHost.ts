@@ -13,7 +13,7 @@ import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../launch/headless';
-import { SandboxPortal, SandboxOptions } from '../sandbox/portal';
+import { SandboxPortal, SandboxOptions } from '../sandbox';
 
 export const TEST_HOST = 'portal.b24.test';
 export const TLS_DIR = path.join(repoRoot, '.vscode-test', 'tls');

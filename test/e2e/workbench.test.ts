@@ -23,7 +23,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startWorkbench, type Workbench } from '../launch/headless';
-import type { SandboxPortal } from '../sandbox/portal';
+import type { SandboxPortal } from '../sandbox';
 import { startHttpsSandbox, TEST_HOST } from './testHost';
 import {
   copyToReadme, ExternalOpens, extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure,

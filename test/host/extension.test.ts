@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
-import { SandboxPortal } from '../sandbox/portal';
+import { SandboxPortal } from '../sandbox';
 import { extensionUnderTest, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import { countOf } from '../../src/core/counters';
 import type { CountersSnapshot } from '../../src/core/countersState';
-import { SandboxPortal } from '../sandbox/portal';
+import { SandboxPortal } from '../sandbox';
 import { extensionUnderTest, waitForState } from './support';
 
 interface Expected {

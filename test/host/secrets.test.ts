@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
-import { FAULT_KINDS, FaultKind, FaultOptions, SandboxPortal } from '../sandbox/portal';
+import { FAULT_KINDS, FaultKind, FaultOptions, SandboxPortal } from '../sandbox';
 
 const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
 const SECRET = 'sandboxsecret0001';

@@ -1,56 +1,53 @@
 /**
- * Command-line flags of the scripts and tools (npm start, the sandbox CLI, bench, fleet): one
- * walk over the arguments, each flag handed to its handler, which takes the flag's value, if it
- * has one, with `value()`.
+ * Command lines of the scripts and tools (npm start, the sandbox CLI, bench, fleet, the host-test
+ * launchers): Node's `util.parseArgs` reads them; what is left here is the usage on a mistake and
+ * the checks of values it does not make.
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
 
 /** A mistake on the command line: its message alone says what to fix. */
 export class UsageError extends Error {}
 
-export type FlagHandlers = Readonly<Record<string, (value: () => string, flag: string) => void>>;
-
-function handlerFor(handlers: FlagHandlers, flag: string): FlagHandlers[string] | undefined {
-  return Object.hasOwn(handlers, flag) ? handlers[flag] : undefined;
-}
-
 /**
- * For the tools people start by hand: values as `--flag value` or `--flag=value` (a missing one
- * reads as ''); `--help` or `-h` prints `usage` and exits; an unknown flag is a UsageError that
- * shows the usage.
+ * `util.parseArgs` over this process's arguments, options only (`--flag value` or
+ * `--flag=value`); `--help` or `-h` prints `usage` and exits; an unknown option or a missing
+ * value is a UsageError that shows `usage`.
  */
-export function parseFlags(args: readonly string[], usage: string, handlers: FlagHandlers): void {
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    if (flag === '--help' || flag === '-h') {
-      console.log(usage);
-      process.exit(0);
-    }
-    const handler = handlerFor(handlers, flag);
-    if (!handler) throw new UsageError(`Unknown option ${flag}\n${usage}`);
-    handler(() => inline ?? args[++i] ?? '', flag);
+export function parseCommandLine<const O extends Options>(options: O, usage: string): Values<O> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
   }
-}
-
-/**
- * For the measuring scripts: values only as `--flag value`, and a flag without its value is an
- * error, as is an unknown flag.
- */
-export function parseStrictFlags(args: readonly string[], handlers: FlagHandlers): void {
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const handler = handlerFor(handlers, flag);
-    if (!handler) throw new Error(`unknown argument ${flag}`);
-    handler(() => {
-      const value = args[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      return value;
-    }, flag);
+  const { help, ...values } = parsed.values as Values<O> & { help?: boolean };
+  if (help) {
+    console.log(usage);
+    process.exit(0);
   }
+  return values as Values<O>;
 }
 
 /** A TCP port, 0 meaning "any free one". */
 export function parsePort(text: string, flag: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} needs 0..65535, got "${text}"`);
-  return port;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new UsageError(`--${flag} needs 0..65535, got "${text}"`);
+  }
+  return value;
+}
+
+/** A whole number above 0. */
+export function parsePositiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
+  return value;
 }

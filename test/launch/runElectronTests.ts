@@ -16,33 +16,27 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { parseCommandLine } from './args';
 import { RESULTS_ENV, readHostResults, repoRoot, reportHostResults } from './headless';
 
 const DEFAULT_VSCODE_VERSION = '1.99.3';
 
-function parseArgs(argv: string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument ${argv[i]}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`${argv[i - 1]} needs a value`);
-    flags.set(m[1], value);
-  }
-  for (const k of flags.keys()) {
-    if (!['extension-dev-path', 'tests-path', 'vscode-version', 'grep'].includes(k)) throw new Error(`unknown option --${k}`);
-  }
-  return flags;
-}
+const USAGE = 'Usage: node out/test/launch/runElectronTests.js [--extension-dev-path DIR] [--tests-path FILE] '
+  + '[--vscode-version VERSION] [--grep PATTERN]';
 
 async function main(): Promise<number> {
-  const flags = parseArgs(process.argv.slice(2));
+  const flags = parseCommandLine({
+    'extension-dev-path': { type: 'string' },
+    'tests-path': { type: 'string' },
+    'vscode-version': { type: 'string' },
+    grep: { type: 'string' },
+  }, USAGE);
   const env = process.env;
-  const extensionDevelopmentPath = path.resolve(flags.get('extension-dev-path') ?? (env.B24_EXTENSION_DEV_PATH || repoRoot));
-  const extensionTestsPath = path.resolve(flags.get('tests-path')
+  const extensionDevelopmentPath = path.resolve(flags['extension-dev-path'] ?? (env.B24_EXTENSION_DEV_PATH || repoRoot));
+  const extensionTestsPath = path.resolve(flags['tests-path']
     ?? (env.B24_EXTENSION_TESTS_PATH || path.join(repoRoot, 'out', 'test', 'host', 'index.js')));
-  const version = flags.get('vscode-version') ?? (env.B24_VSCODE_VERSION || DEFAULT_VSCODE_VERSION);
-  const grep = flags.get('grep') ?? (env.B24_TEST_GREP || undefined);
+  const version = flags['vscode-version'] ?? (env.B24_VSCODE_VERSION || DEFAULT_VSCODE_VERSION);
+  const grep = flags.grep ?? (env.B24_TEST_GREP || undefined);
 
   if (!fs.existsSync(extensionTestsPath)) {
     throw new Error(`tests module ${extensionTestsPath} not found (run \`npx tsc -p .\`)`);

@@ -21,6 +21,7 @@ import {
   RESULTS_ENV, readHostResults, repoRoot, reportHostResults, sleep, startWorkbench, tailFile,
   type HostTestResults, type Workbench,
 } from './headless';
+import { parseCommandLine, parsePositiveInteger } from './args';
 
 interface Options {
   extensionDevelopmentPath: string;
@@ -31,22 +32,21 @@ interface Options {
   logDir: string;
 }
 
-function parseArgs(argv: string[]): Options {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unexpected argument ${arg}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`${arg} needs a value`);
-    flags.set(m[1], value);
-  }
-  const known = ['extension-dev-path', 'tests-path', 'workspace', 'grep', 'timeout', 'log-dir'];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
+const USAGE = 'Usage: node out/test/launch/runHostTests.js [--extension-dev-path DIR] [--tests-path FILE] '
+  + '[--workspace DIR] [--grep PATTERN] [--timeout MS] [--log-dir DIR]';
+
+function readOptions(): Options {
+  const flags = parseCommandLine({
+    'extension-dev-path': { type: 'string' },
+    'tests-path': { type: 'string' },
+    workspace: { type: 'string' },
+    grep: { type: 'string' },
+    timeout: { type: 'string' },
+    'log-dir': { type: 'string' },
+  }, USAGE);
   const env = process.env;
-  const pick = (flag: string, envName: string): string | undefined => flags.get(flag) ?? (env[envName] || undefined);
-  const timeout = Number(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? 600_000);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new Error('--timeout must be a positive number of ms');
+  const pick = (flag: keyof typeof flags, envName: string): string | undefined => flags[flag] ?? (env[envName] || undefined);
+  const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '600000', 'timeout');
   const workspace = pick('workspace', 'B24_TEST_WORKSPACE');
   return {
     extensionDevelopmentPath: path.resolve(pick('extension-dev-path', 'B24_EXTENSION_DEV_PATH') ?? repoRoot),
@@ -75,7 +75,7 @@ function checkInputs(o: Options): void {
 }
 
 async function main(): Promise<number> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readOptions();
   checkInputs(opts);
 
   fs.rmSync(opts.logDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * Prints the origin and each user's webhook URL (the one place the sandbox shows a secret, on
  * purpose: it is what you paste into the extension). Ctrl-C or SIGTERM closes it cleanly.
  */
-import { parseFlags, parsePort } from '../launch/args';
+import { parseCommandLine, parsePort } from '../launch/args';
 import { startDemo } from './demo';
 import { DEFAULT_USERS, SandboxPortal, SandboxUser } from './portal';
 
@@ -19,23 +19,14 @@ interface CliOptions {
 
 const USAGE = 'Usage: node out/test/sandbox/cli.js [--port N] [--host H] [--demo] [--leaky-bucket]';
 
-function parseArgs(args: readonly string[]): CliOptions {
-  const options: CliOptions = { port: 0, host: '127.0.0.1', demo: false, leakyBucket: false };
-  parseFlags(args, USAGE, {
-    '--port': (value, flag) => {
-      options.port = parsePort(value(), flag);
-    },
-    '--host': (value) => {
-      options.host = value();
-    },
-    '--demo': () => {
-      options.demo = true;
-    },
-    '--leaky-bucket': () => {
-      options.leakyBucket = true;
-    },
-  });
-  return options;
+function readOptions(): CliOptions {
+  const values = parseCommandLine({
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    demo: { type: 'boolean', default: false },
+    'leaky-bucket': { type: 'boolean', default: false },
+  }, USAGE);
+  return { port: parsePort(values.port, 'port'), host: values.host, demo: values.demo, leakyBucket: values['leaky-bucket'] };
 }
 
 function printBanner(portal: SandboxPortal, options: CliOptions): void {
@@ -68,7 +59,7 @@ function describeUser(user: SandboxUser): string {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = readOptions();
   const portal = await SandboxPortal.start({ host: options.host, port: options.port, leakyBucket: options.leakyBucket });
   printBanner(portal, options);
   const demo = options.demo

@@ -37,6 +37,20 @@ describe('import boundaries (eslint.config.mjs)', function () {
     }
   });
 
+  it('scripts and the host and end-to-end suites reach the sandbox only through its index', async () => {
+    for (const [file, inside, entry] of [
+      ['scripts/start.ts', '../test/sandbox/portal', '../test/sandbox'],
+      ['scripts/bench/cpu.ts', '../../test/sandbox/leakyBucket', '../../test/sandbox/index'],
+      ['test/e2e/testHost.ts', '../sandbox/demo', '../sandbox'],
+      ['test/host/smoke.test.ts', '../sandbox/portal', '../sandbox'],
+    ]) {
+      const messages = await restrictedImports(file, `import '${inside}';`);
+      assert.equal(messages.length, 1, `${file}: ${messages.join('\n')}`);
+      assert.match(messages[0], /test\/sandbox \(its index\.ts\)/);
+      assert.deepEqual(await restrictedImports(file, `import '${entry}';`), [], `${file} may import ${entry}`);
+    }
+  });
+
   it('the UI may import vscode and the core', async () => {
     assert.deepEqual(await restrictedImports('src/ui/words.ts', "import '../core/clock';"), []);
   });

@@ -3,6 +3,7 @@
  * client over HTTP, real scheduler on a fake clock) must show the right state, keep the last good
  * numbers, back off or halt as specified, and recover by itself when the fault clears (or on
  * Refresh after a halt). Table-driven: one row per fault, the same checks for every row of a kind.
+ * After the whole matrix, no socket or timer of the real transport is left behind.
  */
 import assert from 'node:assert/strict';
 import { CountersSnapshot, CountersState, Filters, isStale } from '../../src/core/countersState';
@@ -220,6 +221,15 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
 
   afterEach(() => {
     sandbox.clearFaults();
+  });
+
+  /** Sockets and timers of this process before the first row. */
+  const resourceCount = (type: string) => process.getActiveResourcesInfo().filter((t) => t === type).length;
+  let socketsBefore = 0;
+  let timersBefore = 0;
+  before(() => {
+    socketsBefore = resourceCount('TCPSocketWrap');
+    timersBefore = resourceCount('Timeout');
   });
 
   /** A connected poller after its first good poll, and a counter of finished polls. */
@@ -447,5 +457,15 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
     const { FAULT_KINDS } = await import('../sandbox/portal');
     const covered = new Set(MATRIX.map((r) => r.fault));
     assert.deepEqual(FAULT_KINDS.filter((k) => !covered.has(k)), []);
+  });
+
+  describe('after every row', () => {
+    it('leaves no socket or timer of the transport behind', async () => {
+      // Node 20's global agent keeps one idle connection alive for reuse: its two ends (client
+      // and sandbox, both in this process) may remain; anything more is a leak. The sandbox's own
+      // delayed answers to 'slow' are its timers, cleared as their requests end.
+      await until(() => resourceCount('TCPSocketWrap') <= socketsBefore + 2, 'the sockets to close');
+      assert.ok(resourceCount('Timeout') <= timersBefore + 2, `${resourceCount('Timeout') - timersBefore} timers left`);
+    });
   });
 });

@@ -1,16 +1,11 @@
 /**
- * Tests of the sandbox portal itself: real HTTP against a started portal, with Node's fetch.
+ * Tests of the sandbox portal itself, where it stands for Bitrix24: what a portal answers, to
+ * whom, in which shape, and with which faults; real HTTP against a started portal.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDemo } from '../sandbox/demo';
 import { LeakyBucket } from '../sandbox/leakyBucket';
 import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxPortal } from '../sandbox/portal';
-import { call, overdueFilter, postJson, request, roleFilter, withPortal } from './sandboxHttp';
+import { call, postJson, request, withPortal } from './sandboxHttp';
 
 const TIME_KEYS = [
   'start',
@@ -22,8 +17,6 @@ const TIME_KEYS = [
   'operating_reset_at',
   'operating',
 ];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LeakyBucket', () => {
   it('passes a burst, then refuses without pouring', () => {
@@ -52,10 +45,6 @@ describe('LeakyBucket', () => {
     assert.equal(bucket.tryTake(10_500), true);
   });
 
-  it('rejects nonsense limits', () => {
-    assert.throws(() => new LeakyBucket({ burst: 0, perSecond: 1 }), RangeError);
-    assert.throws(() => new LeakyBucket({ burst: 5, perSecond: 0 }), RangeError);
-  });
 });
 
 describe('parsePhpQuery', () => {
@@ -70,11 +59,6 @@ describe('parsePhpQuery', () => {
     });
   });
 
-  it('ignores prototype keys', () => {
-    const parsed = parsePhpQuery('__proto__[x]=1&a[constructor]=2');
-    assert.deepEqual(parsed, {});
-    assert.equal(({} as Record<string, unknown>).x, undefined);
-  });
 });
 
 describe('SandboxPortal', () => {
@@ -523,9 +507,6 @@ describe('SandboxPortal', () => {
       assert.equal(wire.status, 503);
     });
 
-    it('refuses an unknown fault kind', () => {
-      assert.throws(() => portal.inject('meteor' as never), RangeError);
-    });
   });
 
   describe('leaky bucket', () => {
@@ -563,161 +544,4 @@ describe('SandboxPortal', () => {
     });
   });
 
-  describe('request log', () => {
-    it('records every REST request, never the secret, and not control calls', async () => {
-      portal.inject('groupNotFound', { times: 1 });
-      await call(portal, 1, 'tasks.task.counters.get', { groupId: 7, auth: 'tokentoken' });
-      await postJson(`${portal.origin}/rest/2/badsecret/profile.json`);
-      await postJson(`${portal.origin}/rest/profile`);
-      await postJson(`${portal.origin}/_sandbox/clear`);
-      const log = portal.requests;
-      assert.equal(log.length, 3);
-      assert.deepEqual(
-        log.map(({ method, userId, status, fault, hadSecretInPath }) => ({ method, userId, status, fault, hadSecretInPath })),
-        [
-          { method: 'tasks.task.counters.get', userId: 1, status: 400, fault: 'groupNotFound', hadSecretInPath: true },
-          { method: 'profile', userId: 2, status: 401, fault: undefined, hadSecretInPath: true },
-          { method: 'profile', userId: null, status: 401, fault: undefined, hadSecretInPath: false },
-        ],
-      );
-      assert.deepEqual(log[0].params, { groupId: 7, auth: '[redacted]' });
-      assert.equal(log[0].remoteAddress, '127.0.0.1');
-      assert.equal(typeof log[0].at, 'number');
-      const printed = JSON.stringify(log);
-      assert.ok(!printed.includes('sandboxsecret') && !printed.includes('badsecret') && !printed.includes('tokentoken'));
-      portal.clearLog();
-      assert.equal(portal.requests.length, 0);
-    });
-  });
-
-  describe('control interface', () => {
-    const control = (route: string, body?: unknown) => postJson(`${portal.origin}/_sandbox/${route}`, body);
-
-    it('sets counters for a role and group', async () => {
-      const ok = await control('counters', { userId: 1, counters: { expired: 9 }, role: 'view_role_accomplice', groupId: 7 });
-      assert.deepEqual(ok.json, { ok: true });
-      const wire = await call(portal, 1, 'tasks.task.counters.get', { type: 'view_role_accomplice', groupId: 7 });
-      assert.deepEqual(wire.json.result, { expired: { counter: 9, code: 6291456 } });
-      await control('counters', { userId: 1, counters: { expired: 0, new_comments: 8 } });
-      assert.equal((await call(portal, 1, 'tasks.task.counters.get')).json.result.new_comments.counter, 8);
-    });
-
-    it('injects and clears faults', async () => {
-      assert.equal((await control('fault', { kind: 'queryLimit', method: 'profile' })).status, 200);
-      assert.equal((await call(portal, 1, 'profile')).status, 503);
-      assert.equal((await call(portal, 1, 'server.time')).status, 200);
-      await control('clear');
-      assert.equal((await call(portal, 1, 'profile')).status, 200);
-    });
-
-    it('reads and resets the request log', async () => {
-      await call(portal, 1, 'profile');
-      const log = await request(`${portal.origin}/_sandbox/requests`);
-      assert.equal(log.json.length, 1);
-      assert.equal(log.json[0].method, 'profile');
-      await control('reset-log');
-      assert.deepEqual((await request(`${portal.origin}/_sandbox/requests`)).json, []);
-    });
-
-    it('answers 400 for bad input and 404 for an unknown endpoint', async () => {
-      assert.equal((await control('fault', { kind: 'meteor' })).status, 400);
-      assert.equal((await control('counters', { userId: 1, counters: { expired: 'many' } })).status, 400);
-      assert.equal((await control('counters', { userId: 1, counters: {}, role: 'boss' })).status, 400);
-      assert.equal((await control('counters', { counters: {} })).status, 400);
-      const notJson = await request(`${portal.origin}/_sandbox/fault`, { method: 'POST', body: '{' });
-      assert.equal(notJson.status, 400);
-      assert.equal((await control('explode')).status, 404);
-      assert.equal(portal.requests.length, 0);
-    });
-  });
-
-  describe('lifecycle', () => {
-    it('closes promptly with a slow request open', async () => {
-      portal.inject('slow');
-      const pending = call(portal, 1, 'profile').then(
-        () => 'answered',
-        () => 'failed',
-      );
-      while (portal.requests.length === 0) await sleep(5);
-      const started = Date.now();
-      await portal.close();
-      assert.ok(Date.now() - started < 1000, `close took ${Date.now() - started} ms`);
-      assert.equal(await pending, 'failed');
-    });
-
-    it('closes promptly with an idle keep-alive connection', async () => {
-      await call(portal, 1, 'profile');
-      const started = Date.now();
-      await portal.close();
-      assert.ok(Date.now() - started < 1000);
-      await assert.rejects(call(portal, 1, 'profile'));
-    });
-
-    it('serves HTTPS with tls', async function () {
-      const dir = mkdtempSync(join(tmpdir(), 'sandbox-tls-'));
-      try {
-        try {
-          execFileSync('openssl', [
-            'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-            '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-            '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-          ], { stdio: 'ignore' });
-        } catch {
-          this.skip();
-        }
-        const cert = readFileSync(join(dir, 'cert.pem'));
-        const key = readFileSync(join(dir, 'key.pem'));
-        await withPortal({ tls: { key, cert } }, async (secure) => {
-          assert.match(secure.origin, /^https:\/\/127\.0\.0\.1:\d+$/);
-          const body = await new Promise<string>((resolve, reject) => {
-            const req = https.request(secure.webhookUrl(1) + 'profile', { method: 'POST', ca: cert }, (res) => {
-              let text = '';
-              res.on('data', (chunk) => (text += chunk));
-              res.on('end', () => resolve(text));
-            });
-            req.on('error', reject);
-            req.end();
-          });
-          assert.equal(JSON.parse(body).result.NAME, 'Anna');
-        });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  });
-
-  describe('demo', () => {
-    it("changes user 1's tasks over time: counters and lists move together, and the loop returns", async () => {
-      const changes: string[] = [];
-      const demo = startDemo(portal, { intervalMs: 60_000, onChange: (description) => changes.push(description) });
-      const snapshot = async () => {
-        const cmd = {
-          ...Object.fromEntries(ROLES.map((role) => [role, `tasks.task.counters.get?type=${role}`])),
-          overdue: `tasks.task.list?${roleFilter('view_role_responsible', 1)}&${overdueFilter(portal.now())}`,
-        };
-        return (await call(portal, 1, 'batch', { cmd })).json.result.result;
-      };
-      try {
-        const before = portal.tasks.length;
-        demo.step();
-        const after = await snapshot();
-        assert.equal(after.view_role_responsible.new_comments.counter, 4);
-        assert.equal(after.view_all.new_comments.counter, 6);
-        demo.step();
-        demo.step();
-        const overdue = await snapshot();
-        assert.equal(overdue.view_role_responsible.expired.counter, 2);
-        assert.equal(overdue.overdue.tasks.length, 2);
-        for (let i = 3; i < 10; i++) demo.step();
-        const looped = await snapshot();
-        assert.equal(looped.view_all.new_comments.counter, 5);
-        assert.equal(looped.view_all.expired.counter, 2);
-        assert.equal(looped.overdue.tasks.length, 1);
-        assert.equal(portal.tasks.length, before);
-        assert.equal(changes.length, 10);
-      } finally {
-        demo.stop();
-      }
-    });
-  });
 });

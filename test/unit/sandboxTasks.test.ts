@@ -10,8 +10,6 @@ import {
   commentsFilter,
   countersAndLists,
   overdueFilter,
-  postJson,
-  request,
   roleFilter,
   withPortal,
 } from './sandboxHttp';
@@ -298,44 +296,6 @@ describe('SandboxPortal tasks', () => {
       assert.equal(direct.status, 429);
       assert.equal(direct.json.operating_reset_at, 1_758_878_000);
       assert.equal((await call(portal, 1, 'tasks.task.counters.get')).status, 200);
-    });
-  });
-
-  describe('control interface for tasks', () => {
-    const control = (route: string, body?: unknown, method = 'POST') => postJson(`${portal.origin}/_sandbox/${route}`, body, method);
-
-    it('adds, changes, reads and removes tasks', async () => {
-      const added = await control('tasks', { title: 'Call the bank', responsibleId: 2, deadline: '2025-09-25T09:00:00Z', unread: { '2': 3 } });
-      assert.equal(added.status, 200);
-      assert.equal(added.json.id, 111);
-      assert.equal(added.json.deadline, NOW - 24 * HOUR);
-      assert.deepEqual((await call(portal, 2, 'tasks.task.counters.get')).json.result, {
-        expired: { counter: 1, code: 6291456 },
-        new_comments: { counter: 4, code: 12582912 },
-      });
-      const changed = await control('tasks/111', { status: 5, unread: {} }, 'PATCH');
-      assert.equal(changed.json.status, 5);
-      assert.equal(changed.json.title, 'Call the bank');
-      assert.ok((await request(`${portal.origin}/_sandbox/tasks`)).json.some((t: { id: number }) => t.id === 111));
-      assert.deepEqual((await control('tasks/111', undefined, 'DELETE')).json, { ok: true });
-      assert.equal(portal.tasks.some((t) => t.id === 111), false);
-    });
-
-    it('switches the comment filter mode and resets counters', async () => {
-      assert.deepEqual((await control('comment-filters', { mode: 'rejected' })).json, { ok: true });
-      assert.equal((await call(portal, 1, 'tasks.task.list', { filter: { WITH_COMMENT_COUNTERS: 'Y' } })).status, 400);
-      await control('counters', { userId: 1, counters: { expired: 7 } });
-      assert.deepEqual((await control('reset-counters')).json, { ok: true });
-      assert.equal((await call(portal, 1, 'tasks.task.counters.get')).json.result.expired.counter, 2);
-    });
-
-    it('answers 400 for a bad task or an unknown one', async () => {
-      assert.equal((await control('tasks', { title: 'No one' })).status, 400);
-      assert.equal((await control('tasks', { title: 'Bad status', responsibleId: 1, status: 9 })).status, 400);
-      assert.equal((await control('tasks', { title: 'Bad date', responsibleId: 1, deadline: 'soon' })).status, 400);
-      assert.equal((await control('tasks/999', { status: 5 }, 'PATCH')).status, 400);
-      assert.equal((await control('comment-filters', { mode: 'strict' })).status, 400);
-      assert.equal(portal.tasks.length, 10);
     });
   });
 
