@@ -15,25 +15,23 @@ import { onDidChangeSettings, readSettings } from './ui/settings';
 import { RiseNotifier } from './ui/notifier';
 import { CountersStatusBar } from './ui/statusBar';
 import { WebhookStore } from './ui/webhookStore';
+import { ViewRenderer } from './ui/viewRenderer';
 import { pauseWhileUnfocused } from './ui/windowFocus';
 
-/** What `activate` returns: read-only handles for the extension-host tests. */
+/**
+ * What `activate` returns under test (`ExtensionMode.Test`) only: read-only handles for the
+ * extension-host tests. Other extensions get nothing, so they cannot reach the secret.
+ */
 export interface Bitrix24TasksApi {
   readonly state: CountersState;
   readonly statusBar: CountersStatusBar;
   readonly view: CountersView;
-  /** Only under test (`ExtensionMode.Test`): other extensions must not reach the secret. */
-  readonly test?: {
-    readonly store: WebhookStore;
-    /** Where the log channel, the shared poll and VS Code's storage for us write files. */
-    readonly folders: readonly string[];
-  };
+  readonly store: WebhookStore;
+  /** Where the log channel, the shared poll and VS Code's storage for us write files. */
+  readonly folders: readonly string[];
 }
 
-/** Ages ("updated 3 min ago") move on without a poll. */
-const RERENDER_MS = 60_000;
-
-export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
+export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | undefined {
   const activationStarted = performance.now();
   const log = vscode.window.createOutputChannel('Bitrix24 Tasks', { log: true });
   const settings = readSettings();
@@ -66,7 +64,6 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
       );
     }
   };
-  const rerender = setInterval(() => render(state.snapshot), RERENDER_MS);
 
   /**
    * Follows SecretStorage: at start, and when another window connects or disconnects. When it
@@ -88,9 +85,8 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     log,
     statusBar,
     view,
-    { dispose: state.subscribe(render) },
+    new ViewRenderer(state, render),
     { dispose: () => poller.dispose() },
-    { dispose: () => clearInterval(rerender) },
     ...registerCommands({ state, poller, store, log }),
     onDidChangeSettings((changed) => {
       current = changed;
@@ -102,14 +98,11 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi {
     new RiseNotifier(state, () => current.notifyOnIncrease),
     store.onDidChange(() => void followStore()),
   );
-  render(state.snapshot);
   void followStore(); // never rejects
   log.info(`Activated in ${(performance.now() - activationStarted).toFixed(1)} ms`);
-  const test =
-    context.extensionMode === vscode.ExtensionMode.Test
-      ? { store, folders: [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : [])) }
-      : undefined;
-  return { state, statusBar, view, test };
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
+  const folders = [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : []));
+  return { state, statusBar, view, store, folders };
 }
 
 export function deactivate(): void {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { SandboxPortal } from '../sandbox';
-import { extensionUnderTest, waitForState } from './support';
+import { extensionUnderTest, testHandles, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 
@@ -69,8 +69,7 @@ function visibleText(): string {
 
 describe('Bitrix24 Task Counters in VS Code', function () {
   before(async () => {
-    api = await extensionUnderTest().activate();
-    assert.ok(api.test, 'the test handle is missing: is the host in test mode?');
+    api = testHandles(await extensionUnderTest().activate());
   });
 
   // A fresh portal (default counters, no faults) and default settings for every test.
@@ -92,14 +91,14 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal((api.statusBar.item.command as string | undefined) ?? '', 'bitrix24Tasks.connect');
     assert.deepEqual(treeItems(), [], 'the tree must be empty so the welcome view shows');
     assert.equal(api.view.treeView.badge, undefined);
-    assert.equal(await api.test!.store.load(), undefined);
+    assert.equal(await api.store.load(), undefined);
   });
 
   it('refuses a malformed webhook and stores nothing', async () => {
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', 'ftp://portal.example/rest/1/x/');
     assert.equal(ok, false);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
-    assert.equal(await api.test!.store.load(), undefined);
+    assert.equal(await api.store.load(), undefined);
   });
 
   it('refuses a webhook the portal rejects and stores nothing', async () => {
@@ -107,13 +106,13 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', wrong);
     assert.equal(ok, false);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
-    assert.equal(await api.test!.store.load(), undefined);
+    assert.equal(await api.store.load(), undefined);
   });
 
   it('connects, stores the webhook in SecretStorage only, and shows the counters', async () => {
     portal.clearLog();
     await connect();
-    const stored = await api.test!.store.load();
+    const stored = await api.store.load();
     assert.equal(stored?.source, 'stored');
     assert.equal(stored?.webhook.reveal(), portal.webhookUrl(1));
     assert.equal(portal.requests.filter((r) => r.method === 'batch').length, 1, 'connect checks with one request');
@@ -128,7 +127,10 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(treeItem('counter:new_comments')?.description, '5');
     assert.equal(treeItem('filter:role')?.description, 'All my tasks');
     assert.equal(treeItem('filter:group')?.description, 'All groups');
-    assert.deepEqual(treeItem('counter:expired')?.command?.arguments, ['expired']);
+    // Counters with tasks behind them expand into their tasks; the inline button opens the list.
+    assert.equal(treeItem('counter:expired')?.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.equal(treeItem('counter:expired')?.contextValue, 'counter.expandable');
+    assert.equal(treeItem('counter:expired')?.command, undefined);
     assert.equal(api.view.treeView.badge?.value, 7);
   });
 
@@ -258,7 +260,7 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     await connect();
     portal.clearLog();
     await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
-    assert.equal(await api.test!.store.load(), undefined);
+    assert.equal(await api.store.load(), undefined);
     assert.equal(api.state.snapshot.connection.kind, 'disconnected');
     assert.equal(api.statusBar.item.text, '$(plug) Bitrix24');
     assert.deepEqual(treeItems(), []);

@@ -13,7 +13,7 @@ import type { Bitrix24TasksApi } from '../../src/extension';
 import { countOf } from '../../src/core/counters';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { SandboxPortal } from '../sandbox';
-import { extensionUnderTest, waitForState } from './support';
+import { extensionUnderTest, testHandles, waitForState } from './support';
 
 interface Expected {
   readonly refreshTitle: string;
@@ -92,7 +92,7 @@ describe('Localization in VS Code', function () {
   before(async function () {
     if (!expected) this.skip();
     extension = extensionUnderTest();
-    api = await extension.activate();
+    api = testHandles(await extension.activate());
   });
 
   afterEach(async () => {

@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { FAULT_KINDS, FaultKind, FaultOptions, SandboxPortal } from '../sandbox';
+import { testHandles } from './support';
 
 const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
 const SECRET = 'sandboxsecret0001';
@@ -151,7 +152,7 @@ function walk(dir: string, out: string[] = []): string[] {
 
 /** The folders to scan: the extension's own, and VS Code's user-data-dir and workspace settings. */
 function scanRoots(): { extension: string[]; userDataDir: string; workspaceSettings?: string; logFile?: string } {
-  const folders = api.test!.folders;
+  const folders = api.folders;
   // globalStorageUri = <user-data-dir>/User/globalStorage/<extension id>
   const globalStorage = folders.find((f) => f.includes(`${path.sep}globalStorage${path.sep}`));
   assert.ok(globalStorage, `no global storage among ${folders.join(', ')}`);
@@ -208,8 +209,7 @@ describe('Secrets never leak (extension host)', function () {
   before(async () => {
     const extension = vscode.extensions.getExtension<Bitrix24TasksApi>(EXTENSION_ID);
     assert.ok(extension, `${EXTENSION_ID} is not installed`);
-    api = await extension.activate();
-    assert.ok(api.test, 'the test handle is missing: is the host in test mode?');
+    api = testHandles(await extension.activate());
     listenToNotifications();
   });
 
@@ -321,8 +321,10 @@ describe('Secrets never leak (extension host)', function () {
     assert.ok(log.length > 500, 'the log file has content');
     assert.match(log, /rest\/1\/•••\//, 'the log names webhooks, redacted');
     const globalStorage = roots.extension.find((f) => f.includes('globalStorage'))!;
-    const snapshots = walk(globalStorage).filter((f) => /snapshot-[0-9a-f]+\.json$/.test(f));
-    assert.ok(snapshots.length > 0, 'the shared-poll snapshot was written, so scanning it means something');
+    // The snapshot is written after the poll settles: wait for it rather than read once.
+    const snapshotWritten = () => walk(globalStorage).some((f) => /snapshot-[0-9a-f]+\.json$/.test(f));
+    for (const deadline = Date.now() + 5000; !snapshotWritten() && Date.now() < deadline; ) await sleep(50);
+    assert.ok(snapshotWritten(), 'the shared-poll snapshot was written, so scanning it means something');
 
     for (const phase of ['connected', 'disconnected']) {
       if (phase === 'disconnected') {

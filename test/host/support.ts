@@ -22,3 +22,9 @@ export function extensionUnderTest(): vscode.Extension<Bitrix24TasksApi> {
 export function waitForState(api: Bitrix24TasksApi, predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<CountersSnapshot> {
   return waitForSnapshot(api.state, predicate, what, timeoutMs);
 }
+
+/** The handles `activate` returns in test mode (and only then: the host must run in test mode). */
+export function testHandles(api: Bitrix24TasksApi | undefined): Bitrix24TasksApi {
+  assert.ok(api, 'activate() returned no handles: is the extension host in test mode?');
+  return api;
+}
