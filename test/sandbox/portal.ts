@@ -4,7 +4,8 @@
  *
  * It answers the inbound-webhook methods the extension uses (`tasks.task.counters.get`,
  * `tasks.task.list`, `user.current`, `profile`, `sonet_group.user.groups`, `server.time`,
- * `batch`) with Bitrix24's envelopes, errors and quirks (see /work/shared/notes/bitrix24-rest.md),
+ * `batch`) with Bitrix24's envelopes, errors and quirks, as Bitrix24's REST documentation and its
+ * server code describe them,
  * and can inject the faults a real portal or the network in front of it produces.
  *
  * The counters are derived from the portal's tasks (tasks.ts), so lists and counters agree

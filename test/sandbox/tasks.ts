@@ -1,7 +1,7 @@
 /**
  * The tasks behind the counters: the sandbox portal's tasks, the counters Bitrix24 derives from
- * them, and `tasks.task.list`'s filter, order, paging and fields (see "The tasks behind the
- * counters" in /work/shared/notes/bitrix24-rest.md).
+ * them, and `tasks.task.list`'s filter, order, paging and fields, as the tasks module's server
+ * code applies them.
  *
  * Written from the portal's rules, not from src/core: the sandbox plays the portal.
  */
