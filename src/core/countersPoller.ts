@@ -300,6 +300,9 @@ export class CountersPoller {
         });
         const moved = this.moved(client, asked);
         if (moved) return moved;
+        // A row collapsed or expanded while the files were read: the question changed, look
+        // again (no request) rather than ask for lists nobody shows.
+        if (this.listsToAsk().join() !== lists.join()) return { kind: 'ok', nextAt: this.clock.now() };
         if (turn.kind === 'wait') return { kind: 'ok', nextAt: this.clock.now() + FOLLOW_DELAY_MS };
         if (turn.kind === 'follow') return this.follow(turn.snapshot, turn.nextPollAt, asked);
       }

@@ -24,6 +24,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Role, ROLES } from '../../src/core/counters';
+import { TASK_LIST_COUNTERS } from '../../src/core/taskList';
 import { FAKE_START } from './fakeTime';
 import { propertyRuns } from './propertyRuns';
 import { Answer, GROUP_IDS, HOOK_USERS, OperatingResetAt, PORTALS, runScenario, Scenario, Step, USER_IDS } from './pollerWorld';
@@ -112,6 +113,15 @@ const userAction: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), window: windowIndex }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('showTasks' as const),
+      window: windowIndex,
+      counters: fc.subarray([...TASK_LIST_COUNTERS], { minLength: 1 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('hideTasks' as const), window: windowIndex }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('blur' as const), window: windowIndex }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('focus' as const), window: windowIndex }) },
 );

@@ -23,6 +23,7 @@ import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { fail, Outcome, succeed } from '../../src/core/outcome';
 import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
+import { TaskListCounter } from '../../src/core/taskList';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { seededRandom } from '../sim/fleet';
@@ -97,7 +98,16 @@ export function groupName(portal: number, groupId: number): string {
   return `Group ${portal}-${groupId}`;
 }
 
-/** ⟨portal|hookUser|userId|groupId[|role]⟩ in error descriptions. */
+/** The role filter keys of `tasks.task.list`, the originator's last: it also names the responsible. */
+const LIST_ROLE_KEYS: ReadonlyArray<readonly [string, Role]> = [
+  ['MEMBER', 'view_all'],
+  ['RESPONSIBLE_ID', 'view_role_responsible'],
+  ['ACCOMPLICE', 'view_role_accomplice'],
+  ['AUDITOR', 'view_role_auditor'],
+  ['CREATED_BY', 'view_role_originator'],
+];
+
+/** ⟨portal|hookUser|userId|groupId[|role]⟩ in error descriptions and task titles. */
 function tag(portal: number, hookUser: number, userId: number, groupId: number, role?: Role): string {
   return `⟨${[portal, hookUser, userId, groupId, ...(role ? [role] : [])].join('|')}⟩`;
 }
@@ -191,6 +201,8 @@ export interface WorldWindow {
   redirectedAt?: number;
   /** Whom the next client made is for: `verify`'s own, or the poller's (made by `connect`). */
   nextClient: 'verify' | 'poll';
+  /** The releases of the task lists this window shows (expanded rows, Go to Task). */
+  shownLists: Array<() => void>;
 }
 
 export interface WorldOptions {
@@ -284,6 +296,20 @@ export class World {
     for (const w of this.windows) w.poller.setIntervalMs(ms);
   }
 
+  /** A row expanded, or Go to Task opened: a list not shown yet is asked for at once. */
+  showTasks(index: number, counters: readonly TaskListCounter[]): void {
+    const window = this.windows[index];
+    const { taskLists, halted, connection } = window.state.snapshot;
+    if (connection.kind === 'connected' && !halted && counters.some((c) => taskLists?.[c] === undefined)) this.userAction(window);
+    window.shownLists.push(window.poller.showTaskLists(counters));
+  }
+
+  /** Every row collapsed, the picker closed. */
+  hideTasks(index: number): void {
+    const window = this.windows[index];
+    window.shownLists.splice(0).forEach((release) => release());
+  }
+
   blur(index: number): void {
     const window = this.windows[index];
     window.runAtBlur = running(window);
@@ -375,6 +401,7 @@ export class World {
       halted: false,
       lastRequestAt: undefined,
       nextClient: 'verify',
+      shownLists: [],
     };
     this.unsubscribe.push(state.subscribe((snapshot) => this.check(window, snapshot)));
     this.windows.push(window);
@@ -444,6 +471,10 @@ export class World {
       const mismatch = Number(p) !== portal || Number(h) !== hookUser || Number(u) !== userId || Number(g) !== groupId;
       if (mismatch || (r !== undefined && r !== role)) problem(`error ⟨${said}⟩ under ${tag(portal, hookUser, userId, groupId, role)}`);
     }
+    for (const [counter, list] of Object.entries(s.taskLists ?? {})) {
+      const foreign = list.ok ? list.value.tasks.filter((t) => t.title !== tag(portal, hookUser, userId || hookUser, groupId, role)) : [];
+      if (foreign.length > 0) problem(`${counter} list shows ${foreign[0].title} under ${tag(portal, hookUser, userId, groupId, role)}`);
+    }
     const host = failure?.redirectHost && /^x-(\d+)-(\d+)-(\d+)-(\d+)\./.exec(failure.redirectHost);
     if (host && host.slice(1).join('|') !== [portal, hookUser, userId, groupId].join('|')) {
       problem(`redirect to ${failure.redirectHost} under ${tag(portal, hookUser, userId, groupId)}`);
@@ -476,6 +507,9 @@ export class World {
     return {
       post: async (url: string, json: string, options: PostOptions): Promise<Outcome<HttpResponse>> => {
         if (purpose === 'poll') this.sending(window);
+        if (json.includes('tasks.task.list') && window.shownLists.length === 0 && window.redirectedAt !== this.now) {
+          this.violations.push(`window ${window.index} at ${this.now}: a task list asked for while none is shown`);
+        }
         try {
           const answer = await this.answer(url, json, options);
           if (purpose === 'poll' && answer.ok && answer.value.location?.startsWith(new URL(url).origin)) window.redirectedAt = this.now;
@@ -550,8 +584,20 @@ export class World {
       case 'roleError': {
         const results: Record<string, unknown> = {};
         const errors: Record<string, unknown> = {};
+        const totals: Record<string, number> = {};
         for (const [key, command] of Object.entries(commands)) {
           const role = ROLES.find((r) => r === key);
+          if (command.startsWith('tasks.task.list?')) {
+            // One task whose title says whose list it is: the role and user from the role's
+            // filter key, the group from GROUP_ID.
+            const filter = new URLSearchParams(command.split('?')[1]);
+            const [roleKey, listRole] = LIST_ROLE_KEYS.find(([k]) => filter.has(`filter[${k}]`)) ?? ['', 'view_all'];
+            const listUser = Number(filter.get(`filter[${roleKey}]`));
+            const title = tag(portal, hookUser, listUser, Number(filter.get('filter[GROUP_ID]') ?? 0), listRole);
+            results[key] = { tasks: [{ id: '1', title, status: '2', deadline: null, counter: { counters: { newComments: 1 } } }] };
+            totals[key] = 1;
+            continue;
+          }
           if (role && groupId === 9) {
             errors[key] = { error: '0', error_description: `Group not found or access denied. ${tag(portal, hookUser, userId, groupId, role)}` };
           } else if (role && answer.kind === 'roleError' && answer.role === role) {
@@ -568,7 +614,8 @@ export class World {
           }
         }
         const reset = answer.resetAt ? `,"time":{"operating":1,"operating_reset_at":${this.resetAt(answer.resetAt)}}` : '';
-        return respond(200, `{"result":{"result":${JSON.stringify(results)},"result_error":${JSON.stringify(errors)}}${reset}}`);
+        const sections = `"result":${JSON.stringify(results)},"result_error":${JSON.stringify(errors)},"result_total":${JSON.stringify(totals)}`;
+        return respond(200, `{"result":{${sections}}${reset}}`);
       }
     }
   }
@@ -601,6 +648,8 @@ export type Step =
   | { readonly kind: 'interval'; readonly ms: number }
   | { readonly kind: 'connect'; readonly window: number; readonly identity: Identity }
   | { readonly kind: 'disconnect'; readonly window: number }
+  | { readonly kind: 'showTasks'; readonly window: number; readonly counters: readonly TaskListCounter[] }
+  | { readonly kind: 'hideTasks'; readonly window: number }
   | { readonly kind: 'blur'; readonly window: number }
   | { readonly kind: 'focus'; readonly window: number }
   /** The next timer fires, and the action comes while the poll it starts reads or asks. */
@@ -667,6 +716,10 @@ function act(world: World, st: Exclude<Step, { kind: 'during' | 'wait' | 'answer
       return void world.connect(st.window, st.identity);
     case 'disconnect':
       return world.disconnect(st.window);
+    case 'showTasks':
+      return world.showTasks(st.window, st.counters);
+    case 'hideTasks':
+      return world.hideTasks(st.window);
     case 'blur':
       return world.blur(st.window);
     case 'focus':
@@ -675,13 +728,15 @@ function act(world: World, st: Exclude<Step, { kind: 'during' | 'wait' | 'answer
 }
 
 /**
- * Property 5. Healthy from now on: the portal answers well, every window is focused, one
- * webhook (connected anew by window 0, the others following), filters the portal knows, one
+ * Property 5. Healthy from now on: the portal answers well, every window is focused and
+ * shows no task list, one webhook (connected anew by window 0, the others following), filters the portal knows, one
  * interval. After the settling time, the windows' requests, all together, are one interval
  * (± jitter) apart.
  */
 async function healthyTail(world: World, intervalMs: number): Promise<string[]> {
   world.script = [];
+  // Windows share a poll when they ask the same: none shows task lists (one that does polls its lists itself).
+  world.windows.forEach((w) => world.hideTasks(w.index));
   world.windows.forEach((w) => world.focus(w.index));
   world.setFilters({ groupId: 1 });
   world.setInterval(intervalMs);
