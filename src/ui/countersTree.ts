@@ -32,6 +32,8 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
   readonly onDidChangeTreeData = this.changed.event;
   private items: CountersNode[] = [];
   private snapshot: CountersSnapshot | undefined;
+  /** Each row handed out as a child, with its parent: `TreeView.reveal` climbs up through it. */
+  private readonly parents = new WeakMap<vscode.TreeItem, vscode.TreeItem>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -56,11 +58,18 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
   getChildren(parent?: vscode.TreeItem): vscode.TreeItem[] {
     if (!parent) return this.items;
     if (!(parent instanceof CountersNode)) return [];
+    let children: vscode.TreeItem[] = parent.children ?? [];
     if (isTaskListCounter(parent.counter) && this.snapshot) {
       this.onExpanded(parent.counter);
-      return taskRows(parent.counter, this.snapshot, this.now());
+      children = taskRows(parent.counter, this.snapshot, this.now());
     }
-    return parent.children ?? [];
+    for (const child of children) this.parents.set(child, parent);
+    return children;
+  }
+
+  /** The row a row was listed under; undefined for a top-level row. */
+  getParent(item: vscode.TreeItem): vscode.TreeItem | undefined {
+    return this.parents.get(item);
   }
 
   dispose(): void {
@@ -79,12 +88,15 @@ export class CountersView implements vscode.Disposable {
   private readonly shown = new Map<TaskListCounter, () => void>();
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(now: () => number = Date.now, showTasks: ShowTasks = () => () => undefined) {
-    this.provider = new CountersTreeProvider(now, (counter) => {
-      if (this.treeView.visible && !this.shown.has(counter)) this.shown.set(counter, showTasks([counter]));
-    });
+  constructor(now: () => number = Date.now, private readonly showTasks: ShowTasks = () => () => undefined) {
+    this.provider = new CountersTreeProvider(now, (counter) => this.show(counter));
     this.treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this.provider });
     this.subscriptions = [
+      // Expanded again before the tree refreshed, a row shows the children the workbench kept:
+      // it does not ask for them again, so its list is asked for here.
+      this.treeView.onDidExpandElement(({ element }) => {
+        if (element instanceof CountersNode && isTaskListCounter(element.counter)) this.show(element.counter);
+      }),
       this.treeView.onDidCollapseElement(({ element }) => {
         if (element instanceof CountersNode && isTaskListCounter(element.counter)) this.hide(element.counter);
       }),
@@ -120,6 +132,10 @@ export class CountersView implements vscode.Disposable {
     for (const subscription of this.subscriptions) subscription.dispose();
     this.treeView.dispose();
     this.provider.dispose();
+  }
+
+  private show(counter: TaskListCounter): void {
+    if (this.treeView.visible && !this.shown.has(counter)) this.shown.set(counter, this.showTasks([counter]));
   }
 
   private hide(counter: TaskListCounter): void {
