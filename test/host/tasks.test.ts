@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
-import { SandboxPortal } from '../sandbox';
+import { batchCommandsOf, SandboxPortal, type BatchCommand, type RequestLogEntry } from '../sandbox';
 import { extensionUnderTest, testHandles, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
@@ -77,14 +77,19 @@ async function taskRowsOf(counter: 'expired' | 'new_comments'): Promise<vscode.T
   return api.view.provider.getChildren(counterRow(counter));
 }
 
-/** The `tasks.task.list` commands of one logged request's batch (the command's text). */
-function listCommands(entry: { params: unknown }): string[] {
-  const cmd = (entry.params as { cmd?: Record<string, unknown> } | undefined)?.cmd ?? {};
-  return Object.values(cmd).map(String).filter((command) => command.startsWith(`${LIST_METHOD}?`));
+/** The `tasks.task.list` commands one logged request carried in its batch. */
+function listCommands(entry: RequestLogEntry): BatchCommand[] {
+  return batchCommandsOf(entry).filter((command) => command.method === LIST_METHOD);
+}
+
+/** A list command's `filter` keys: which list it is. */
+function filterKeys(command: BatchCommand): string[] {
+  const filter = command.params.filter;
+  return typeof filter === 'object' && filter !== null ? Object.keys(filter) : [];
 }
 
 /** Runs a refresh and resolves with every request it made (the poll's, and only it). */
-async function requestsOfOnePoll(): Promise<SandboxPortal['requests']> {
+async function requestsOfOnePoll(): Promise<readonly RequestLogEntry[]> {
   portal.clearLog();
   await vscode.commands.executeCommand('bitrix24Tasks.refresh');
   await waitFor((s) => !s.loading, 'the poll to end');
@@ -165,14 +170,13 @@ describe('The tasks behind the numbers (extension host)', function () {
     const expanded = portal.requests.filter((entry) => listCommands(entry).length > 0);
     assert.equal(expanded.length, 1, `one request carried the list: ${JSON.stringify(portal.requests.map((r) => r.method))}`);
     assert.equal(expanded[0].method, 'batch');
-    assert.match(listCommands(expanded[0])[0], /filter\[REAL_STATUS\]\[0\]=2/);
+    assert.ok(filterKeys(listCommands(expanded[0])[0]).includes('<DEADLINE'), 'the overdue list');
 
     const poll = await requestsOfOnePoll();
     assert.equal(poll.length, 1, 'still one request per poll');
     assert.equal(poll[0].method, 'batch');
     assert.equal(listCommands(poll[0]).length, 1, 'the overdue list rides in the batch');
-    const cmd = (poll[0].params as { cmd: Record<string, string> }).cmd;
-    assert.ok(Object.values(cmd).some((command) => command.startsWith('tasks.task.counters.get')), 'with the counters');
+    assert.ok(batchCommandsOf(poll[0]).some((command) => command.method === 'tasks.task.counters.get'), 'with the counters');
   });
 
   it('carries both lists in the one batch while both rows are expanded, and none after they collapse', async () => {
@@ -209,7 +213,7 @@ describe('The tasks behind the numbers (extension host)', function () {
     assert.equal(requests.length, 1);
     const lists = listCommands(requests[0]);
     assert.equal(lists.length, 1, 'only the list still shown');
-    assert.match(lists[0], /WITH_COMMENT_COUNTERS/, 'the new-comments list');
+    assert.ok(filterKeys(lists[0]).includes('WITH_COMMENT_COUNTERS'), 'the new-comments list');
   });
 
   it('asks for a list again when its row is expanded again, at once or after a poll', async () => {

@@ -5,6 +5,6 @@
  */
 export { startDemo, type Demo } from './demo';
 export {
-  DEFAULT_COUNTERS, DEFAULT_USERS, FAULT_KINDS, SandboxPortal,
-  type FaultKind, type FaultOptions, type SandboxOptions,
+  batchCommandsOf, DEFAULT_COUNTERS, DEFAULT_USERS, FAULT_KINDS, SandboxPortal,
+  type BatchCommand, type FaultKind, type FaultOptions, type RequestLogEntry, type SandboxOptions,
 } from './portal';

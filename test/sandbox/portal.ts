@@ -686,10 +686,16 @@ function hasScope(user: SandboxUser, scopes: readonly string[]): boolean {
 // batch
 // ---------------------------------------------------------------------------------------------
 
-interface BatchCommand {
+export interface BatchCommand {
   key: string;
+  /** Lower-cased, without `.json`, e.g. 'tasks.task.list'. */
   method: string;
   params: Params;
+}
+
+/** The commands a logged `batch` request carried, parsed as the portal read them; [] for any other request. */
+export function batchCommandsOf(entry: RequestLogEntry): BatchCommand[] {
+  return entry.method === 'batch' && isObject(entry.params) ? batchCommands(entry.params.cmd) : [];
 }
 
 /** `cmd` as an object `{KEY: "method?query"}` or a list (numeric keys). */
