@@ -4,8 +4,9 @@
  *   node out/scripts/start.js [--port N] [--sandbox-port N] [--https] [--no-demo]
  *
  * Starts
- *   - the sandbox Bitrix24 portal (test/sandbox/portal.ts) with the demo: user 1's counters
- *     change every ~20 s;
+ *   - the sandbox Bitrix24 portal (test/sandbox/portal.ts) with the demo: every ~20 s
+ *     something happens to user 1's tasks (a comment comes or is read, a deadline passes, a
+ *     task is closed), and the counters and the task lists behind them follow;
  *   - code-server (VS Code 1.99 in the browser, installed by scripts/setup-headless.sh) on
  *     127.0.0.1, with BITRIX24_WEBHOOK_URL set to the sandbox webhook of user 1, so the
  *     extension connects at once ("from environment" in its tooltip);
@@ -18,7 +19,7 @@
  *   --https           serve the sandbox as https://portal.b24.test:PORT (needs the /etc/hosts
  *                     entry and throwaway CA of scripts/setup-headless.sh); then "Open Task
  *                     List" shows the real task-list URL instead of code-server's /proxy/ address
- *   --no-demo         keep the counters still
+ *   --no-demo         keep the tasks, and so the counters, still
  *
  * Ctrl-C stops everything and removes the temporary profile (user data, extensions, workspace).
  */
@@ -97,13 +98,20 @@ function writeWorkspace(dir: string, portal: SandboxPortal): void {
     '(the status bar tooltip says "from environment").',
     '',
     'Things to try: hover the counters in the status bar; open the "Bitrix24 Tasks" view in the',
-    'activity bar; run "Bitrix24: Switch Role…" or "Bitrix24: Switch Group…" from the palette (F1).',
+    'activity bar and expand "Overdue" or "New comments" to see the tasks behind them (click one',
+    'to open it); run "Bitrix24: Go to Task…", "Bitrix24: Switch Role…" or "Bitrix24: Switch',
+    'Group…" from the palette (F1).',
     '',
-    'Change what the portal answers (from a terminal; the demo rewrites the counters every ~20 s,',
-    'start with `npm start -- --no-demo` to keep yours):',
+    'The counters follow the portal\'s tasks. The demo changes a task every ~20 s; start with',
+    '`npm start -- --no-demo` to keep them still. Add or change tasks yourself, or set a counter',
+    'by hand: it stays as set, whatever happens to the tasks, until `reset-counters` (the list',
+    'behind it then says, e.g., "2 of 4 listed"). From a terminal:',
     '',
     '```sh',
+    `curl -X POST ${control}/tasks -d '{"title":"Fix the login page","responsibleId":1,"status":2,"deadline":"2024-01-01T09:00:00Z"}'`,
+    `curl -X PATCH ${control}/tasks/101 -d '{"unread":{"1":3}}'   # three new comments on task 101`,
     `curl -X POST ${control}/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
+    `curl -X POST ${control}/reset-counters`,
     `curl -X POST ${control}/fault -d '{"kind":"invalidCredentials"}'   # or queryLimit, htmlLogin, drop, slow ...`,
     `curl -X POST ${control}/clear`,
     `curl ${control}/requests`,
@@ -200,17 +208,18 @@ async function main(): Promise<void> {
       '',
       `    ${address}`,
       '',
-      `  Sandbox portal   ${portal.origin}   (user 1, Anna Smirnova; ${options.demo ? 'counters change every ~20 s' : 'counters fixed'})`,
+      `  Sandbox portal   ${portal.origin}   (user 1, Anna Smirnova; ${options.demo ? 'a task changes every ~20 s' : 'tasks fixed'})`,
       `  Webhook          from ${WEBHOOK_ENV} in code-server's environment; to connect by hand after`,
       `                   "Bitrix24: Disconnect", paste ${portal.webhookUrl(1)}`,
       `  Control          ${control}/   e.g.`,
       `                   curl -X POST ${control}/counters -d '{"userId":1,"counters":{"expired":4,"new_comments":1}}'`,
       `                   curl -X POST ${control}/fault -d '{"kind":"invalidCredentials"}'`,
       `                   curl -X POST ${control}/clear        curl ${control}/requests`,
-      ...(options.demo ? [`                   (the demo rewrites the counters every ~20 s; --no-demo keeps yours)`] : []),
+      `                   (a counter set by hand stays until POST ${control}/reset-counters;`,
+      `                   the demo changes tasks, not counters set by hand)`,
       ...(options.https ? [] : [
-        `  Note             the portal is on 127.0.0.1, so code-server turns "Open Task List" into its`,
-        `                   own /proxy/ address; --https serves it as https://${TEST_HOST} instead.`,
+        `  Note             the portal is on 127.0.0.1, so code-server turns "Open Task List" and task`,
+        `                   links into its own /proxy/ address; --https serves it as https://${TEST_HOST}.`,
       ]),
       `  Logs             ${path.relative(repoRoot, logFile)}`,
       '',
