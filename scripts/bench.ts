@@ -4,7 +4,7 @@
  * naive designs next to ours. It asserts nothing: a ✓ or ✗ only compares with the target.
  * It exits 1 only when a measurement itself could not run.
  *
- *   node out/scripts/bench.js [--launches 5] [--only build,requests,cpu,fleet,launches] [--vsix]
+ *   node out/scripts/bench.js [--launches 5] [--only build,requests,taskLists,cpu,fleet,launches] [--vsix]
  *
  *   --launches N  headless VS Code launches for activation and first numbers (default 5)
  *   --only LIST   run only these measurements (the others print "skipped")
@@ -24,11 +24,12 @@ import { measureFleet } from './bench/fleet';
 import { measureLaunches } from './bench/launches';
 import { Comparison, comparisonLines, crashedRow, markdownTable, Measurement, Row } from './bench/report';
 import { measureRequests } from './bench/requests';
+import { measureTaskLists } from './bench/taskLists';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-type Step = 'build' | 'launches' | 'requests' | 'cpu' | 'fleet';
-const STEPS: readonly Step[] = ['build', 'requests', 'cpu', 'fleet', 'launches'];
+type Step = 'build' | 'launches' | 'requests' | 'taskLists' | 'cpu' | 'fleet';
+const STEPS: readonly Step[] = ['build', 'requests', 'taskLists', 'cpu', 'fleet', 'launches'];
 
 /** The table's rows in the order, with the target and method shown when not measured. */
 const FIGURES: ReadonlyArray<{ step: Step; figure: string; target: string; how: string }> = [
@@ -39,6 +40,11 @@ const FIGURES: ReadonlyArray<{ step: Step; figure: string; target: string; how: 
   { step: 'requests', figure: 'requests per poll', target: '1', how: 'one window against the sandbox' },
   { step: 'requests', figure: 'requests per hour, 3 windows, default settings', target: '≤ 60 + jitter', how: 'three pollers sharing one poll' },
   { step: 'requests', figure: 'requests per hour, all windows unfocused', target: '~0 after the idle delay', how: 'three paused pollers' },
+  { step: 'taskLists', figure: 'poll bytes, no task list shown', target: '—', how: 'one poller against the sandbox over HTTP' },
+  { step: 'taskLists', figure: 'poll bytes, "Overdue" expanded (2 tasks)', target: '—', how: 'one poller against the sandbox over HTTP' },
+  { step: 'taskLists', figure: 'poll bytes, both lists shown (2 + 4 tasks)', target: '—', how: 'one poller against the sandbox over HTTP' },
+  { step: 'taskLists', figure: 'showTaskLists → tasks in the state', target: '—', how: 'one poller against the sandbox over HTTP' },
+  { step: 'taskLists', figure: 'HTTP requests per poll with both lists', target: '1', how: "the sandbox's request log" },
   { step: 'cpu', figure: 'CPU per poll cycle', target: '≤ 1 ms', how: 'process.cpuUsage around the poll path' },
   { step: 'cpu', figure: 'heap after 10,000 cycles vs. after 100', target: 'growth ≤ 1 MB', how: 'soak with an injected clock' },
   { step: 'fleet', figure: 'fleet, N = 50', target: '503 share 0; ≤ 2 min old; back within 10 min', how: 'test/sim/fleet.ts' },
@@ -108,6 +114,7 @@ async function main(): Promise<number> {
       return result;
     });
     await step('requests', measureRequests);
+    await step('taskLists', measureTaskLists);
     await step('cpu', measureCpuAndHeap);
     await step('fleet', measureFleet);
     await step('launches', () => {

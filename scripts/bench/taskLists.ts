@@ -1,0 +1,157 @@
+/**
+ * The tasks behind the numbers: what carrying the task lists costs a poll. The poll's request
+ * and answer bytes with no list shown, with "Overdue" expanded and with both lists; how long
+ * from `showTaskLists` (a row expanded) to the tasks in the state; and how many HTTP requests a
+ * poll makes with both lists shown.
+ *
+ * The real CountersPoller, CountersClient and node-fetch transport against the real sandbox
+ * over HTTP on the real clock (its default tasks); the transport is wrapped to count bytes, and
+ * the sandbox's own request log counts the requests. Figures only: nothing is asserted.
+ */
+import { CountersClient } from '../../src/core/countersClient';
+import { CountersPoller } from '../../src/core/countersPoller';
+import { CountersSnapshot, CountersState } from '../../src/core/countersState';
+import { TASK_LIST_COUNTERS, TaskListCounter } from '../../src/core/taskList';
+import { nodeFetchTransport, Transport } from '../../src/core/transport';
+import { WebhookUrl } from '../../src/core/webhookUrl';
+import { batchCommandsOf, SandboxPortal } from '../../test/sandbox';
+import { bytes, Measurement, median, ms, Row } from './report';
+
+/** Far beyond the run: every poll here is one `refresh()`. */
+const INTERVAL_MS = 3_600_000;
+const TIMING_RUNS = 7;
+const WAIT_MS = 10_000;
+
+interface Exchange {
+  readonly requestBytes: number;
+  readonly answerBytes: number;
+}
+
+const HOW = 'one poller against the sandbox over HTTP (bodies, UTF-8)';
+
+export async function measureTaskLists(): Promise<Measurement> {
+  const portal = await SandboxPortal.start();
+  const exchanges: Exchange[] = [];
+  const measuring: Transport = {
+    async post(url, json, options) {
+      const outcome = await nodeFetchTransport.post(url, json, options);
+      exchanges.push({
+        requestBytes: Buffer.byteLength(json, 'utf8'),
+        answerBytes: outcome.ok ? Buffer.byteLength(outcome.value.body, 'utf8') : 0,
+      });
+      return outcome;
+    },
+  };
+  const state = new CountersState({ role: 'view_all', groupId: 0, userId: 0 });
+  const poller = new CountersPoller(state, {
+    intervalMs: INTERVAL_MS,
+    createClient: (webhook) => new CountersClient(webhook, { transport: measuring }),
+  });
+  const parsed = WebhookUrl.parse(portal.webhookUrl(1));
+  try {
+    if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
+    poller.connect(parsed.webhook, 'stored');
+    await until(state, (s) => s.counters !== undefined && !s.loading, 'the first counters');
+
+    /** One poll: its exchanges and the sandbox's requests. */
+    const poll = async (): Promise<{ exchanges: Exchange[]; requests: number; lists: number }> => {
+      exchanges.length = 0;
+      portal.clearLog();
+      const before = state.snapshot.updatedAt;
+      // A refresh during the end of a run comes right after it: wait for its answer.
+      await poller.refresh();
+      await until(state, (s) => s.updatedAt !== before && !s.loading && s.error === undefined, 'the poll');
+      const lists = portal.requests.flatMap(batchCommandsOf).filter((command) => command.method === 'tasks.task.list').length;
+      return { exchanges: [...exchanges], requests: portal.requests.length, lists };
+    };
+    const shown = async (counters: readonly TaskListCounter[]) => {
+      const release = poller.showTaskLists(counters);
+      await until(state, (s) => counters.every((c) => s.taskLists?.[c] !== undefined) && !s.loading, 'the lists');
+      return release;
+    };
+
+    const none = await poll();
+    let release = await shown(['expired']);
+    const overdue = await poll();
+    release();
+    release = await shown(TASK_LIST_COUNTERS);
+    const both = await poll();
+    release();
+    // Released: the next poll leaves the lists out and clears them from the state.
+    await poll();
+
+    // A row expanded: from the poller being told to the tasks in the state (one request).
+    const times: number[] = [];
+    for (let run = 0; run < TIMING_RUNS; run++) {
+      await until(state, (s) => s.taskLists === undefined && !s.loading, 'no list in the state');
+      const t0 = performance.now();
+      const done = until(state, (s) => s.taskLists?.expired?.ok === true, 'the overdue tasks');
+      const releaseRun = poller.showTaskLists(['expired']);
+      await done;
+      times.push(performance.now() - t0);
+      releaseRun();
+      await poll();
+    }
+
+    const row = (figure: string, p: { exchanges: Exchange[] }): Row => ({
+      figure,
+      measured: `request ${bytes(sum(p.exchanges, 'requestBytes'))}, answer ${bytes(sum(p.exchanges, 'answerBytes'))}`,
+      target: '—',
+      how: HOW,
+    });
+    return {
+      rows: [
+        row('poll bytes, no task list shown', none),
+        row('poll bytes, "Overdue" expanded (2 tasks)', overdue),
+        row('poll bytes, both lists shown (2 + 4 tasks)', both),
+        {
+          figure: 'showTaskLists → tasks in the state',
+          measured: `median ${ms(median(times), 1)} (${times.map((t) => t.toFixed(1)).join(', ')})`,
+          target: '—',
+          how: `${TIMING_RUNS} runs, "Overdue", sandbox on 127.0.0.1`,
+        },
+        {
+          figure: 'HTTP requests per poll with both lists',
+          measured: `${both.requests} (${both.lists} tasks.task.list commands in its batch)`,
+          target: '1',
+          how: "the sandbox's request log",
+          met: both.requests === 1,
+        },
+      ],
+      notes: [
+        `Task lists: a poll with both lists sends ${ratioText(sum(both.exchanges, 'requestBytes'), sum(none.exchanges, 'requestBytes'))} the request bytes and receives ${ratioText(sum(both.exchanges, 'answerBytes'), sum(none.exchanges, 'answerBytes'))} the answer bytes of a poll without; polls without a list shown carry ${none.lists} tasks.task.list commands.`,
+      ],
+    };
+  } finally {
+    poller.disconnect();
+    await portal.close();
+  }
+}
+
+function sum(exchanges: readonly Exchange[], key: keyof Exchange): number {
+  return exchanges.reduce((total, exchange) => total + exchange[key], 0);
+}
+
+function ratioText(with_: number, without: number): string {
+  return without > 0 ? `${(with_ / without).toFixed(1)} ×` : 'n/a';
+}
+
+/** The first state (current or coming) that satisfies `predicate`. */
+function until(state: CountersState, predicate: (s: CountersSnapshot) => boolean, what: string): Promise<CountersSnapshot> {
+  return new Promise((resolve, reject) => {
+    if (predicate(state.snapshot)) {
+      resolve(state.snapshot);
+      return;
+    }
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, WAIT_MS);
+    const off = state.subscribe((snapshot) => {
+      if (!predicate(snapshot)) return;
+      clearTimeout(timer);
+      off();
+      resolve(snapshot);
+    });
+  });
+}
