@@ -131,6 +131,11 @@ export const vscodeStub = {
     createTreeView: (_id: string, options: { treeDataProvider: unknown }) => ({
       badge: undefined as unknown,
       provider: options.treeDataProvider,
+      // A visible view whose rows nobody expands or collapses.
+      visible: true,
+      onDidExpandElement: new EventEmitter<unknown>().event,
+      onDidCollapseElement: new EventEmitter<unknown>().event,
+      onDidChangeVisibility: new EventEmitter<unknown>().event,
       dispose() {},
     }),
     showInformationMessage: () => Promise.resolve(undefined),
