@@ -130,7 +130,11 @@ export const vscodeStub = {
     createStatusBarItem: () => statusBarItem(),
     createTreeView: (_id: string, options: { treeDataProvider: unknown }) => ({
       badge: undefined as unknown,
+      visible: true,
       provider: options.treeDataProvider,
+      // A view nobody collapses or hides: the events never fire.
+      onDidCollapseElement: () => ({ dispose() {} }),
+      onDidChangeVisibility: () => ({ dispose() {} }),
       dispose() {},
     }),
     showInformationMessage: () => Promise.resolve(undefined),
