@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { Clock } from '../../src/core/clock';
 import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
@@ -19,7 +20,7 @@ import { Outcome, succeed } from '../../src/core/outcome';
 import { HttpResponse, nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../../test/sandbox';
-import { FakeClock } from '../../test/unit/fakeClock';
+import { fakeTime } from '../../test/unit/fakeTime';
 import { InFlight, seededRandom, trackedTransport, TrackedSharedPoll } from './driver';
 import { kb, Measurement, median } from './report';
 import { installVscodeStub, stubLogChannel } from './vscodeStub';
@@ -71,7 +72,7 @@ function replayTransport(recorded: Recorded): Transport & { posts: number } {
 }
 
 /** The extension's poll path and render, as extension.ts wires them, on an injected clock. */
-function buildWindow(clock: FakeClock, transport: Transport, shared?: { folder: string; inFlight: InFlight }) {
+function buildWindow(clock: Clock, transport: Transport, shared?: { folder: string; inFlight: InFlight }) {
   installVscodeStub();
   // Required after the stub is installed: these modules import 'vscode'.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after installVscodeStub(): the module imports 'vscode'
@@ -149,7 +150,7 @@ export interface CpuFigures {
 
 /** µs of user+system CPU per poll cycle: many refreshes through the whole path. */
 export async function cpuPerCycle(recorded: Recorded, cycles = 5_000): Promise<CpuFigures> {
-  const clock = new FakeClock();
+  const { clock } = fakeTime();
   const transport = replayTransport(recorded);
   const window = buildWindow(clock, transport);
   const warmup = Math.ceil(cycles / 10);
@@ -220,7 +221,7 @@ export interface HeapFigures {
  * shared poll's files and the render. Faults are the soak test's (test/unit/soak.test.ts).
  */
 export async function heapSoak(recorded: Recorded, cycles = 10_000, withSharing = true): Promise<HeapFigures> {
-  const clock = new FakeClock();
+  const { clock, timers } = fakeTime();
   const transport = replayTransport(recorded);
   // A RAM disk where there is one: the files' place does not change the heap, only the run time.
   const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -236,10 +237,11 @@ export async function heapSoak(recorded: Recorded, cycles = 10_000, withSharing 
       await inFlight.idle();
       if (transport.posts >= 100 && at100 === 0) {
         at100 = await settledHeap();
-        pending100 = clock.pendingCount;
+        pending100 = timers.countTimers();
       }
       if (transport.posts >= cycles / 2 && atHalf === 0) atHalf = await settledHeap();
-      if (!(await clock.runNext())) throw new Error(`the scheduler went idle after ${transport.posts} cycles`);
+      if (timers.countTimers() === 0) throw new Error(`the scheduler went idle after ${transport.posts} cycles`);
+      await timers.nextAsync();
     }
     await inFlight.idle();
     const atEnd = await settledHeap();
@@ -248,7 +250,7 @@ export async function heapSoak(recorded: Recorded, cycles = 10_000, withSharing 
       atHalf,
       atEnd,
       cycles,
-      pendingTimers: { at100: pending100, atEnd: clock.pendingCount },
+      pendingTimers: { at100: pending100, atEnd: timers.countTimers() },
       virtualDays: (clock.now() - started) / 86_400_000,
     };
   } finally {
@@ -280,7 +282,7 @@ export async function measureCpuAndHeap(): Promise<Measurement> {
         figure: 'heap after 10,000 cycles vs. after 100',
         measured: `${growth >= 0 ? '+' : '−'}${kb(Math.abs(growth))} (${mb(heap.at100)} after 100, ${mb(heap.atHalf)} after ${(heap.cycles / 2).toLocaleString('en-US')}, ${mb(heap.atEnd)} after ${heap.cycles.toLocaleString('en-US')}); pending timers ${heap.pendingTimers.at100} → ${heap.pendingTimers.atEnd}`,
         target: 'growth ≤ 1 MB',
-        how: `the same path on the scheduler's own timers (FakeClock, ${heap.virtualDays.toFixed(1)} virtual days), with the shared-poll files, ${heap.cycles.toLocaleString('en-US')} cycles; heapUsed after forced GC (v8 --expose-gc)`,
+        how: `the same path on the scheduler's own timers (fake timers, ${heap.virtualDays.toFixed(1)} virtual days), with the shared-poll files, ${heap.cycles.toLocaleString('en-US')} cycles; heapUsed after forced GC (v8 --expose-gc)`,
         met: growth <= HEAP_TARGET_BYTES,
       },
     ],

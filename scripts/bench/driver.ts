@@ -1,5 +1,5 @@
 /**
- * Virtual time for the real poll path: `FakeClock` (from the unit tests) moves time, while the
+ * Virtual time for the real poll path: fake timers (the unit tests' `fakeTime`) move time, while the
  * requests (real HTTP to the sandbox) and the shared-poll files (real fs) take real time.
  *
  * Between two timers the driver waits until nothing is in flight: every transport call and
@@ -11,7 +11,7 @@ import { Clock } from '../../src/core/clock';
 import { Outcome } from '../../src/core/outcome';
 import { SharedPoll, SharedSnapshot } from '../../src/core/sharedPoll';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
-import { FakeClock } from '../../test/unit/fakeClock';
+import { FakeTimers, nextDueAt } from '../../test/unit/fakeTime';
 
 /** The simulation's seeded PRNG (mulberry32), for reproducible jitter here too. */
 export { seededRandom } from '../../test/sim/fleet';
@@ -86,16 +86,16 @@ export class TrackedSharedPoll extends SharedPoll {
  * Fires every timer due up to virtual time `until`, each at its due time, waiting for the work
  * it starts to finish before the next; then moves the clock to `until`.
  */
-export async function runUntil(clock: FakeClock, until: number, inFlight: InFlight): Promise<number> {
+export async function runUntil(timers: FakeTimers, until: number, inFlight: InFlight): Promise<number> {
   let fired = 0;
   for (;;) {
     await inFlight.idle();
-    const next = clock.nextDueAt;
+    const next = nextDueAt(timers);
     if (next === undefined || next > until) break;
-    await clock.runNext();
+    await timers.nextAsync();
     fired++;
   }
-  if (clock.now() < until) await clock.advance(until - clock.now());
+  if (timers.now < until) await timers.tickAsync(until - timers.now);
   await inFlight.idle();
   return fired;
 }

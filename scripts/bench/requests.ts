@@ -3,7 +3,7 @@
  * one poll (and without sharing), and per hour with every window unfocused.
  *
  * The real CountersPoller, CountersClient, node-fetch transport and SharedPoll (files in a
- * temporary folder) run against the real sandbox over HTTP; only time is virtual (FakeClock,
+ * temporary folder) run against the real sandbox over HTTP; only time is virtual (fake timers,
  * see driver.ts), so a simulated hour takes seconds. The sandbox's clock is the same virtual
  * clock, and its leaky bucket is on.
  */
@@ -11,13 +11,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROLES } from '../../src/core/counters';
+import { Clock } from '../../src/core/clock';
 import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState, Filters } from '../../src/core/countersState';
 import { nodeFetchTransport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../../test/sandbox';
-import { FakeClock } from '../../test/unit/fakeClock';
+import { fakeTime, FakeTimers } from '../../test/unit/fakeTime';
 import { InFlight, runUntil, seededRandom, trackedTransport, TrackedSharedPoll } from './driver';
 import { Comparison, Measurement, ratio } from './report';
 
@@ -29,7 +30,8 @@ const DEFAULT_PAUSE_AFTER_MS = 5 * MINUTE;
 const FILTERS: Filters = { role: 'view_all', groupId: 0, userId: 0 };
 
 interface Sim {
-  readonly clock: FakeClock;
+  readonly clock: Clock;
+  readonly timers: FakeTimers;
   readonly inFlight: InFlight;
   readonly portal: SandboxPortal;
   readonly webhook: WebhookUrl;
@@ -43,13 +45,13 @@ interface Window {
 }
 
 async function withSim<T>(body: (sim: Sim) => Promise<T>): Promise<T> {
-  const clock = new FakeClock();
+  const { clock, timers } = fakeTime();
   const portal = await SandboxPortal.start({ now: () => clock.now(), leakyBucket: true });
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-bench-shared-'));
   const parsed = WebhookUrl.parse(portal.webhookUrl(1));
   try {
     if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
-    return await body({ clock, inFlight: new InFlight(), portal, webhook: parsed.webhook, folder, sharingErrors: [] });
+    return await body({ clock, timers, inFlight: new InFlight(), portal, webhook: parsed.webhook, folder, sharingErrors: [] });
   } finally {
     await portal.close();
     fs.rmSync(folder, { recursive: true, force: true });
@@ -98,7 +100,7 @@ async function requestsPerPoll(): Promise<RequestFigures> {
     const window = openWindow(sim, 1, true);
     const polls = new Set<number>();
     window.state.subscribe((s) => s.updatedAt !== undefined && polls.add(s.updatedAt));
-    await runUntil(sim.clock, start + 10 * DEFAULT_INTERVAL_MS + 1_000, sim.inFlight);
+    await runUntil(sim.timers, start + 10 * DEFAULT_INTERVAL_MS + 1_000, sim.inFlight);
     window.poller.dispose();
     const requests = sim.portal.requests;
     if (polls.size === 0) throw new Error('no poll succeeded against the sandbox');
@@ -127,7 +129,7 @@ async function threeWindows(
     const windows: Window[] = [];
     // Opened one after another, a few seconds apart, as a user reopens a session.
     for (const [i, at] of [0, 2_000, 5_000].entries()) {
-      await runUntil(sim.clock, start + at, sim.inFlight);
+      await runUntil(sim.timers, start + at, sim.inFlight);
       windows.push(openWindow(sim, i + 1, shared));
     }
     if (pauseAfterMs !== undefined) {
@@ -135,7 +137,7 @@ async function threeWindows(
       windows.forEach((w, i) => sim.clock.setTimeout(() => w.poller.pause(), pauseAfterMs + [0, 2_000, 5_000][i]));
     }
     const end = start + (pauseAfterMs ?? 0) + HOUR;
-    await runUntil(sim.clock, end, sim.inFlight);
+    await runUntil(sim.timers, end, sim.inFlight);
     // Fewer requests only count if every window still shows fresh numbers.
     const oldestAgeMs = Math.max(...windows.map((w) => end - (w.state.snapshot.updatedAt ?? start)));
     if (pauseAfterMs === undefined && oldestAgeMs > 2 * DEFAULT_INTERVAL_MS + 30_000) {

@@ -130,9 +130,9 @@ export const vscodeStub = {
     createStatusBarItem: () => statusBarItem(),
     createTreeView: (_id: string, options: { treeDataProvider: unknown }) => ({
       badge: undefined as unknown,
+      visible: true,
       provider: options.treeDataProvider,
       // A visible view whose rows nobody expands or collapses.
-      visible: true,
       onDidExpandElement: new EventEmitter<unknown>().event,
       onDidCollapseElement: new EventEmitter<unknown>().event,
       onDidChangeVisibility: new EventEmitter<unknown>().event,

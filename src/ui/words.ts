@@ -207,13 +207,21 @@ export function timeOfDay(epochMs: number): string {
   return timeFormat.format(epochMs);
 }
 
-/** "just now", "12 min ago", "3 h ago". */
+/** Built once, like `timeFormat`. */
+let relativeFormat: Intl.RelativeTimeFormat | undefined;
+
+/**
+ * "just now", "12 min. ago", "3 hr. ago" ("12 мин. назад", "3 ч назад"): the display language's
+ * own short relative time. Under a minute stays "just now": RelativeTimeFormat would say "this
+ * minute" (or "now" for 0 seconds), more exact than a once-a-minute tick can be.
+ */
 export function age(epochMs: number, now: number): string {
   const minutes = Math.floor((now - epochMs) / 60_000);
   if (!Number.isFinite(minutes)) return NO_TIME;
   if (minutes < 1) return vscode.l10n.t('just now');
-  if (minutes < 60) return plural(minutes, { one: '{0} min ago', other: '{0} min ago' });
-  return plural(Math.floor(minutes / 60), { one: '{0} h ago', other: '{0} h ago' });
+  relativeFormat ??= new Intl.RelativeTimeFormat(vscode.env.language, { numeric: 'auto', style: 'short' });
+  if (minutes < 60) return relativeFormat.format(-minutes, 'minute');
+  return relativeFormat.format(-Math.floor(minutes / 60), 'hour');
 }
 
 /** "2 days overdue", "3 hours overdue"; a deadline under a minute ago (or none) is just "overdue". */

@@ -13,7 +13,7 @@ export type FakeTimers = ReturnType<typeof createClock>;
 export interface FakeTime {
   /** What the code under test gets. */
   readonly clock: Clock;
-  /** What the test drives: `tickAsync`, `runToLastAsync`, `countTimers`… */
+  /** What the test drives: `tickAsync`, `nextAsync`, `runToLastAsync`, `countTimers`… */
   readonly timers: FakeTimers;
 }
 
@@ -29,4 +29,13 @@ export function fakeTime(start = FAKE_START): FakeTime {
       clearTimeout: (timer) => timers.clearTimeout(timer as Parameters<FakeTimers['clearTimeout']>[0]),
     },
   };
+}
+
+/**
+ * When the earliest pending timer falls due (epoch ms), as fake-timers itself dates it (a 0 ms
+ * timer set while a timer runs is due 1 ms later); undefined when none is pending. Fake-timers
+ * keeps its timers in a heap and removes a cleared one at once, so this is a peek.
+ */
+export function nextDueAt(timers: FakeTimers): number | undefined {
+  return timers.timerHeap?.peek()?.callAt;
 }

@@ -10,8 +10,7 @@ import { CountersSnapshot, CountersState, Filters, isStale } from '../../src/cor
 import { Failure, FailureKind } from '../../src/core/outcome';
 import { DEFAULT_MAX_BACKOFF_MS, MAX_RECOVERY_MS, RECOVERY_MS } from '../../src/core/pollScheduler';
 import { FaultKind, FaultOptions, SandboxPortal } from '../sandbox/portal';
-import { flushMicrotasks } from './fakeClock';
-import { counts, realDelay, SECRET_PREFIX, until, usePollerSandbox, webhookOf } from './support';
+import { counts, SECRET_PREFIX, until, usePollerSandbox, webhookOf } from './support';
 
 const INTERVAL = 60_000;
 const START_DELAY = 250;
@@ -235,7 +234,7 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
   /** A connected poller after its first good poll, and a counter of finished polls. */
   async function connected() {
     // no jitter: delays are exact
-    const { clock, state, poller } = pollers.createPoller(ALL, INTERVAL, { timeoutMs: CLIENT_TIMEOUT_MS, maxBytes: MAX_BYTES });
+    const { timers, state, poller, sent } = pollers.createPoller(ALL, INTERVAL, { timeoutMs: CLIENT_TIMEOUT_MS, maxBytes: MAX_BYTES });
     let finished = 0;
     let wasLoading = false;
     state.subscribe((snapshot) => {
@@ -243,35 +242,35 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
       wasLoading = snapshot.loading;
     });
     poller.connect(webhookOf(sandbox.webhookUrl(1)), 'stored');
-    await clock.advance(START_DELAY);
+    await timers.tickAsync(START_DELAY);
     await until(() => finished === 1, 'the first poll');
-    await flushMicrotasks();
+    await timers.tickAsync(0); // the scheduler takes the run's end
     assert.deepEqual(counts(state.snapshot.counters), [['expired', 2], ['new_comments', 5]]);
     assert.equal(state.snapshot.error, undefined);
 
     /**
-     * Moves the fake clock to the next scheduled poll, checking that nothing reaches the portal
-     * a millisecond before it, and waits for that poll to end. Returns the gap waited.
+     * Moves the fake clock to the next scheduled poll, checking that nothing is sent a millisecond
+     * before it, and waits for that poll to end. Returns the gap waited.
      */
     const nextPoll = async (): Promise<number> => {
       const due = state.snapshot.nextPollAt;
       assert.notEqual(due, undefined, 'a poll is scheduled');
-      const gap = due! - clock.now();
+      const gap = due! - timers.now;
       const requests = sandbox.requests.length;
+      const sentBefore = sent();
       const before = finished;
       if (gap > 1) {
-        await clock.advance(gap - 1);
-        await realDelay(5);
-        assert.equal(sandbox.requests.length, requests, 'no request before the scheduled time');
+        await timers.tickAsync(gap - 1);
+        assert.equal(sent(), sentBefore, 'no request before the scheduled time');
       }
-      await clock.advance(due! - clock.now());
+      await timers.tickAsync(due! - timers.now);
       await until(() => finished > before, 'the scheduled poll');
-      await flushMicrotasks();
+      await timers.tickAsync(0); // the scheduler takes the run's end
       await until(() => sandbox.requests.length > requests, 'the request to be logged');
       assert.equal(sandbox.requests.length, requests + 1, 'exactly one request per poll');
       return gap;
     };
-    return { clock, state, poller, nextPoll };
+    return { timers, state, poller, sent, nextPoll };
   }
 
   /** Everything that must hold after a failed poll: the error shown, the last numbers kept. */
@@ -301,7 +300,7 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
     assert.equal(s.halted, false);
     assert.equal(isStale(s), false);
     assert.deepEqual(counts(s.counters), [['expired', 4], ['new_comments', 1]], 'the new numbers are shown');
-    assert.equal(s.updatedAt, env.clock.now());
+    assert.equal(s.updatedAt, env.timers.now);
   }
 
   for (const row of MATRIX) {
@@ -311,21 +310,21 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
           it('shows the error with the last numbers, backs off, and recovers by itself', async () => {
             const env = await connected();
             const good = env.state.snapshot;
-            row.arm(sandbox, env.clock.now());
+            row.arm(sandbox, env.timers.now);
             const minGap = row.minGapMs;
             await env.poller.refresh();
-            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assertFailedKeepingNumbers(row, env.state, good, env.timers.now);
             assert.equal(env.state.snapshot.halted, false, 'retryable: not halted');
-            assert.equal(env.clock.pendingCount, 1, 'one retry timer');
+            assert.equal(env.timers.countTimers(), 1, 'one retry timer');
 
             const gaps: number[] = [];
             for (let i = 0; i < FAILING_POLLS; i++) {
               const gap = await env.nextPoll();
               gaps.push(gap);
-              assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+              assertFailedKeepingNumbers(row, env.state, good, env.timers.now);
               if (minGap !== undefined) assert.ok(gap >= minGap, `gap ${gap} honours the portal's Retry-After`);
             }
-            const last = env.state.snapshot.nextPollAt! - env.clock.now();
+            const last = env.state.snapshot.nextPollAt! - env.timers.now;
             gaps.push(last);
             assert.ok(gaps[0] >= INTERVAL, `the first retry waits at least one interval: ${gaps.join(', ')}`);
             if (minGap === undefined) {
@@ -340,7 +339,7 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
             assert.ok(Math.max(...gaps) <= Math.max(CAP, minGap ?? 0) + 1000, `never beyond the cap: ${gaps.join(', ')}`);
 
             await assertRecovers(env, row);
-            const afterRecovery = env.state.snapshot.nextPollAt! - env.clock.now();
+            const afterRecovery = env.state.snapshot.nextPollAt! - env.timers.now;
             if (row.kind === 'rateLimited' && (minGap ?? 0) >= RECOVERY_MS) {
               // Each rate limit came a whole recovery window after the one before: all isolated,
               // and the success comes after the last one's window.
@@ -349,16 +348,16 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
               // Rate limits one after another are sustained overload: the normal pace stays slowed
               // after the success and speeds up linearly, back at the interval within the grown
               // window (3 h at most) from the last one.
-              const limitedAt = env.clock.now() - gaps[gaps.length - 1];
+              const limitedAt = env.timers.now - gaps[gaps.length - 1];
               assert.ok(afterRecovery > INTERVAL && afterRecovery <= CAP, `next poll in ${afterRecovery} ms`);
               const paces = [afterRecovery];
               while (paces[paces.length - 1] > INTERVAL) {
-                assert.ok(env.clock.now() < limitedAt + MAX_RECOVERY_MS, `still slowed 3 h later: ${paces.join(', ')}`);
+                assert.ok(env.timers.now < limitedAt + MAX_RECOVERY_MS, `still slowed 3 h later: ${paces.join(', ')}`);
                 await env.nextPoll();
                 assert.equal(env.state.snapshot.error, undefined);
-                paces.push(env.state.snapshot.nextPollAt! - env.clock.now());
+                paces.push(env.state.snapshot.nextPollAt! - env.timers.now);
               }
-              assert.ok(env.clock.now() > limitedAt + 2 * HOUR, `back to the interval only after ${env.clock.now() - limitedAt} ms`);
+              assert.ok(env.timers.now > limitedAt + 2 * HOUR, `back to the interval only after ${env.timers.now - limitedAt} ms`);
               for (let i = 1; i < paces.length; i++) assert.ok(paces[i] <= paces[i - 1], 'the pace only speeds up');
             } else {
               assert.equal(afterRecovery, INTERVAL, 'the first success resets the backoff');
@@ -370,9 +369,9 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
           it('waits for operating_reset_at (beyond the backoff), keeps the numbers, resumes after it', async () => {
             const env = await connected();
             const good = env.state.snapshot;
-            const resetAt = row.arm(sandbox, env.clock.now())!;
+            const resetAt = row.arm(sandbox, env.timers.now)!;
             await env.poller.refresh();
-            const failure = assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            const failure = assertFailedKeepingNumbers(row, env.state, good, env.timers.now);
             assert.equal(failure.retryAt, resetAt);
             assert.equal(env.state.snapshot.halted, false);
             const next = env.state.snapshot.nextPollAt!;
@@ -383,14 +382,14 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
             const resetAt2 = resetAt + 10 * 60_000;
             sandbox.inject('operationTimeLimit', { method: 'batch', operatingResetAt: resetAt2 / 1000 });
             const gap = await env.nextPoll(); // checks that nothing is sent before
-            assert.ok(env.clock.now() >= resetAt, `polled ${gap} ms after the failure, at the reset`);
-            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assert.ok(env.timers.now >= resetAt, `polled ${gap} ms after the failure, at the reset`);
+            assertFailedKeepingNumbers(row, env.state, good, env.timers.now);
             const next2 = env.state.snapshot.nextPollAt!;
             assert.ok(next2 >= resetAt2 && next2 <= resetAt2 + 1000, `then waits for the new reset: ${next2 - resetAt2}`);
 
             await assertRecovers(env, row);
-            assert.ok(env.clock.now() >= resetAt2);
-            assert.equal(env.state.snapshot.nextPollAt! - env.clock.now(), INTERVAL);
+            assert.ok(env.timers.now >= resetAt2);
+            assert.equal(env.state.snapshot.nextPollAt! - env.timers.now, INTERVAL);
           });
           break;
 
@@ -398,22 +397,21 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
           it('shows the error with the last numbers and stops: no timer, no request for hours, until Refresh', async () => {
             const env = await connected();
             const good = env.state.snapshot;
-            row.arm(sandbox, env.clock.now());
+            row.arm(sandbox, env.timers.now);
             await env.poller.refresh();
-            assertFailedKeepingNumbers(row, env.state, good, env.clock.now());
+            assertFailedKeepingNumbers(row, env.state, good, env.timers.now);
             assert.equal(env.state.snapshot.halted, true);
             assert.equal(env.state.snapshot.nextPollAt, undefined, 'nothing scheduled');
-            assert.equal(env.clock.pendingCount, 0, 'no timer');
+            assert.equal(env.timers.countTimers(), 0, 'no timer');
 
             const requests = sandbox.requests.length;
-            await env.clock.advance(6 * HOUR);
-            await realDelay(10);
-            assert.equal(sandbox.requests.length, requests, 'no request while halted');
+            const sent = env.sent();
+            await env.timers.tickAsync(6 * HOUR);
+            assert.equal(env.sent(), sent, 'no request while halted');
             // Clearing the fault does not restart polling on its own: retrying cannot fix these.
             sandbox.clearFaults();
-            await env.clock.advance(6 * HOUR);
-            await realDelay(10);
-            assert.equal(sandbox.requests.length, requests, 'still none: only the user restarts it');
+            await env.timers.tickAsync(6 * HOUR);
+            assert.equal(env.sent(), sent, 'still none: only the user restarts it');
             assert.equal(env.state.snapshot.halted, true);
             assert.equal(env.state.snapshot.counters, good.counters);
 
@@ -423,8 +421,8 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
             assert.equal(s.error, undefined);
             assert.equal(s.halted, false);
             assert.deepEqual(counts(s.counters), [['expired', 4], ['new_comments', 1]]);
-            assert.equal(s.nextPollAt, env.clock.now() + INTERVAL, 'polling again');
-            assert.equal(env.clock.pendingCount, 1);
+            assert.equal(s.nextPollAt, env.timers.now + INTERVAL, 'polling again');
+            assert.equal(env.timers.countTimers(), 1);
             assert.equal(sandbox.requests.length, requests + 1);
           });
           break;
@@ -432,7 +430,7 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
         case 'nothingVisible':
           it('shows "nothing visible" without an error and keeps polling at the interval', async () => {
             const env = await connected();
-            row.arm(sandbox, env.clock.now());
+            row.arm(sandbox, env.timers.now);
             await env.poller.refresh();
             for (let i = 0; i < 3; i++) {
               const s = env.state.snapshot;
@@ -441,7 +439,7 @@ describe('fault matrix: the poller against every sandbox fault (fake clock, real
               assert.equal(s.counters?.visible, false);
               assert.equal(s.counters?.total, 0);
               assert.deepEqual(s.counters?.counters, [], 'no number that was never fetched');
-              assert.equal(s.updatedAt, env.clock.now());
+              assert.equal(s.updatedAt, env.timers.now);
               assert.equal(isStale(s), false);
               assert.equal(await env.nextPoll(), INTERVAL, 'the normal interval');
             }

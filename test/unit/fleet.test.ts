@@ -13,7 +13,7 @@ import { PollScheduler, PollStep } from '../../src/core/pollScheduler';
 import { HttpResponse, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { FLEET_STEPS, FleetResult, formatShare, HOUR, MINUTE, simulateFleet, TABLE_HEADER, tableRow, targetFor } from '../sim/fleet';
-import { FakeClock } from './fakeClock';
+import { fakeTime } from './fakeTime';
 
 const INTERVAL = 60_000;
 
@@ -128,7 +128,7 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
 
     /** The gaps between the poller's first `count` polls through `transport`. */
     async function pollerGaps(transport: Transport, count: number): Promise<number[]> {
-      const clock = new FakeClock();
+      const { clock, timers } = fakeTime();
       const state = new CountersState({ role: 'view_all', userId: 0, groupId: 0 });
       const poller = new CountersPoller(state, {
         intervalMs: INTERVAL,
@@ -141,7 +141,7 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
       poller.connect(parsed.webhook, 'stored');
       const times: number[] = [];
       for (let i = 0; i < count; i++) {
-        await clock.runNext();
+        await timers.nextAsync();
         times.push(clock.now());
       }
       poller.dispose();
@@ -150,7 +150,7 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
 
     /** The same with a bare scheduler whose run returns the simulation's step. */
     async function schedulerGaps(step: PollStep, count: number): Promise<number[]> {
-      const clock = new FakeClock();
+      const { clock, timers } = fakeTime();
       const times: number[] = [];
       const scheduler = new PollScheduler(
         () => {
@@ -160,7 +160,7 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
         { intervalMs: INTERVAL, clock, random: () => 0.5 },
       );
       scheduler.start(START_DELAY_MS);
-      for (let i = 0; i < count; i++) await clock.runNext();
+      for (let i = 0; i < count; i++) await timers.nextAsync();
       scheduler.stop();
       return times.slice(1).map((t, i) => t - times[i]);
     }

@@ -19,9 +19,10 @@ import { HttpResponse, nodeFetchTransport, PostOptions, Transport } from '../../
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../sandbox/portal';
 import { seededRandom } from '../sim/fleet';
-import { FakeClock, flushMicrotasks } from './fakeClock';
-import { FakeTime, fakeTime } from './fakeTime';
+import { Clock } from '../../src/core/clock';
+import { FakeTime, fakeTime, FakeTimers, nextDueAt } from './fakeTime';
 import { runScenario, Scenario, settleFiles, TrackedSharedPoll, World } from './pollerWorld';
+import { until } from './support';
 
 const INTERVAL = 60_000;
 const JITTER = 0.1;
@@ -52,7 +53,8 @@ describe('multi-window: three pollers share one poll through the storage folder'
 
   let sandbox: SandboxPortal;
   let folder: string;
-  let clock: FakeClock;
+  let clock: Clock;
+  let timers: FakeTimers;
   let sent: Sent[];
   let sharingErrors: unknown[];
   const busy = { count: 0 };
@@ -79,7 +81,7 @@ describe('multi-window: three pollers share one poll through the storage folder'
     sandbox.clearLog();
     sandbox.setCounters(1, { expired: 2, new_comments: 5 });
     folder = await fs.mkdtemp(path.join(os.tmpdir(), 'b24-shared-'));
-    clock = new FakeClock(Date.now());
+    ({ clock, timers } = fakeTime(Date.now()));
     sent = [];
     sharingErrors = [];
     windows = [];
@@ -141,17 +143,16 @@ describe('multi-window: three pollers share one poll through the storage folder'
   /** Real time passes until no file operation or request of any window is in flight. */
   async function settle(): Promise<void> {
     await settleFiles(busy, 'operations');
-    await flushMicrotasks();
   }
 
   /** Fires every timer due up to `until` (fake ms), each at its time, settling after each. */
   async function runUntil(until: number): Promise<void> {
     await settle();
-    while (clock.nextDueAt !== undefined && clock.nextDueAt <= until) {
-      await clock.runNext();
+    for (let due = nextDueAt(timers); due !== undefined && due <= until; due = nextDueAt(timers)) {
+      await timers.nextAsync();
       await settle();
     }
-    await clock.advance(until - clock.now());
+    await timers.tickAsync(until - clock.now());
     await settle();
   }
 
@@ -208,7 +209,7 @@ describe('multi-window: three pollers share one poll through the storage folder'
     const all = [open('A', ALL, 42), open('B', ALL, 42), open('C', ALL, 42)];
     const due = new Set(all.map((w) => w.state.snapshot.nextPollAt));
     assert.equal(due.size, 1, 'all due at once');
-    await clock.advance([...due][0]! - clock.now());
+    await timers.tickAsync([...due][0]! - clock.now());
     await settle();
     assert.equal(sent.length, 1, `${sent.length} requests for three windows starting together`);
     await runUntil(clock.now() + 6 * INTERVAL);
@@ -255,9 +256,8 @@ describe('multi-window: three pollers share one poll through the storage folder'
     const due = leader.state.snapshot.nextPollAt!;
     await runUntil(due - 1);
     const count = sent.length;
-    await clock.advance(1);
-    const deadline = Date.now() + 3000;
-    while (sent.length === count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    await timers.tickAsync(1);
+    await until(() => sent.length > count, 'the leader\'s request to leave');
     assert.equal(sent[sent.length - 1].window, leaderId, 'the leader\'s request is out');
     const leases = (await filesIn(folder)).filter((f) => path.basename(f).startsWith('lease-'));
     assert.equal(leases.length, 1, 'it holds the lease');

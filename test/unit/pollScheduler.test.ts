@@ -11,7 +11,8 @@ import {
   RECOVERY_MS,
   SLOW_FACTOR,
 } from '../../src/core/pollScheduler';
-import { FakeClock, flushMicrotasks } from './fakeClock';
+import { Clock } from '../../src/core/clock';
+import { fakeTime } from './fakeTime';
 
 const INTERVAL = 60_000;
 
@@ -25,7 +26,7 @@ class Runs {
   script: PollStep[] | undefined;
   private scriptIndex = 0;
 
-  constructor(private readonly clock: FakeClock) {}
+  constructor(private readonly clock: Clock) {}
 
   readonly run = (): Promise<PollStep> => {
     this.startedAt.push(this.clock.now());
@@ -47,17 +48,20 @@ class Runs {
     return this.startedAt.length;
   }
 
-  /** Ends the oldest run in flight with `step` and lets the scheduler react. */
+  /**
+   * Ends the oldest run in flight with `step` and lets the scheduler react: its promise
+   * callbacks run, its timers do not (not even one due now: the test fires those).
+   */
   async finish(step: PollStep = { kind: 'ok' }): Promise<void> {
     const resolve = this.waiting.shift();
     assert.ok(resolve, 'no run in flight to finish');
     resolve(step);
-    await flushMicrotasks();
+    await new Promise<void>((resolved) => setImmediate(resolved));
   }
 }
 
 function setup(options: Partial<PollSchedulerOptions> = {}, random: () => number = () => 0.5) {
-  const clock = new FakeClock();
+  const { clock, timers } = fakeTime();
   const runs = new Runs(clock);
   const phases: PollPhase[] = [];
   const nextAts: Array<number | undefined> = [];
@@ -71,7 +75,7 @@ function setup(options: Partial<PollSchedulerOptions> = {}, random: () => number
     },
     ...options,
   });
-  return { clock, runs, scheduler, phases, nextAts, t0: clock.now() };
+  return { timers, runs, scheduler, phases, nextAts, t0: timers.now };
 }
 
 /** A random source that answers from a list, then repeats its last value. */
@@ -83,13 +87,13 @@ function sequence(...values: number[]): () => number {
 describe('PollScheduler', () => {
   describe('start', () => {
     it('first run after the given delay, jittered like every delay', async () => {
-      const { clock, runs, scheduler, t0 } = setup({}, () => 0.5);
+      const { timers, runs, scheduler, t0 } = setup({}, () => 0.5);
       scheduler.start(4000);
       assert.equal(scheduler.nextAt, t0 + 4000);
       assert.equal(scheduler.phase, 'waiting');
-      await clock.advance(3999);
+      await timers.tickAsync(3999);
       assert.equal(runs.count, 0);
-      await clock.advance(1);
+      await timers.tickAsync(1);
       assert.equal(runs.count, 1);
       assert.deepEqual(runs.startedAt, [t0 + 4000]);
     });
@@ -104,79 +108,79 @@ describe('PollScheduler', () => {
     });
 
     it('start while already started does nothing', () => {
-      const { clock, scheduler } = setup({}, () => 0);
+      const { timers, scheduler } = setup({}, () => 0);
       scheduler.start(1000);
       const first = scheduler.nextAt;
       scheduler.start(50_000);
       assert.equal(scheduler.nextAt, first);
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
   });
 
   describe('one run at a time', () => {
     it('a slow run is never overlapped, however long it takes', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       assert.equal(runs.count, 1);
       assert.equal(scheduler.phase, 'running');
-      assert.equal(clock.pendingCount, 0, 'no timer is armed while a run is out');
-      await clock.advance(INTERVAL * 20);
+      assert.equal(timers.countTimers(), 0, 'no timer is armed while a run is out');
+      await timers.tickAsync(INTERVAL * 20);
       assert.equal(runs.count, 1);
       assert.equal(runs.maxActive, 1);
       await runs.finish();
       assert.equal(scheduler.phase, 'waiting');
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
 
     it('the next run is scheduled from the end of the slow run, not its start', async () => {
-      const { clock, runs, scheduler, t0 } = setup({}, () => 0.5);
+      const { timers, runs, scheduler, t0 } = setup({}, () => 0.5);
       void scheduler.refreshNow();
-      await clock.advance(45_000);
+      await timers.tickAsync(45_000);
       await runs.finish();
       assert.equal(scheduler.nextAt, t0 + 45_000 + INTERVAL);
-      await clock.advance(INTERVAL - 1);
+      await timers.tickAsync(INTERVAL - 1);
       assert.equal(runs.count, 1);
-      await clock.advance(1);
+      await timers.tickAsync(1);
       assert.deepEqual(runs.startedAt, [t0, t0 + 45_000 + INTERVAL]);
       assert.equal(runs.maxActive, 1);
     });
 
     it('refreshNow during a run joins it, then runs once more (however often it was called)', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       let joined = false;
       const a = scheduler.refreshNow().then(() => (joined = true));
       void scheduler.refreshNow();
       void scheduler.refreshNow();
-      await flushMicrotasks();
+      await timers.tickAsync(0);
       assert.equal(runs.count, 1, 'joined, not started in parallel');
       assert.equal(joined, false);
       await runs.finish();
       await a;
       assert.equal(joined, true, 'the joined promise settles when the run in progress ends');
       assert.equal(runs.count, 1);
-      await clock.advance(0);
+      await timers.tickAsync(0);
       assert.equal(runs.count, 2, 'exactly one rerun, at once');
       assert.equal(runs.maxActive, 1);
       await runs.finish();
       // and then back to the normal beat: no third immediate run
-      await clock.advance(INTERVAL - 1);
+      await timers.tickAsync(INTERVAL - 1);
       assert.equal(runs.count, 2);
     });
 
     it('refreshNow while waiting runs at once and replaces the pending timer', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       scheduler.start(INTERVAL);
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
       void scheduler.refreshNow();
       assert.equal(runs.count, 1);
-      assert.equal(clock.pendingCount, 0);
+      assert.equal(timers.countTimers(), 0);
       await runs.finish();
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
 
     it('a run that throws is treated as a retryable failure', async () => {
-      const clock = new FakeClock();
+      const { clock } = fakeTime();
       let calls = 0;
       const scheduler = new PollScheduler(
         () => {
@@ -197,10 +201,10 @@ describe('PollScheduler', () => {
       const values = [0, 0.1, 0.37, 0.5, 0.81, 0.999999];
       const delays: number[] = [];
       for (const r of values) {
-        const { runs, scheduler, clock } = setup({ jitter: 0.2 }, () => r);
+        const { runs, scheduler, timers } = setup({ jitter: 0.2 }, () => r);
         runs.script = [{ kind: 'ok' }];
         await scheduler.refreshNow();
-        delays.push(scheduler.nextAt! - clock.now());
+        delays.push(scheduler.nextAt! - timers.now);
       }
       for (const delay of delays) {
         assert.ok(delay >= INTERVAL * 0.8 && delay <= INTERVAL * 1.2, `delay ${delay}`);
@@ -215,31 +219,31 @@ describe('PollScheduler', () => {
       const low = setup({}, () => 0);
       low.runs.script = [{ kind: 'ok' }];
       await low.scheduler.refreshNow();
-      assert.equal(low.scheduler.nextAt! - low.clock.now(), INTERVAL * 0.9);
+      assert.equal(low.scheduler.nextAt! - low.timers.now, INTERVAL * 0.9);
       const high = setup({}, () => 0.99999);
       high.runs.script = [{ kind: 'ok' }];
       await high.scheduler.refreshNow();
-      const delay = high.scheduler.nextAt! - high.clock.now();
+      const delay = high.scheduler.nextAt! - high.timers.now;
       assert.ok(delay > INTERVAL * 1.09 && delay <= INTERVAL * 1.1, String(delay));
     });
 
     it('jitter 0 gives the exact interval whatever the random value', async () => {
-      const { runs, scheduler, clock } = setup({ jitter: 0 }, () => 0.93);
+      const { runs, scheduler, timers } = setup({ jitter: 0 }, () => 0.93);
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
     });
 
     it('successive delays differ when the random values differ (no lock-step)', async () => {
-      const { clock, runs, scheduler } = setup({}, sequence(0.1, 0.9, 0.3, 0.7));
+      const { timers, runs, scheduler } = setup({}, sequence(0.1, 0.9, 0.3, 0.7));
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       const gaps: number[] = [];
-      let last = clock.now();
+      let last = timers.now;
       for (let i = 0; i < 3; i++) {
-        await clock.runNext();
-        gaps.push(clock.now() - last);
-        last = clock.now();
+        await timers.nextAsync();
+        gaps.push(timers.now - last);
+        last = timers.now;
       }
       assert.equal(new Set(gaps).size, 3, `gaps ${gaps.join(',')}`);
     });
@@ -247,7 +251,7 @@ describe('PollScheduler', () => {
 
   describe('backoff', () => {
     it('doubles on each retryable failure up to the cap, and a success resets it', async () => {
-      const { clock, runs, scheduler } = setup({ maxBackoffMs: 8 * INTERVAL }, () => 0.5);
+      const { timers, runs, scheduler } = setup({ maxBackoffMs: 8 * INTERVAL }, () => 0.5);
       runs.script = [
         { kind: 'retry' },
         { kind: 'retry' },
@@ -262,9 +266,9 @@ describe('PollScheduler', () => {
       const gaps: number[] = [];
       const failures: number[] = [scheduler.consecutiveFailures];
       for (let i = 0; i < 7; i++) {
-        const before = clock.now();
-        await clock.runNext();
-        gaps.push(clock.now() - before);
+        const before = timers.now;
+        await timers.nextAsync();
+        gaps.push(timers.now - before);
         failures.push(scheduler.consecutiveFailures);
       }
       assert.deepEqual(gaps.map((g) => g / INTERVAL), [1, 2, 4, 8, 8, 8, 1]);
@@ -272,143 +276,143 @@ describe('PollScheduler', () => {
     });
 
     it('the default cap is 15 minutes', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
       await scheduler.refreshNow();
-      for (let i = 0; i < 12; i++) await clock.runNext();
-      assert.equal(scheduler.nextAt! - clock.now(), DEFAULT_MAX_BACKOFF_MS);
+      for (let i = 0; i < 12; i++) await timers.nextAsync();
+      assert.equal(scheduler.nextAt! - timers.now, DEFAULT_MAX_BACKOFF_MS);
       assert.equal(DEFAULT_MAX_BACKOFF_MS, 15 * 60_000);
     });
 
     it('refreshNow starts the backoff over', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
       await scheduler.refreshNow();
-      await clock.runNext();
-      await clock.runNext();
+      await timers.nextAsync();
+      await timers.nextAsync();
       assert.equal(scheduler.consecutiveFailures, 3);
       await scheduler.refreshNow();
       assert.equal(scheduler.consecutiveFailures, 1);
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
     });
 
     it('honours the portal\'s notBefore when it is later than the backoff', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
-      const notBefore = clock.now() + 10 * INTERVAL;
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
+      const notBefore = timers.now + 10 * INTERVAL;
       runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
       await scheduler.refreshNow();
       assert.ok(scheduler.nextAt! >= notBefore, `next ${scheduler.nextAt! - notBefore} ms after notBefore`);
       assert.ok(scheduler.nextAt! <= notBefore + 1000, 'plus at most a second of spread');
-      await clock.advance(notBefore - clock.now() - 1);
+      await timers.tickAsync(notBefore - timers.now - 1);
       assert.equal(runs.count, 1, 'not a single request before the portal allows it');
-      await clock.runNext();
+      await timers.nextAsync();
       assert.equal(runs.count, 2);
     });
 
     it('a notBefore earlier than the backoff does not shorten it', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
       await scheduler.refreshNow();
-      await clock.runNext();
+      await timers.nextAsync();
       assert.equal(scheduler.consecutiveFailures, 2);
       // the third run fails with the portal saying "one second from now"
       runs.script = [{ kind: 'retry', notBefore: scheduler.nextAt! + 1000 }];
-      await clock.runNext();
+      await timers.nextAsync();
       assert.equal(scheduler.consecutiveFailures, 3);
-      assert.equal(scheduler.nextAt! - clock.now(), 4 * INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, 4 * INTERVAL);
     });
   });
 
   describe('halt', () => {
     it('stops polling until refreshNow', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
       await scheduler.refreshNow();
       assert.equal(scheduler.phase, 'halted');
       assert.equal(scheduler.nextAt, undefined);
-      assert.equal(clock.pendingCount, 0);
-      await clock.advance(24 * 3600_000);
+      assert.equal(timers.countTimers(), 0);
+      await timers.tickAsync(24 * 3600_000);
       assert.equal(runs.count, 1);
       await scheduler.refreshNow();
       assert.equal(runs.count, 2);
       assert.equal(scheduler.phase, 'waiting');
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
 
     it('a halt clears the failure count', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'retry' }, { kind: 'halt' }];
       await scheduler.refreshNow();
-      await clock.runNext();
+      await timers.nextAsync();
       assert.equal(scheduler.phase, 'halted');
       assert.equal(scheduler.consecutiveFailures, 0);
     });
 
     it('start does not restart a halted scheduler (only refreshNow does)', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }];
       await scheduler.refreshNow();
       scheduler.start(0);
-      assert.equal(clock.pendingCount, 0);
+      assert.equal(timers.countTimers(), 0);
       assert.equal(scheduler.phase, 'halted');
     });
   });
 
   describe('pause and resume', () => {
     it('pause while waiting cancels the timer; nothing runs while paused', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
       assert.equal(scheduler.phase, 'paused');
       assert.equal(scheduler.nextAt, undefined);
-      assert.equal(clock.pendingCount, 0);
-      await clock.advance(10 * INTERVAL);
+      assert.equal(timers.countTimers(), 0);
+      await timers.tickAsync(10 * INTERVAL);
       assert.equal(runs.count, 1);
     });
 
     it('resume with fresh numbers waits out the rest of the interval', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
-      await clock.advance(20_000);
+      await timers.tickAsync(20_000);
       scheduler.resume();
       assert.equal(scheduler.phase, 'waiting');
-      assert.equal(scheduler.nextAt, clock.now() + INTERVAL - 20_000);
-      await clock.advance(INTERVAL - 20_001);
+      assert.equal(scheduler.nextAt, timers.now + INTERVAL - 20_000);
+      await timers.tickAsync(INTERVAL - 20_001);
       assert.equal(runs.count, 1);
-      await clock.advance(1);
+      await timers.tickAsync(1);
       assert.equal(runs.count, 2);
     });
 
     it('resume with stale numbers runs at once', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
-      await clock.advance(5 * INTERVAL);
+      await timers.tickAsync(5 * INTERVAL);
       scheduler.resume();
-      await clock.advance(0);
+      await timers.tickAsync(0);
       assert.equal(runs.count, 2);
-      await flushMicrotasks();
+      await timers.tickAsync(0);
       assert.equal(scheduler.phase, 'waiting');
       scheduler.pause();
-      await clock.advance(2 * INTERVAL);
+      await timers.tickAsync(2 * INTERVAL);
       scheduler.resume();
-      await clock.advance(0);
+      await timers.tickAsync(0);
       assert.equal(runs.count, 3);
     });
 
     it('resume when not paused does nothing', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       const next = scheduler.nextAt;
       scheduler.resume();
       assert.equal(runs.count, 1);
       assert.equal(scheduler.nextAt, next);
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
 
     it('pause does not un-halt or un-stop', async () => {
@@ -425,23 +429,23 @@ describe('PollScheduler', () => {
     });
 
     it('pause during a run takes effect when the run ends', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       scheduler.pause();
       await runs.finish();
       assert.equal(scheduler.phase, 'paused');
-      assert.equal(clock.pendingCount, 0);
-      await clock.advance(10 * INTERVAL);
+      assert.equal(timers.countTimers(), 0);
+      await timers.tickAsync(10 * INTERVAL);
       assert.equal(runs.count, 1);
     });
 
     it('resume during a backoff still waits for the portal\'s notBefore', async () => {
-      const { clock, runs, scheduler } = setup();
-      const notBefore = clock.now() + 10 * INTERVAL;
+      const { timers, runs, scheduler } = setup();
+      const notBefore = timers.now + 10 * INTERVAL;
       runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
-      await clock.advance(INTERVAL);
+      await timers.tickAsync(INTERVAL);
       scheduler.resume();
       assert.equal(runs.count, 1, 'no request before notBefore');
       assert.ok((scheduler.nextAt ?? 0) >= notBefore);
@@ -450,87 +454,86 @@ describe('PollScheduler', () => {
 
   describe('stop', () => {
     it('cancels every timer', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       scheduler.start(INTERVAL);
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
       scheduler.stop();
-      assert.equal(clock.pendingCount, 0);
+      assert.equal(timers.countTimers(), 0);
       assert.equal(scheduler.phase, 'stopped');
       assert.equal(scheduler.nextAt, undefined);
-      await clock.advance(10 * INTERVAL);
+      await timers.tickAsync(10 * INTERVAL);
       assert.equal(runs.count, 0);
     });
 
     it('a run in flight when stopped schedules nothing when it ends (nor its rerun)', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       void scheduler.refreshNow(); // rerun requested
       scheduler.stop();
       await runs.finish({ kind: 'retry' });
       assert.equal(scheduler.phase, 'stopped');
-      assert.equal(clock.pendingCount, 0);
-      assert.equal(await clock.runUntilIdle(), 0);
+      assert.equal(timers.countTimers(), 0);
       assert.equal(runs.count, 1);
     });
 
     it('start after stop polls again, with a fresh failure count', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }, { kind: 'ok' }];
       await scheduler.refreshNow();
-      await clock.runNext();
+      await timers.nextAsync();
       scheduler.stop();
       assert.equal(scheduler.consecutiveFailures, 0);
       scheduler.start(INTERVAL);
-      assert.equal(clock.pendingCount, 1);
-      await clock.runNext();
+      assert.equal(timers.countTimers(), 1);
+      await timers.nextAsync();
       assert.equal(runs.count, 3);
     });
 
     it('refreshNow after stop, while the stopped run is in flight, still runs', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       scheduler.stop();
       void scheduler.refreshNow();
       await runs.finish({ kind: 'halt' });
-      await clock.advance(0);
+      await timers.tickAsync(0);
       assert.equal(runs.count, 2, 'the refresh asked for after the stop ran');
     });
   });
 
   describe('stop and start with a run still in flight', () => {
     it('never overlaps runs, and the stale run does not decide the new schedule', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       void scheduler.refreshNow();
       scheduler.stop();
       scheduler.start(0);
-      await clock.advance(0);
+      await timers.tickAsync(0);
       await runs.finish({ kind: 'halt' }); // the stopped run ends (its client was replaced)
-      await clock.advance(0);
+      await timers.tickAsync(0);
       if (runs.count === 2) await runs.finish({ kind: 'ok' });
       assert.equal(runs.maxActive, 1, 'one run at a time');
       assert.equal(runs.count, 2, 'the new schedule ran');
       assert.equal(scheduler.phase, 'waiting', 'and polling goes on');
-      assert.equal(clock.pendingCount, 1);
+      assert.equal(timers.countTimers(), 1);
     });
   });
 
   describe('setInterval', () => {
     it('reschedules a waiting scheduler with the new interval', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.setInterval(20_000);
-      assert.equal(scheduler.nextAt, clock.now() + 20_000);
-      assert.equal(clock.pendingCount, 1);
-      await clock.runNext();
-      assert.equal(scheduler.nextAt - clock.now(), 20_000);
+      assert.equal(scheduler.nextAt, timers.now + 20_000);
+      assert.equal(timers.countTimers(), 1);
+      await timers.nextAsync();
+      assert.equal(scheduler.nextAt - timers.now, 20_000);
     });
 
     it('does not cut a backoff short', async () => {
-      const { clock, runs, scheduler } = setup({}, () => 0.5);
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }];
       await scheduler.refreshNow();
-      await clock.runNext();
+      await timers.nextAsync();
       const next = scheduler.nextAt;
       scheduler.setInterval(1000);
       assert.equal(scheduler.nextAt, next);
@@ -543,15 +546,15 @@ describe('PollScheduler', () => {
     /** The delay the scheduler armed after one run answering `step`, and what onClamp saw. */
     async function delayAfter(step: PollStep, options: Partial<PollSchedulerOptions> = {}) {
       const clamps: Array<[number, number]> = [];
-      const { clock, runs, scheduler } = setup({ onClamp: (requested, used) => clamps.push([requested, used]), ...options });
+      const { timers, runs, scheduler } = setup({ onClamp: (requested, used) => clamps.push([requested, used]), ...options });
       runs.script = [step];
       await scheduler.refreshNow();
-      return { delay: scheduler.nextAt! - clock.now(), clamps, clock };
+      return { delay: scheduler.nextAt! - timers.now, clamps };
     }
 
     it('a Retry-After of 30 days waits the cap, and says so', async () => {
-      const { clock } = setup();
-      const { delay, clamps } = await delayAfter({ kind: 'retry', notBefore: clock.now() + 30 * 86_400_000 });
+      const { timers } = setup();
+      const { delay, clamps } = await delayAfter({ kind: 'retry', notBefore: timers.now + 30 * 86_400_000 });
       assert.equal(delay, CAP);
       assert.equal(clamps.length, 1);
       assert.ok(clamps[0][0] > 30 * 86_400_000 - 1000 && clamps[0][1] === CAP);
@@ -578,11 +581,11 @@ describe('PollScheduler', () => {
     });
 
     it('a nextAt in the past is not a tight loop', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok', nextAt: 0 }];
       await scheduler.refreshNow();
-      await clock.runNext();
-      await clock.runNext();
+      await timers.nextAsync();
+      await timers.nextAsync();
       assert.deepEqual(runs.startedAt.slice(1).map((t, i) => t - runs.startedAt[i]), [1000, 1000]);
     });
 
@@ -610,9 +613,9 @@ describe('PollScheduler', () => {
 
     it('start(900001) is clamped to the cap (found by the property test on a mutant without the clamp)', () => {
       const clamps: Array<[number, number]> = [];
-      const { clock, scheduler } = setup({ jitter: 0, onClamp: (requested, used) => clamps.push([requested, used]) });
+      const { timers, scheduler } = setup({ jitter: 0, onClamp: (requested, used) => clamps.push([requested, used]) });
       scheduler.start(900_001);
-      assert.equal(scheduler.nextAt! - clock.now(), CAP);
+      assert.equal(scheduler.nextAt! - timers.now, CAP);
       assert.deepEqual(clamps, [[900_001, CAP]]);
     });
 
@@ -626,99 +629,99 @@ describe('PollScheduler', () => {
     const LIMIT: PollStep = { kind: 'retry', slowDown: true };
 
     it('after one rate limit, back at the interval within 10 minutes', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT, { kind: 'ok' }];
       await scheduler.refreshNow();
-      const limitedAt = clock.now();
+      const limitedAt = timers.now;
       assert.ok(scheduler.pace > 1, 'slowed down');
-      while (clock.now() < limitedAt + RECOVERY_MS) await clock.runNext();
-      assert.ok(clock.now() <= limitedAt + RECOVERY_MS + INTERVAL, `first poll after recovery at ${clock.now() - limitedAt}`);
+      while (timers.now < limitedAt + RECOVERY_MS) await timers.nextAsync();
+      assert.ok(timers.now <= limitedAt + RECOVERY_MS + INTERVAL, `first poll after recovery at ${timers.now - limitedAt}`);
       assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
     });
 
     it('an isolated rate limit cuts the pace to 1/0.6 and retries after the plain backoff, not the slowed pace', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT, LIMIT, { kind: 'ok' }];
       await scheduler.refreshNow();
       assert.equal(scheduler.pace, SLOW_FACTOR);
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'the first retry: one interval');
-      await clock.runNext();
-      assert.equal(scheduler.nextAt! - clock.now(), 2 * INTERVAL, 'then the backoff doubles');
-      await clock.runNext();
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the first retry: one interval');
+      await timers.nextAsync();
+      assert.equal(scheduler.nextAt! - timers.now, 2 * INTERVAL, 'then the backoff doubles');
+      await timers.nextAsync();
       // The success after them waits the slowed interval.
-      assert.ok(scheduler.nextAt! - clock.now() > INTERVAL);
+      assert.ok(scheduler.nextAt! - timers.now > INTERVAL);
     });
 
     it('Retry-After still decides a retry after a rate limit', async () => {
-      const { clock, runs, scheduler } = setup();
-      const notBefore = clock.now() + 5 * INTERVAL;
+      const { timers, runs, scheduler } = setup();
+      const notBefore = timers.now + 5 * INTERVAL;
       runs.script = [{ ...LIMIT, notBefore }];
       await scheduler.refreshNow();
       assert.ok(scheduler.nextAt! >= notBefore && scheduler.nextAt! <= notBefore + 1000);
     });
 
     it('the slow-down decays with time, not with the number of polls', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
       await scheduler.refreshNow();
       scheduler.pause(); // no poll from here on
       const paces = [scheduler.pace];
       for (const minutes of [2.5, 5, 7.5]) {
-        await clock.advance(2.5 * 60_000);
+        await timers.tickAsync(2.5 * 60_000);
         paces.push(scheduler.pace);
         assert.ok(paces.at(-1)! < paces.at(-2)!, `pace after ${minutes} min: ${paces.join(', ')}`);
       }
-      await clock.advance(2.5 * 60_000);
+      await timers.tickAsync(2.5 * 60_000);
       assert.equal(runs.count, 1);
       assert.equal(scheduler.pace, 1);
     });
 
     it('a further rate limit while recovering deepens the cut and quadruples the window', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
       await scheduler.refreshNow();
-      await clock.runNext(); // the retry, one minute later: 1/10 of the window gone
-      const limitedAt = clock.now();
+      await timers.nextAsync(); // the retry, one minute later: 1/10 of the window gone
+      const limitedAt = timers.now;
       runs.script = [{ kind: 'ok' }];
       const found = 1 + (SLOW_FACTOR - 1) * 0.9;
       assert.ok(Math.abs(scheduler.pace - found * SLOW_FACTOR) < 1e-9, `pace ${scheduler.pace}`);
-      await clock.advance(4 * RECOVERY_MS - 1 - (clock.now() - limitedAt));
+      await timers.tickAsync(4 * RECOVERY_MS - 1 - (timers.now - limitedAt));
       assert.ok(scheduler.pace > 1, 'still slowed just before 40 minutes');
-      while (clock.now() < limitedAt + 4 * RECOVERY_MS) await clock.runNext();
+      while (timers.now < limitedAt + 4 * RECOVERY_MS) await timers.nextAsync();
       assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back at the interval after 40 minutes');
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back at the interval after 40 minutes');
     });
 
     it('a whole window without a rate limit: the next one is isolated again', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
       await scheduler.refreshNow();
-      await clock.runNext(); // chained: a 40-minute window
-      const chainedAt = clock.now();
+      await timers.nextAsync(); // chained: a 40-minute window
+      const chainedAt = timers.now;
       runs.script = [{ kind: 'ok' }];
-      while (clock.now() < chainedAt + 4 * RECOVERY_MS) await clock.runNext();
+      while (timers.now < chainedAt + 4 * RECOVERY_MS) await timers.nextAsync();
       runs.script = [LIMIT];
-      await clock.runNext();
-      const limitedAt = clock.now();
+      await timers.nextAsync();
+      const limitedAt = timers.now;
       runs.script = [{ kind: 'ok' }];
       assert.equal(scheduler.pace, SLOW_FACTOR, 'the cut of an isolated rate limit');
-      while (clock.now() < limitedAt + RECOVERY_MS) await clock.runNext();
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back within 10 minutes');
+      while (timers.now < limitedAt + RECOVERY_MS) await timers.nextAsync();
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back within 10 minutes');
     });
 
     it('sustained overload: the window grows to 3 hours and the pace to the cap, the waits stay within it', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       // A rate limit every third poll: an office that stays over the limit.
       runs.script = [LIMIT];
       await scheduler.refreshNow();
       const waits: number[] = [];
-      let limitedAt = clock.now();
+      let limitedAt = timers.now;
       for (let i = 0; i < 60; i++) {
         runs.script = [i % 3 === 2 ? LIMIT : { kind: 'ok' }];
-        await clock.runNext();
-        if (i % 3 === 2) limitedAt = clock.now();
-        waits.push(scheduler.nextAt! - clock.now());
+        await timers.nextAsync();
+        if (i % 3 === 2) limitedAt = timers.now;
+        waits.push(scheduler.nextAt! - timers.now);
       }
       assert.ok(Math.max(...waits) <= DEFAULT_MAX_BACKOFF_MS, `waits ${waits.join(', ')}`);
       assert.ok(waits.every((w) => Number.isFinite(w) && w >= INTERVAL), `waits ${waits.join(', ')}`);
@@ -726,62 +729,62 @@ describe('PollScheduler', () => {
       assert.equal(MAX_RECOVERY_MS, 3 * 3600_000);
       // Only successes from now on.
       runs.script = [{ kind: 'ok' }];
-      await clock.advance(limitedAt + MAX_RECOVERY_MS - 1 - clock.now());
+      await timers.tickAsync(limitedAt + MAX_RECOVERY_MS - 1 - timers.now);
       assert.ok(scheduler.pace > 1, 'still slowed just before 3 hours');
-      while (clock.now() < limitedAt + MAX_RECOVERY_MS) await clock.runNext();
+      while (timers.now < limitedAt + MAX_RECOVERY_MS) await timers.nextAsync();
       assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - clock.now(), INTERVAL, 'back at the interval after the 3-hour window');
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back at the interval after the 3-hour window');
     });
   });
 
   describe('a refresh while paused', () => {
     it('runs once and goes back to paused, due an interval after it', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
-      await clock.advance(30_000);
+      await timers.tickAsync(30_000);
       await scheduler.refreshNow();
       assert.equal(runs.count, 2);
       assert.equal(scheduler.phase, 'paused');
-      assert.equal(clock.pendingCount, 0);
-      await clock.advance(10 * INTERVAL);
+      assert.equal(timers.countTimers(), 0);
+      await timers.tickAsync(10 * INTERVAL);
       assert.equal(runs.count, 2, 'no poll while the window stays unfocused');
-      const resumedAt = clock.now();
+      const resumedAt = timers.now;
       scheduler.resume();
-      await clock.advance(0);
+      await timers.tickAsync(0);
       assert.equal(runs.count, 3, 'the numbers are old by now: at once on focus');
       assert.equal(runs.startedAt[2], resumedAt);
     });
 
     it('a retry in pause stays paused too (found by the property test on a mutant)', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       scheduler.start(0);
       scheduler.pause();
       runs.script = [{ kind: 'retry' }];
       await scheduler.refreshNow();
       assert.equal(scheduler.phase, 'paused');
-      await clock.advance(DEFAULT_MAX_BACKOFF_MS);
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
       assert.equal(runs.count, 1);
     });
 
     it('from halted, an unfocused window polls once on Refresh and then holds', async () => {
-      const { clock, runs, scheduler } = setup();
+      const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
       await scheduler.refreshNow();
       scheduler.pause();
       await scheduler.refreshNow();
       assert.equal(scheduler.phase, 'paused');
-      await clock.advance(10 * INTERVAL);
+      await timers.tickAsync(10 * INTERVAL);
       assert.equal(runs.count, 2);
     });
   });
 
   describe('onChange', () => {
     it('reports every phase change, with nextAt already updated', async () => {
-      const { clock, runs, scheduler, phases, nextAts, t0 } = setup({}, () => 0.5);
+      const { timers, runs, scheduler, phases, nextAts, t0 } = setup({}, () => 0.5);
       scheduler.start(3000);
-      await clock.runNext();
+      await timers.nextAsync();
       await runs.finish();
       scheduler.pause();
       scheduler.stop();

@@ -12,9 +12,10 @@ import { CountersClient, CountersClientOptions, RequestLogEntry } from '../../sr
 import { CountersPoller, CountersPollerOptions } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { Failure, Outcome } from '../../src/core/outcome';
+import { nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../sandbox/portal';
-import { FakeClock } from './fakeClock';
+import { fakeTime, FakeTimers } from './fakeTime';
 
 /** Every sandbox secret starts with this; none may appear in a failure, a snapshot or a log entry. */
 export const SECRET_PREFIX = 'sandboxsecret';
@@ -36,7 +37,7 @@ export function webhookOf(url: string): WebhookUrl {
   return parsed.webhook;
 }
 
-export function realDelay(ms: number): Promise<void> {
+function realDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -90,11 +91,19 @@ export function useSandboxPortal(started: (sandbox: SandboxPortal) => void): voi
   });
 }
 
-/** A poller made by `PollerSandbox.createPoller`, with its fake clock and state. */
+/** A poller made by `PollerSandbox.createPoller`, with its fake timers and state. */
 export interface PollerUnderTest {
-  readonly clock: FakeClock;
+  readonly timers: FakeTimers;
   readonly state: CountersState;
   readonly poller: CountersPoller;
+  /**
+   * How many requests its client has handed to the transport so far, counted as they are sent:
+   * after a fake-time tick, an unchanged count proves that nothing was sent (no real-time wait
+   * for a request that might still be on its way to the sandbox).
+   */
+  readonly sent: () => number;
+  /** How many of them have not come back yet (an aborted one comes back too). */
+  readonly inFlight: () => number;
 }
 
 /** Pollers against the sandbox portal, with what they showed and sent in the current test. */
@@ -103,7 +112,7 @@ export class PollerSandbox {
   snapshots: CountersSnapshot[] = [];
   /** Every request the pollers' clients logged in this test. */
   log: RequestLogEntry[] = [];
-  private pollers: CountersPoller[] = [];
+  private pollers: Array<{ poller: CountersPoller; inFlight: () => number }> = [];
 
   /**
    * A poller on a fake clock that starts at the real time (the sandbox stamps `time` blocks with
@@ -116,8 +125,17 @@ export class PollerSandbox {
     client: CountersClientOptions = {},
     poller: Pick<CountersPollerOptions, 'onNotice'> = {},
   ): PollerUnderTest {
-    const clock = new FakeClock(Date.now());
+    const { clock, timers } = fakeTime(Date.now());
     const state = new CountersState(filters);
+    const inner = client.transport ?? nodeFetchTransport;
+    let sent = 0;
+    let settled = 0;
+    const transport: Transport = {
+      post: (...args) => {
+        sent++;
+        return inner.post(...args).finally(() => settled++);
+      },
+    };
     state.subscribe((snapshot) => this.snapshots.push(snapshot));
     const created = new CountersPoller(state, {
       ...poller,
@@ -125,10 +143,10 @@ export class PollerSandbox {
       clock,
       random: () => 0.5,
       createClient: (hook) =>
-        new CountersClient(hook, { now: () => clock.now(), ...client, onRequest: (entry) => this.log.push(entry) }),
+        new CountersClient(hook, { now: () => clock.now(), ...client, transport, onRequest: (entry) => this.log.push(entry) }),
     });
-    this.pollers.push(created);
-    return { clock, state, poller: created };
+    this.pollers.push({ poller: created, inFlight: () => sent - settled });
+    return { timers, state, poller: created, sent: () => sent, inFlight: () => sent - settled };
   }
 
   /** Before each test: nothing seen or sent yet. */
@@ -138,12 +156,14 @@ export class PollerSandbox {
   }
 
   /**
-   * After each test: the pollers are disposed, and no snapshot a view ever rendered, and no log
-   * entry, carried a secret.
+   * After each test: the pollers are disposed, their requests have come back, and no snapshot a
+   * view ever rendered, and no log entry, carried a secret.
    */
-  disposeAndCheck(): void {
-    this.pollers.forEach((p) => p.dispose());
+  async disposeAndCheck(): Promise<void> {
+    const pollers = this.pollers;
     this.pollers = [];
+    pollers.forEach((p) => p.poller.dispose());
+    await until(() => pollers.every((p) => p.inFlight() === 0), 'the aborted requests to come back');
     for (const text of [JSON.stringify(this.snapshots), inspect(this.snapshots, { depth: Infinity }), JSON.stringify(this.log)]) {
       assert.ok(!text.includes(SECRET_PREFIX), 'a secret reached the state or the request log');
     }
@@ -153,16 +173,13 @@ export class PollerSandbox {
 /**
  * Registers, in the calling describe block, the sandbox portal (see `useSandboxPortal`) and
  * pollers against it: each test starts with no snapshots and an empty log; after it, its pollers
- * are disposed, the secret check runs, and aborted requests get a moment to settle before the
- * next test clears the sandbox log.
+ * are disposed, their aborted requests come back (before the next test clears the sandbox log),
+ * and the secret check runs.
  */
 export function usePollerSandbox(started: (sandbox: SandboxPortal) => void): PollerSandbox {
   useSandboxPortal(started);
   const pollers = new PollerSandbox();
   beforeEach(() => pollers.reset());
-  afterEach(async () => {
-    pollers.disposeAndCheck();
-    await realDelay(5);
-  });
+  afterEach(() => pollers.disposeAndCheck());
   return pollers;
 }

@@ -38,68 +38,68 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
   async function connected(filters: Filters = ALL) {
     const env = pollers.createPoller(filters, INTERVAL, {}, { onNotice: (message) => notices.push(message) });
     env.poller.connect(webhookOf(sandbox.webhookUrl(1)), 'stored');
-    await env.clock.advance(START_DELAY);
+    await env.timers.tickAsync(START_DELAY);
     await waitFor(env.state, (s) => !s.loading && s.counters !== undefined, 'the first poll');
     return env;
   }
 
   it('asks for no list while none is shown', async () => {
-    const { clock, state } = await connected();
-    await clock.advance(INTERVAL);
+    const { timers, state } = await connected();
+    await timers.tickAsync(INTERVAL);
     await waitFor(state, () => sandbox.requests.length === 2 && !state.snapshot.loading, 'the second poll');
     assert.deepEqual(listCommands(sandbox), [[], []]);
     assert.equal(state.snapshot.taskLists, undefined);
   });
 
   it('a shown list is asked for at once and then in every poll, one request each; released, no more', async () => {
-    const { clock, state, poller } = await connected();
+    const { timers, state, poller } = await connected();
     const release = poller.showTaskLists(['expired', 'new_comments']);
     const shown = await waitFor(state, (s) => ids(s, 'expired') !== undefined && ids(s, 'new_comments') !== undefined, 'the lists');
     assert.deepEqual(ids(shown, 'expired'), [101, 102]);
     assert.equal(sandbox.requests.length, 2, 'the first poll and the one the lists asked for');
     for (let poll = 1; poll <= 3; poll++) {
-      await clock.advance(INTERVAL);
+      await timers.tickAsync(INTERVAL);
       await waitFor(state, () => sandbox.requests.length === 2 + poll && !state.snapshot.loading, `poll ${poll}`);
     }
     assert.deepEqual(listCommands(sandbox).slice(1).map((c) => c.length), [2, 2, 2, 2], 'both lists ride in each one batch');
     release();
-    await clock.advance(INTERVAL);
+    await timers.tickAsync(INTERVAL);
     const after = await waitFor(state, (s) => s.taskLists === undefined && !s.loading, 'the lists dropped');
     assert.equal(after.counters?.counters.length, 2);
     assert.deepEqual(listCommands(sandbox).at(-1), []);
   });
 
   it('another role never shows the old role\'s tasks: they go at once and the new role\'s are asked for', async () => {
-    const { clock, state, poller } = await connected();
+    const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired']);
     await waitFor(state, (s) => ids(s, 'expired')?.length === 2, 'view_all overdue');
     poller.setFilters({ ...ALL, role: 'view_role_originator' });
     assert.equal(state.snapshot.taskLists, undefined, 'dropped with the role');
-    await clock.advance(0); // the rerun for the new role, if the lists' request was still settling
+    await timers.tickAsync(0); // the rerun for the new role, if the lists' request was still settling
     const originator = await waitFor(state, (s) => ids(s, 'expired') !== undefined, 'originator overdue');
     assert.deepEqual(ids(originator, 'expired'), [102]);
     assert.equal(originator.filters.role, 'view_role_originator');
   });
 
   it('another group drops the lists and asks for that group\'s', async () => {
-    const { clock, state, poller } = await connected();
+    const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired']);
     await waitFor(state, (s) => ids(s, 'expired')?.length === 2, 'all groups');
     poller.setFilters({ ...ALL, groupId: 7 });
     assert.equal(state.snapshot.taskLists, undefined);
-    await clock.advance(0);
+    await timers.tickAsync(0);
     assert.deepEqual(ids(await waitFor(state, (s) => ids(s, 'expired') !== undefined, 'group 7'), 'expired'), [101]);
   });
 
   it('a list the portal refuses is kept with its reason, logged, and not asked again; the counters go on', async () => {
     sandbox.setCommentFilters('rejected');
-    const { clock, state, poller } = await connected();
+    const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired', 'new_comments']);
     const refused = await waitFor(state, (s) => s.taskLists?.new_comments !== undefined, 'the lists');
     assert.equal(refused.taskLists?.new_comments?.ok, false);
     assert.deepEqual(ids(refused, 'expired'), [101, 102]);
     assert.ok(notices.some((n) => n.includes('refused the new_comments task list')), notices.join('\n'));
-    await clock.advance(INTERVAL);
+    await timers.tickAsync(INTERVAL);
     await waitFor(state, () => sandbox.requests.length === 3 && !state.snapshot.loading, 'the next poll');
     assert.deepEqual(listCommands(sandbox).at(-1)?.map((c) => c.includes('WITH_COMMENT_COUNTERS')), [false]);
     assert.equal(state.snapshot.taskLists?.new_comments?.ok, false, 'the refusal stays shown');
@@ -107,13 +107,13 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
   });
 
   it('OPERATION_TIME_LIMIT on tasks.task.list rests the lists; the counters keep their schedule', async () => {
-    const { clock, state, poller } = await connected();
+    const { timers, state, poller } = await connected();
     sandbox.inject('operationTimeLimit', { method: 'tasks.task.list', times: 2 });
     poller.showTaskLists(['expired', 'new_comments']);
     const limited = await waitFor(state, (s) => s.taskLists?.expired !== undefined, 'the lists');
     assert.equal(limited.taskLists?.expired?.ok, false);
     assert.equal(limited.error, undefined, 'the counters are fine');
-    await clock.advance(INTERVAL);
+    await timers.tickAsync(INTERVAL);
     await waitFor(state, () => sandbox.requests.length === 3 && !state.snapshot.loading, 'the next poll');
     assert.deepEqual(listCommands(sandbox).at(-1), [], 'no list command while resting');
     assert.equal(state.snapshot.taskLists?.expired?.ok, false, 'the reason stays shown');
