@@ -105,17 +105,19 @@ export class SharedPoll {
     const lease: Lease = { windowId: this.windowId, expiresAt: this.clock.now() + LEASE_TTL_MS };
     const temporary = await this.writeAside(key, 'lease', lease);
     try {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          await fs.link(temporary, file); // fails when a lease exists: only one window wins
-          return true;
-        } catch (error) {
-          if (errorCode(error) !== 'EEXIST') throw error;
-          if (!(await this.expired(file))) return false;
-          await this.removeIf(key, 'lease', (content) => !isLease(content) || content.expiresAt <= this.clock.now());
-        }
+      if (await linked(temporary, file)) return true; // only one window can create it
+      if (!(await this.expired(file))) return false;
+      // An expired lease is taken over by one window at a time, under a lock file only one
+      // can create: two removing it at once could each remove the other's new lease.
+      const lock = `${file}.takeover`;
+      if (!(await this.takeoverLock(lock))) return false;
+      try {
+        if (!(await this.expired(file))) return false; // taken over just before the lock
+        await fs.rm(file, { force: true });
+        return await linked(temporary, file);
+      } finally {
+        await fs.rm(lock, { force: true });
       }
-      return false;
     } finally {
       await fs.rm(temporary, { force: true });
     }
@@ -142,6 +144,22 @@ export class SharedPoll {
     const temporary = `${this.file(key, kind)}.${this.windowId}.${randomBytes(4).toString('hex')}.tmp`;
     await fs.writeFile(temporary, JSON.stringify(content), { mode: 0o600, flag: 'wx' });
     return temporary;
+  }
+
+  /**
+   * Creates the takeover lock; false while another window holds it. A lock older than the
+   * lease TTL was left by a window that died taking over: removed, and taken next time.
+   */
+  private async takeoverLock(lock: string): Promise<boolean> {
+    try {
+      await fs.writeFile(lock, this.windowId, { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+      const stat = await fs.stat(lock).catch(() => undefined);
+      if (stat && stat.mtimeMs + LEASE_TTL_MS <= this.clock.now()) await fs.rm(lock, { force: true });
+      return false;
+    }
   }
 
   /** Whether a lease file is past its time: by its content, or by its age when unreadable. */
@@ -186,6 +204,17 @@ export class SharedPoll {
     } catch {
       return undefined; // missing or malformed: the callers decide what that means
     }
+  }
+}
+
+/** Links `from` to `to`; false when `to` exists. */
+async function linked(from: string, to: string): Promise<boolean> {
+  try {
+    await fs.link(from, to);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
   }
 }
 

@@ -386,8 +386,8 @@ describe('SharedPoll: the files between windows', () => {
   it('an expired lease is taken by exactly one of the windows stealing it at once', async () => {
     await windowOf('dead').tryLease(KEY);
     time.timers.tick(LEASE_TTL_MS);
-    for (let round = 0; round < 10; round++) {
-      const windows = ['a', 'b', 'c'].map((id) => windowOf(`${id}${round}`));
+    for (let round = 0; round < 50; round++) {
+      const windows = ['a', 'b', 'c', 'd'].map((id) => windowOf(`${id}${round}`));
       const won = await Promise.all(windows.map((w) => w.tryLease(KEY)));
       assert.equal(won.filter(Boolean).length, 1, `round ${round}: ${won.join(', ')}`);
       time.timers.tick(LEASE_TTL_MS); // this round's winner dies too
