@@ -1,5 +1,5 @@
 /**
- * The fault matrix (issue 4): for each fault the sandbox portal can inject, the poller (real
+ * The fault matrix: for each fault the sandbox portal can inject, the poller (real
  * client over HTTP, real scheduler on a fake clock) must show the right state, keep the last good
  * numbers, back off or halt as specified, and recover by itself when the fault clears (or on
  * Refresh after a halt). Table-driven: one row per fault, the same checks for every row of a kind.

@@ -1,5 +1,5 @@
 /**
- * One poll for all windows (issue 4): three pollers, each with its own state, sharing one
+ * One poll for all windows: three pollers, each with its own state, sharing one
  * storage folder through `SharedPoll`, with the same webhook, against the sandbox over HTTP.
  * Time is a fake clock shared by the three (one machine); the files are real, so between two
  * timers the test lets every file operation and request finish (`settle`).

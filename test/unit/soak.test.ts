@@ -1,5 +1,5 @@
 /**
- * The soak (issue 4): the poller and its scheduler on a fake clock for 10,000 poll cycles with
+ * The soak: the poller and its scheduler on a fake clock for 10,000 poll cycles with
  * random faults and random user actions (seeded, so a failure replays). An in-process transport
  * stands in for HTTP: the soak is of the scheduling, not of the network (the fault matrix runs
  * every fault over real HTTP and checks that no socket or timer outlives it).
