@@ -91,8 +91,10 @@ function filterKeys(command: BatchCommand): string[] {
 /** Runs a refresh and resolves with every request it made (the poll's, and only it). */
 async function requestsOfOnePoll(): Promise<readonly RequestLogEntry[]> {
   portal.clearLog();
+  const before = api.state.snapshot.updatedAt;
+  // A refresh while a run ends comes right after it: wait for its own answer.
   await vscode.commands.executeCommand('bitrix24Tasks.refresh');
-  await waitFor((s) => !s.loading, 'the poll to end');
+  await waitFor((s) => s.updatedAt !== before && !s.loading, 'the poll to end');
   return portal.requests;
 }
 
