@@ -365,6 +365,18 @@ export class WorkbenchDriver {
     }
   }
 
+  /** Drags the sidebar's right edge `by` CSS pixels to the right (room for long rows). */
+  async widenSidebar(by: number): Promise<void> {
+    const before = await boxOf(this.sidebar, 'the sidebar');
+    const edge = { x: before.x + before.width, y: before.y + before.height / 2 };
+    await this.page.mouse.move(edge.x, edge.y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(edge.x + by, edge.y, { steps: 5 });
+    await this.page.mouse.up();
+    await this.waitForValue(() => boxOf(this.sidebar, 'the sidebar'), (box) => box.width >= before.width + by / 2,
+      `the sidebar to be wider than ${before.width} px`);
+  }
+
   /** The activity bar and the container's sidebar, from the top down to the last tree row. */
   async sidebarShot(file: string): Promise<string> {
     await this.parkMouse();
@@ -455,7 +467,7 @@ export class ExternalOpens {
 export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e');
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
 /** (polish.test.ts: its folder and its walkthrough screenshot.) */
-export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text'];
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks'];
 /** The README's screenshots. */
 export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
 
