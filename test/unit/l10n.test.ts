@@ -90,7 +90,9 @@ describe('localization: code (l10n/bundle.l10n.ru.json)', () => {
   /** Every key the Russian bundle must hold, with its English text. */
   const required = new Map<string, string>();
 
-  before(async () => {
+  before(async function () {
+    // l10n-dev parses every source file with tree-sitter (WebAssembly): seconds on a busy machine.
+    this.timeout(60_000);
     const extracted = await getL10nJson(SOURCES.map(([, contents]) => ({ contents, extension: '.ts' })));
     for (const [key, value] of Object.entries(extracted)) required.set(key, typeof value === 'string' ? value : value.message);
     for (const message of Object.values(PROBLEM_MESSAGES)) required.set(message, message);
