@@ -250,6 +250,13 @@ export class WorkbenchDriver {
     return this.treeRows.filter({ has: this.page.locator('.label-name', { hasText: exact }) }).first();
   }
 
+  /** Clicks a tree row's inline action (shown on hover), e.g. "Open Task List in Browser". */
+  async clickRowAction(label: string, action: string): Promise<void> {
+    const row = this.treeRow(label);
+    await row.hover({ timeout: UI_TIMEOUT_MS });
+    await row.locator(`.actions .action-label[aria-label="${action}"]`).click({ timeout: UI_TIMEOUT_MS });
+  }
+
   /** The welcome view's "Connect Webhook" button (shown while disconnected). */
   get welcomeConnectButton(): Locator {
     return this.countersPane.locator('.welcome-view-content .monaco-button', { hasText: this.words.connectButton });
