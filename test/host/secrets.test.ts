@@ -1,5 +1,5 @@
 /**
- * Secret hygiene in a real extension host (issue 4): the extension is driven through every
+ * Secret hygiene in a real extension host: the extension is driven through every
  * error path (good and bad webhooks, every fault the sandbox injects with Refresh, role and
  * group switches, a webhook without the scopes for the group picker, disconnect), and then the
  * webhook's secret must appear nowhere a person, another extension or a file could see it:
