@@ -10,11 +10,12 @@
  */
 import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
-import { CountersSnapshot, CountersState } from '../../src/core/countersState';
+import { CountersState } from '../../src/core/countersState';
 import { TASK_LIST_COUNTERS, TaskListCounter } from '../../src/core/taskList';
 import { nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { batchCommandsOf, SandboxPortal } from '../../test/sandbox';
+import { waitForSnapshot } from '../../test/unit/support';
 import { bytes, Measurement, median, ms, Row } from './report';
 
 /** Far beyond the run: every poll here is one `refresh()`. */
@@ -51,7 +52,7 @@ export async function measureTaskLists(): Promise<Measurement> {
   try {
     if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
     poller.connect(parsed.webhook, 'stored');
-    await until(state, (s) => s.counters !== undefined && !s.loading, 'the first counters');
+    await waitForSnapshot(state, (s) => s.counters !== undefined && !s.loading, 'the first counters', WAIT_MS);
 
     /** One poll: its exchanges and the sandbox's requests. */
     const poll = async (): Promise<{ exchanges: Exchange[]; requests: number; lists: number }> => {
@@ -60,13 +61,13 @@ export async function measureTaskLists(): Promise<Measurement> {
       const before = state.snapshot.updatedAt;
       // A refresh during the end of a run comes right after it: wait for its answer.
       await poller.refresh();
-      await until(state, (s) => s.updatedAt !== before && !s.loading && s.error === undefined, 'the poll');
+      await waitForSnapshot(state, (s) => s.updatedAt !== before && !s.loading && s.error === undefined, 'the poll', WAIT_MS);
       const lists = portal.requests.flatMap(batchCommandsOf).filter((command) => command.method === 'tasks.task.list').length;
       return { exchanges: [...exchanges], requests: portal.requests.length, lists };
     };
     const shown = async (counters: readonly TaskListCounter[]) => {
       const release = poller.showTaskLists(counters);
-      await until(state, (s) => counters.every((c) => s.taskLists?.[c] !== undefined) && !s.loading, 'the lists');
+      await waitForSnapshot(state, (s) => counters.every((c) => s.taskLists?.[c] !== undefined) && !s.loading, 'the lists', WAIT_MS);
       return release;
     };
 
@@ -83,9 +84,9 @@ export async function measureTaskLists(): Promise<Measurement> {
     // A row expanded: from the poller being told to the tasks in the state (one request).
     const times: number[] = [];
     for (let run = 0; run < TIMING_RUNS; run++) {
-      await until(state, (s) => s.taskLists === undefined && !s.loading, 'no list in the state');
+      await waitForSnapshot(state, (s) => s.taskLists === undefined && !s.loading, 'no list in the state', WAIT_MS);
       const t0 = performance.now();
-      const done = until(state, (s) => s.taskLists?.expired?.ok === true, 'the overdue tasks');
+      const done = waitForSnapshot(state, (s) => s.taskLists?.expired?.ok === true, 'the overdue tasks', WAIT_MS);
       const releaseRun = poller.showTaskLists(['expired']);
       await done;
       times.push(performance.now() - t0);
@@ -134,24 +135,4 @@ function sum(exchanges: readonly Exchange[], key: keyof Exchange): number {
 
 function ratioText(with_: number, without: number): string {
   return without > 0 ? `${(with_ / without).toFixed(1)} ×` : 'n/a';
-}
-
-/** The first state (current or coming) that satisfies `predicate`. */
-function until(state: CountersState, predicate: (s: CountersSnapshot) => boolean, what: string): Promise<CountersSnapshot> {
-  return new Promise((resolve, reject) => {
-    if (predicate(state.snapshot)) {
-      resolve(state.snapshot);
-      return;
-    }
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, WAIT_MS);
-    const off = state.subscribe((snapshot) => {
-      if (!predicate(snapshot)) return;
-      clearTimeout(timer);
-      off();
-      resolve(snapshot);
-    });
-  });
 }
