@@ -15,7 +15,7 @@
  * Used by `test/unit/fleet.test.ts` (short runs, qualitative assertions) and
  * `scripts/fleet.ts` (the table). Figures are measured, not asserted.
  */
-import { Clock, Timer } from '../../src/core/clock';
+import { fakeTime, nextDueAt } from '../unit/fakeTime';
 import { START_DELAY_MS } from '../../src/core/countersPoller';
 import { PollScheduler, PollSchedulerOptions, PollStep } from '../../src/core/pollScheduler';
 import { BITRIX24_BUCKET, LeakyBucket, LeakyBucketOptions } from '../sandbox/leakyBucket';
@@ -121,95 +121,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-interface HeapTimer {
-  readonly id: number;
-  readonly at: number;
-  readonly callback: () => void;
-}
-
-/** Virtual time with a heap of timers; `run` fires them in due order (ties: creation order). */
-export class VirtualClock implements Clock {
-  private current = 0;
-  private nextId = 1;
-  private readonly heap: HeapTimer[] = [];
-  private readonly live = new Set<number>();
-
-  now(): number {
-    return this.current;
-  }
-
-  setTimeout(callback: () => void, ms: number): Timer {
-    const id = this.nextId++;
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    this.push({ id, at: this.current + delay, callback });
-    this.live.add(id);
-    return { virtualTimerId: id };
-  }
-
-  clearTimeout(timer: Timer): void {
-    const id = (timer as { virtualTimerId?: unknown }).virtualTimerId;
-    if (typeof id === 'number') this.live.delete(id);
-  }
-
-  get pendingCount(): number {
-    return this.live.size;
-  }
-
-  /** Removes and returns the next live timer due at or before `until`, moving time to it. */
-  takeNext(until: number): HeapTimer | undefined {
-    while (this.heap.length > 0) {
-      const top = this.heap[0];
-      if (!this.live.has(top.id)) {
-        this.pop();
-        continue;
-      }
-      if (top.at > until) return undefined;
-      this.pop();
-      this.live.delete(top.id);
-      this.current = Math.max(this.current, top.at);
-      return top;
-    }
-    return undefined;
-  }
-
-  advanceTo(time: number): void {
-    this.current = Math.max(this.current, time);
-  }
-
-  private before(a: HeapTimer, b: HeapTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.id < b.id);
-  }
-
-  private push(timer: HeapTimer): void {
-    const heap = this.heap;
-    heap.push(timer);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let smallest = i;
-      if (l < heap.length && this.before(heap[l], heap[smallest])) smallest = l;
-      if (r < heap.length && this.before(heap[r], heap[smallest])) smallest = r;
-      if (smallest === i) break;
-      [heap[i], heap[smallest]] = [heap[smallest], heap[i]];
-      i = smallest;
-    }
-  }
-}
 
 /** Sampled ages: a histogram with one-second buckets (enough for p95 and max). */
 class AgeStats {
@@ -266,7 +177,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetResult>
   const outageEnd = outage ? outage.startMs + outage.durationMs : undefined;
   const seed = options.seed ?? 1;
   const ageTargetMs = options.ageTargetMs ?? targetFor(options.clients).maxAgeMs;
-  const clock = new VirtualClock();
+  const { clock, timers } = fakeTime(0);
   const bucket = new LeakyBucket(options.bucket ?? BITRIX24_BUCKET);
   const placement = seededRandom(seed * 7919 + 17);
 
@@ -375,15 +286,13 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetResult>
 
   // The loop: fire the next timer; if it started a run, let that run end (microtasks only:
   // every run answers at once) before time moves on.
-  for (;;) {
-    const timer = clock.takeNext(options.durationMs);
-    if (!timer) break;
+  for (let due = nextDueAt(timers); due !== undefined && due <= options.durationMs; due = nextDueAt(timers)) {
     started = undefined;
-    timer.callback();
+    timers.next();
     if (started) await settle(started);
-    maxPendingTimers = Math.max(maxPendingTimers, clock.pendingCount);
+    maxPendingTimers = Math.max(maxPendingTimers, timers.countTimers());
   }
-  clock.advanceTo(options.durationMs);
+  timers.tick(options.durationMs - timers.now);
   clients.forEach((c) => c.scheduler.stop());
 
   const firstStart = Math.min(...clients.map((c) => c.startAt));
