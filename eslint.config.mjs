@@ -2,6 +2,29 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * A cast that makes a `type` out of any string: refused outside `module`, the one place that
+ * makes that type (ESLint's no-restricted-syntax; the type checker alone accepts a cast).
+ */
+function castsTo(type, module, how) {
+  const message = `${type} is made only by ${module}: ${how}`;
+  return ['TSAsExpression', 'TSTypeAssertion'].map((node) => ({ selector: `${node} > TSTypeReference[typeName.name='${type}']`, message }));
+}
+
+const PORTAL_TEXT_CASTS = castsTo(
+  'PortalText',
+  'src/core/portalText.ts',
+  'clean portal text with portalText(text, webhook.redact), or write words around it with sentence`…`.',
+);
+const PORTAL_LINK_CASTS = castsTo('PortalLink', 'src/core/taskListLink.ts', 'build addresses with taskListLink or taskLink.');
+/** Addresses leave for the browser or the clipboard only through src/ui/portalLinks.ts, as a PortalLink. */
+const OPEN_OR_COPY = [
+  {
+    selector: "MemberExpression[property.name=/^(openExternal|clipboard)$/]",
+    message: 'Open or copy an address with openPortalLink or copyPortalLink (src/ui/portalLinks.ts): they take a PortalLink.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'test-results/', '*.mjs'] },
   js.configs.recommended,
@@ -14,6 +37,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Portal text and portal links are types that one function each makes; a cast would forge them.
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...PORTAL_TEXT_CASTS, ...PORTAL_LINK_CASTS] },
+  },
+  {
+    files: ['src/**'],
+    ignores: ['src/ui/portalLinks.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...PORTAL_TEXT_CASTS, ...PORTAL_LINK_CASTS, ...OPEN_OR_COPY] },
+  },
+  { files: ['src/core/portalText.ts'], rules: { 'no-restricted-syntax': ['error', ...PORTAL_LINK_CASTS, ...OPEN_OR_COPY] } },
+  { files: ['src/core/taskListLink.ts'], rules: { 'no-restricted-syntax': ['error', ...PORTAL_TEXT_CASTS, ...OPEN_OR_COPY] } },
   {
     // The extension never reaches into its tests or tooling.
     files: ['src/**'],

@@ -5,7 +5,7 @@
  * error), so the `error` string decides first and the HTTP status only when there is none.
  */
 import { Failure, FailureKind, fail, Outcome, succeed } from './outcome';
-import { MAX_PORTAL_TEXT, portalText, showableTime, truncate } from './portalText';
+import { PortalText, portalText, Redact, sentence, showableTime } from './portalText';
 import { HttpResponse } from './transport';
 
 /** The parts of Bitrix24's envelope this extension reads. */
@@ -47,7 +47,7 @@ export interface ClassifyContext {
   /** The REST method, for messages ("the task scope"). */
   readonly method: string;
   /** Strips the secret from anything the portal echoes back. */
-  readonly redact: (text: string) => string;
+  readonly redact: Redact;
 }
 
 /** An HTTP answer that is not a redirect: the envelope, or a failure with its kind. */
@@ -55,7 +55,7 @@ export function classifyResponse(response: HttpResponse, context: ClassifyContex
   const parsed = parseJson(response.body);
   if (parsed === undefined || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     if (response.status >= 500) {
-      return fail({ kind: 'server', status: response.status, detail: `the portal answered HTTP ${response.status}` });
+      return fail({ kind: 'server', status: response.status, detail: sentence`the portal answered HTTP ${response.status}` });
     }
     return fail({ kind: 'notJson', status: response.status, detail: describeNotJson(response, context.redact) });
   }
@@ -63,10 +63,10 @@ export function classifyResponse(response: HttpResponse, context: ClassifyContex
     return fail(classifyPortalError(parsed, { ...context, status: response.status, retryAfter: response.retryAfter }));
   }
   if (response.status >= 400) {
-    return fail(byStatus(response.status, `the portal answered HTTP ${response.status} without an error code`));
+    return fail(byStatus(response.status, sentence`the portal answered HTTP ${response.status} without an error code`));
   }
   if (!('result' in parsed)) {
-    return fail({ kind: 'notJson', status: response.status, detail: 'the answer is JSON but not a Bitrix24 envelope (no result)' });
+    return fail({ kind: 'notJson', status: response.status, detail: sentence`the answer is JSON but not a Bitrix24 envelope (no result)` });
   }
   return succeed(parsed as Envelope);
 }
@@ -83,7 +83,7 @@ export function classifyPortalError(
   // The code and the description are the portal's words, shown in tooltips and logs.
   const code = portalText(error.error, context.redact);
   const description = portalText(String(error.error_description ?? ''), context.redact);
-  const detail = truncate(description ? `${code}: ${description}` : code, MAX_PORTAL_TEXT);
+  const detail = description ? sentence`${code}: ${description}` : code;
   const base = { code, status: context.status, detail };
   const known = error.error.toUpperCase();
   const kind = Object.hasOwn(KIND_BY_CODE, known) ? KIND_BY_CODE[known] : undefined;
@@ -104,7 +104,7 @@ export function classifyPortalError(
   return context.status === undefined ? { ...base, kind: 'badRequest' } : { ...byStatus(context.status, detail), code };
 }
 
-function byStatus(status: number, detail: string): Failure {
+function byStatus(status: number, detail: PortalText): Failure {
   if (status === 401) return { kind: 'auth', status, detail };
   if (status === 403) return { kind: 'access', status, detail };
   if (status === 429) return { kind: 'rateLimited', limit: 'queryRate', status, detail };
@@ -128,12 +128,12 @@ function parseJson(body: string): unknown {
   }
 }
 
-function describeNotJson(response: HttpResponse, redact: (text: string) => string): string {
-  const type = portalText(response.contentType.split(';')[0], redact) || 'no content type';
+function describeNotJson(response: HttpResponse, redact: Redact): PortalText {
+  const type = portalText(response.contentType.split(';')[0], redact) || sentence`no content type`;
   if (/html/i.test(type) || /^\s*</.test(response.body)) {
-    return `the portal answered an HTML page (HTTP ${response.status}, ${type}), perhaps a login page of a proxy or single sign-on`;
+    return sentence`the portal answered an HTML page (HTTP ${response.status}, ${type}), perhaps a login page of a proxy or single sign-on`;
   }
-  return `the portal's answer is not valid JSON (HTTP ${response.status}, ${type}); it may have been cut off`;
+  return sentence`the portal's answer is not valid JSON (HTTP ${response.status}, ${type}); it may have been cut off`;
 }
 
 function unixSecondsToMs(value: unknown): number | undefined {

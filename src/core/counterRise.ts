@@ -3,14 +3,14 @@
  * question (portal, user, group, role). The first answer after start, reconnect or a filter
  * change is only the baseline: nothing "rose" then.
  */
-import { countOf } from './counters';
+import { countOf, KnownCounter } from './counters';
 import { CountersSnapshot } from './countersState';
 
 /** The counters worth a notification. */
-const WATCHED = ['expired', 'new_comments'];
+const WATCHED = ['expired', 'new_comments'] as const satisfies readonly KnownCounter[];
 
 export interface Rise {
-  readonly name: string;
+  readonly name: (typeof WATCHED)[number];
   readonly from: number;
   readonly to: number;
 }

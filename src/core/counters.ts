@@ -1,7 +1,7 @@
 /**
  * The counter model: what `tasks.task.counters.get` answers, in the problem's words.
  */
-import { compareText, portalText } from './portalText';
+import { compareText, PortalText, portalText, Redact } from './portalText';
 
 export const ROLES = [
   'view_all',
@@ -22,7 +22,7 @@ export function isRole(value: unknown): value is Role {
  * The portal's internal counter codes (bit patterns), also the web UI's `PROBLEM` filter.
  * Used when a counter arrives without a code and to build task-list links.
  */
-export const COUNTER_CODES: Readonly<Record<string, number>> = {
+export const COUNTER_CODES = {
   not_viewed: 1048576,
   expired: 6291456,
   wait_ctrl: 8388608,
@@ -32,7 +32,14 @@ export const COUNTER_CODES: Readonly<Record<string, number>> = {
   project_expired: 13631488,
   project_new_comments: 14680064,
   mentioned: 15728640,
-};
+} as const satisfies Record<string, number>;
+
+/** A counter name this extension knows: its own word for it, never portal text. */
+export type KnownCounter = keyof typeof COUNTER_CODES;
+
+export function isKnownCounter(name: string): name is KnownCounter {
+  return Object.hasOwn(COUNTER_CODES, name); // an own key: "constructor" is no counter
+}
 
 /**
  * Shown first, in this order; then the other names this extension knows, then any name the
@@ -50,7 +57,8 @@ export const MAX_SHOWN_COUNTERS = 10;
 const ATTENTION = ['expired', 'new_comments'];
 
 export interface Counter {
-  readonly name: string;
+  /** Portal text: any key the portal sends, cleaned. */
+  readonly name: PortalText;
   readonly count: number;
   readonly code: number;
 }
@@ -78,28 +86,38 @@ export const NO_VISIBLE_COUNTERS: CounterSet = { counters: [], total: 0, visible
  * shape is neither.
  *
  * A name is any key the portal sends: it is cleaned like all portal text (`redact` removes the
- * webhook's secret). Names that read the same once cleaned are one counter to a person (and
- * one tree row): their counts add up.
+ * webhook's secret).
  */
-export function parseCounterSet(result: unknown, redact?: (text: string) => string): CounterSet | undefined {
+export function parseCounterSet(result: unknown, redact: Redact): CounterSet | undefined {
   if (Array.isArray(result)) {
     return result.length === 0 ? NO_VISIBLE_COUNTERS : undefined;
   }
   if (typeof result !== 'object' || result === null) {
     return undefined;
   }
-  const byName = new Map<string, Counter>();
+  const counters: Counter[] = [];
   for (const [key, entry] of Object.entries(result as Record<string, unknown>)) {
-    const name = portalText(key, redact);
-    const counter = readCounter(name, entry);
+    const counter = readCounter(portalText(key, redact), entry);
     if (counter === undefined) {
       return undefined;
     }
-    const same = byName.get(name);
-    byName.set(name, same ? { ...same, count: same.count + counter.count } : counter);
+    counters.push(counter);
   }
-  const counters = [...byName.values()].sort(byDisplayOrder);
-  return { counters, total: counters.reduce((sum, c) => sum + c.count, 0), visible: true };
+  return visibleCounters(counters);
+}
+
+/**
+ * The counters a person sees: names that read the same once cleaned are one counter (and one
+ * tree row), their counts added; in display order; with their saturated sum.
+ */
+export function visibleCounters(counters: Iterable<Counter>): CounterSet {
+  const byName = new Map<string, Counter>();
+  for (const counter of counters) {
+    const same = byName.get(counter.name);
+    byName.set(counter.name, same ? { ...same, count: sumOfCounts([same.count, counter.count]) } : counter);
+  }
+  const sorted = [...byName.values()].sort(byDisplayOrder);
+  return { counters: sorted, total: sumOfCounts(sorted.map((c) => c.count)), visible: true };
 }
 
 /** The first `max` counters in display order, and how many more there are. */
@@ -107,27 +125,45 @@ export function shownCounters(counters: readonly Counter[], max = MAX_SHOWN_COUN
   return { shown: counters.slice(0, max), more: Math.max(0, counters.length - max) };
 }
 
-function readCounter(name: string, entry: unknown): Counter | undefined {
+function readCounter(name: PortalText, entry: unknown): Counter | undefined {
   if (typeof entry !== 'object' || entry === null) {
     return undefined;
   }
   const { counter, code } = entry as { counter?: unknown; code?: unknown };
-  const count = toNonNegativeInteger(counter);
+  const count = countFrom(counter);
   if (count === undefined) {
     return undefined;
   }
-  return { name, count, code: toNonNegativeInteger(code) ?? knownCounterCode(name) ?? 0 };
+  return { name, count, code: codeFrom(code) ?? knownCounterCode(name) ?? 0 };
 }
 
-/** The code of a counter this extension knows (an own key: "constructor" is no counter). */
+/** The code of a counter this extension knows. */
 export function knownCounterCode(name: string): number | undefined {
-  return Object.hasOwn(COUNTER_CODES, name) ? COUNTER_CODES[name] : undefined;
+  return isKnownCounter(name) ? COUNTER_CODES[name] : undefined;
 }
 
-/** PHP may send numbers as strings. */
-function toNonNegativeInteger(value: unknown): number | undefined {
+/**
+ * A count the portal sends: a non-negative integer, as a number or a decimal string (PHP),
+ * saturated at Number.MAX_SAFE_INTEGER. Past that a count means nothing exact, and a sum of
+ * them would reach Infinity, which JSON writes as null.
+ */
+export function countFrom(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+  if (typeof n !== 'number' || !(n >= 0) || !(Number.isInteger(n) || n === Infinity)) return undefined;
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
+}
+
+/** Counts added up, saturated at Number.MAX_SAFE_INTEGER like each of them. */
+export function sumOfCounts(counts: Iterable<number>): number {
+  let sum = 0;
+  for (const count of counts) sum = Math.min(sum + count, Number.MAX_SAFE_INTEGER);
+  return sum;
+}
+
+/** A counter's code: an exact non-negative integer, or none. */
+function codeFrom(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 function displayRank(c: Counter): number {
@@ -146,5 +182,5 @@ export function countOf(set: CounterSet, name: string): number {
 
 /** Overdue plus new comments: what the badge shows. */
 export function attentionCount(set: CounterSet): number {
-  return ATTENTION.reduce((sum, name) => sum + countOf(set, name), 0);
+  return sumOfCounts(ATTENTION.map((name) => countOf(set, name)));
 }

@@ -5,7 +5,7 @@
 import { classifyPortalError, classifyResponse, isPortalError } from './classify';
 import { CounterSet, parseCounterSet, Role, ROLES } from './counters';
 import { fail, Failure, Outcome, succeed } from './outcome';
-import { compareText, portalText } from './portalText';
+import { compareText, PortalText, portalText, Redact, sentence } from './portalText';
 import {
   encodeQuery,
   parseTaskPage,
@@ -17,6 +17,7 @@ import {
   taskListParams,
   TaskPage,
 } from './taskList';
+import { isId } from './taskListLink';
 import { nodeFetchTransport, Transport } from './transport';
 import { WebhookUrl } from './webhookUrl';
 
@@ -60,12 +61,12 @@ export interface TaskListsRequest {
 
 export interface PortalUser {
   readonly id: number;
-  readonly name: string;
+  readonly name: PortalText;
 }
 
 export interface Workgroup {
   readonly id: number;
-  readonly name: string;
+  readonly name: PortalText;
 }
 
 export interface RequestLogEntry {
@@ -85,7 +86,10 @@ export interface CountersClientOptions {
   readonly onRequest?: (entry: RequestLogEntry) => void;
 }
 
-type BatchCommands = Record<string, { method: string; params: QueryParams }>;
+/** The methods a batch carries: the extension's own words, which a failure's detail can name. */
+type BatchMethod = typeof COUNTERS_METHOD | typeof TASK_LIST_METHOD | 'user.current' | 'profile' | 'sonet_group.user.groups';
+
+type BatchCommands = Record<string, { method: BatchMethod; params: QueryParams }>;
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 1_000_000;
@@ -97,7 +101,7 @@ export class CountersClient {
   private readonly now: () => number;
   private readonly cancelAll = new AbortController();
   /** Strips the secret from anything the portal echoes back. */
-  private readonly redact = (text: string): string => this.webhook.redact(text);
+  private readonly redact: Redact;
 
   constructor(
     readonly webhook: WebhookUrl,
@@ -105,6 +109,7 @@ export class CountersClient {
   ) {
     this.transport = options.transport ?? nodeFetchTransport;
     this.now = options.now ?? Date.now;
+    this.redact = webhook.redact;
   }
 
   /**
@@ -150,7 +155,7 @@ export class CountersClient {
       byRole,
       user: options.withUser ? readUser(batch.value.results, this.redact) : undefined,
       groups: options.withGroups ? readGroups(batch.value.results.groups, this.redact) : undefined,
-      taskLists: options.lists ? readTaskLists(batch.value, taskLists) : undefined,
+      taskLists: options.lists ? readTaskLists(batch.value, taskLists, this.redact) : undefined,
       time: batch.value.time,
     });
   }
@@ -189,6 +194,7 @@ export class CountersClient {
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
         signal: this.cancelAll.signal,
+        redact: this.redact,
       });
       if (!response.ok) {
         outcome = response;
@@ -203,7 +209,7 @@ export class CountersClient {
           redact: this.redact,
         });
       } else if (!this.webhook.isOwnOrigin(location) || redirects >= MAX_SAME_ORIGIN_REDIRECTS) {
-        outcome = fail(refusedRedirect(location, status));
+        outcome = fail(refusedRedirect(location, status, this.redact));
       } else {
         url = location;
       }
@@ -223,7 +229,7 @@ const USER_COMMANDS: BatchCommands = {
   profile: { method: 'profile', params: {} },
 };
 
-const GROUPS_COMMAND = { method: 'sonet_group.user.groups', params: {} };
+const GROUPS_COMMAND: BatchCommands[string] = { method: 'sonet_group.user.groups', params: {} };
 
 function countersParams(query: CountersQuery): Record<string, string | number> {
   const params: Record<string, string | number> = { type: query.role };
@@ -240,36 +246,38 @@ function taskListKey(counter: TaskListCounter): string {
 function readTaskLists(
   batch: BatchAnswer,
   unsent: Partial<Record<TaskListCounter, Outcome<TaskPage>>>,
+  redact: Redact,
 ): Partial<Record<TaskListCounter, Outcome<TaskPage>>> {
   const lists = { ...unsent };
   for (const counter of TASK_LIST_COUNTERS) {
     const key = taskListKey(counter);
     if (Object.hasOwn(batch.results, key)) {
       const result = batch.results[key];
-      const page = result.ok ? parseTaskPage(result.value, batch.totals[key]) : result;
+      const page = result.ok ? parseTaskPage(result.value, batch.totals[key], redact) : result;
       lists[counter] = page.ok && counter === 'new_comments' ? succeed(withUnreadComments(page.value)) : page;
     }
   }
   return lists;
 }
 
-function readCounters(result: unknown, redact: (text: string) => string): Outcome<CounterSet> {
+function readCounters(result: unknown, redact: Redact): Outcome<CounterSet> {
   const set = parseCounterSet(result, redact);
   return set ? succeed(set) : unexpectedShape(COUNTERS_METHOD);
 }
 
-function unexpectedShape<T>(method: string): Outcome<T> {
-  return fail({ kind: 'notJson', detail: `the portal's answer to ${method} has an unexpected shape` });
+function unexpectedShape<T>(method: BatchMethod): Outcome<T> {
+  return fail({ kind: 'notJson', detail: sentence`the portal's answer to ${method} has an unexpected shape` });
 }
 
 function isRedirect(status: number): boolean {
   return status >= 300 && status < 400;
 }
 
-function refusedRedirect(location: string, status: number): Failure {
-  let host = 'an unknown address';
+/** The host is the portal's text like any other: it can spell the secret (`https://<secret>.evil.example/`). */
+function refusedRedirect(location: string, status: number, redact: Redact): Failure {
+  let host = sentence`an unknown address`;
   try {
-    host = portalText(new URL(location).host);
+    host = portalText(new URL(location).host, redact);
   } catch {
     // A malformed Location still gets refused; there is no host to name.
   }
@@ -277,7 +285,7 @@ function refusedRedirect(location: string, status: number): Failure {
     kind: 'redirected',
     status,
     redirectHost: host,
-    detail: `the portal redirected the request to ${host}; it was not followed, as the webhook's secret would go with it`,
+    detail: sentence`the portal redirected the request to ${host}; it was not followed, as the webhook's secret would go with it`,
   };
 }
 
@@ -319,7 +327,7 @@ function readBatch(
     } else if (key in values) {
       results[key] = succeed(values[key]);
     } else {
-      results[key] = fail({ kind: 'notJson', detail: `the batch answer has no result for ${method}` });
+      results[key] = fail({ kind: 'notJson', detail: sentence`the batch answer has no result for ${method}` });
     }
   }
   return succeed({ results, totals, time: latestTime(counterTimes) });
@@ -349,25 +357,25 @@ function latestTime(blocks: unknown[]): PortalTime {
 }
 
 /** Names are the portal's text, cleaned (`portalText`) before anything shows or stores them. */
-function readUser(results: Readonly<Record<string, Outcome<unknown>>>, redact: (text: string) => string): Outcome<PortalUser> {
+function readUser(results: Readonly<Record<string, Outcome<unknown>>>, redact: Redact): Outcome<PortalUser> {
   for (const key of ['user', 'profile']) {
     const result = results[key];
     if (result?.ok) {
       const { ID, NAME, LAST_NAME } = asRecord(result.value);
       const id = Number(ID);
-      if (Number.isInteger(id) && id > 0) {
+      if (isId(id)) {
         const parts = [NAME, LAST_NAME].filter((part): part is string => typeof part === 'string');
-        return succeed({ id, name: portalText(parts.join(' '), redact) || `#${id}` });
+        return succeed({ id, name: portalText(parts.join(' '), redact) || sentence`#${id}` });
       }
     }
   }
   const failed = results.profile ?? results.user;
   return failed && !failed.ok
     ? failed
-    : fail({ kind: 'access', detail: 'the portal did not say who the webhook belongs to (inactive user?)' });
+    : fail({ kind: 'access', detail: sentence`the portal did not say who the webhook belongs to (inactive user?)` });
 }
 
-function readGroups(result: Outcome<unknown>, redact: (text: string) => string): Outcome<Workgroup[]> {
+function readGroups(result: Outcome<unknown>, redact: Redact): Outcome<Workgroup[]> {
   if (!result.ok) return result;
   if (!Array.isArray(result.value)) {
     return unexpectedShape(GROUPS_COMMAND.method);
@@ -375,9 +383,9 @@ function readGroups(result: Outcome<unknown>, redact: (text: string) => string):
   const groups: Workgroup[] = [];
   for (const row of result.value as Array<{ GROUP_ID?: unknown; GROUP_NAME?: unknown } | null>) {
     const id = Number(row?.GROUP_ID);
-    if (Number.isInteger(id) && id > 0) {
-      const name = typeof row?.GROUP_NAME === 'string' ? portalText(row.GROUP_NAME, redact) : '';
-      groups.push({ id, name: name || `#${id}` });
+    if (isId(id)) {
+      const name = typeof row?.GROUP_NAME === 'string' ? portalText(row.GROUP_NAME, redact) : undefined;
+      groups.push({ id, name: name || sentence`#${id}` });
     }
   }
   return succeed(groups.sort((a, b) => compareText(a.name, b.name)));

@@ -7,6 +7,7 @@ import { CountersClient, RoleCounters, Workgroup } from './countersClient';
 import { CountersState, Filters, sameScope, TaskLists, WebhookSource } from './countersState';
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
+import { PortalText, portalText, sentence } from './portalText';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
 import { TASK_LIST_COUNTERS, TaskListCounter } from './taskList';
 import { WebhookUrl } from './webhookUrl';
@@ -21,7 +22,7 @@ export interface CountersPollerOptions {
   /** Sharing is best effort: its file errors are reported here and polling goes on. */
   readonly onSharingError?: (error: unknown) => void;
   /** Things worth a line in the log: a wait cut to the cap, a task list the portal refused. */
-  readonly onNotice?: (message: string) => void;
+  readonly onNotice?: (message: PortalText) => void;
 }
 
 /**
@@ -87,7 +88,7 @@ export class CountersPoller {
       random: options.random,
       onChange: () => this.scheduleChanged(),
       onClamp: (requestedMs, usedMs) =>
-        options.onNotice?.(`A wait of ${Math.round(requestedMs / 1000)} s was cut to ${Math.round(usedMs / 1000)} s, the longest this extension waits`),
+        options.onNotice?.(sentence`A wait of ${Math.round(requestedMs / 1000)} s was cut to ${Math.round(usedMs / 1000)} s, the longest this extension waits`),
     });
   }
 
@@ -275,10 +276,10 @@ export class CountersPoller {
       if (!list || list.ok) continue;
       if (list.error.limit === 'operationTime') {
         this.listsRestUntil = Math.min(list.error.retryAt ?? now + LIST_REST_MS, now + LIST_REST_MS);
-        this.options.onNotice?.(`The task lists rest until ${new Date(this.listsRestUntil).toISOString()}: ${list.error.detail}`);
+        this.options.onNotice?.(sentence`The task lists rest for ${Math.round((this.listsRestUntil - now) / 1000)} s: ${list.error.detail}`);
       } else if (!isRetryable(list.error)) {
         this.refusedLists = { ...this.refusedLists, [counter]: list };
-        this.options.onNotice?.(`The portal refused the ${counter} task list; its row opens the list in the browser instead: ${list.error.detail}`);
+        this.options.onNotice?.(sentence`The portal refused the ${counter} task list; its row opens the list in the browser instead: ${list.error.detail}`);
       }
     }
     return { ...answer.taskLists, ...this.refusedLists };
@@ -315,7 +316,7 @@ export class CountersPoller {
         })
         .catch((error: unknown): Outcome<RoleCounters> =>
           // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
-          fail({ kind: 'network', networkCause: 'other', detail: client.webhook.redact(`unexpected error: ${String(error)}`) }),
+          fail({ kind: 'network', networkCause: 'other', detail: portalText(`unexpected error: ${String(error)}`, client.webhook.redact) }),
         );
       const moved = this.moved(client, asked);
       if (moved) return moved;
@@ -469,7 +470,7 @@ const NO_DATA = {
   halted: false,
 } as const;
 
-const NOT_CONNECTED: Failure = { kind: 'auth', detail: 'not connected' };
+const NOT_CONNECTED: Failure = { kind: 'auth', detail: sentence`not connected` };
 
 function scopeOf({ userId, groupId }: Filters) {
   return { userId, groupId };

@@ -5,6 +5,7 @@
 import { CountersFilter, PortalUser } from './countersClient';
 import { CounterSet, Role } from './counters';
 import { Failure, Outcome } from './outcome';
+import { PortalText } from './portalText';
 import { TaskListCounter, TaskPage } from './taskList';
 
 /** Where the webhook came from: SecretStorage, or `BITRIX24_WEBHOOK_URL` (never stored). */
@@ -32,7 +33,7 @@ export interface CountersSnapshot {
   readonly filters: Filters;
   readonly user?: PortalUser;
   /** The current group's name, once known. */
-  readonly groupName?: string;
+  readonly groupName?: PortalText;
   /** Every role's counters from the last good answer for these user and group filters. */
   readonly byRole?: Readonly<Record<Role, Outcome<CounterSet>>>;
   /** The current role's counters from the last good answer; never a number not fetched. */

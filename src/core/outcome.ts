@@ -2,6 +2,7 @@
  * Errors as values. Every call to the portal ends in an `Outcome`: either the value or a
  * `Failure` whose `kind` tells each surface what to say and the scheduler what to do.
  */
+import type { PortalText } from './portalText';
 
 export type FailureKind =
   /** The webhook is not accepted (deleted, mistyped, user may not use REST): reconnect. */
@@ -29,10 +30,10 @@ export type NetworkCause = 'timeout' | 'refused' | 'dns' | 'reset' | 'tls' | 'ot
 
 export interface Failure {
   readonly kind: FailureKind;
-  /** Technical detail for the log and tooltips, never containing the webhook secret. */
-  readonly detail: string;
+  /** Technical detail for the log and tooltips: the portal's words or ours around them (`sentence`). */
+  readonly detail: PortalText;
   /** The portal's `error` string, when it sent one. */
-  readonly code?: string;
+  readonly code?: PortalText;
   readonly status?: number;
   /** Epoch ms when the portal says trying again makes sense (Retry-After, operating_reset_at). */
   readonly retryAt?: number;
@@ -41,7 +42,7 @@ export interface Failure {
   readonly missingScope?: string;
   readonly networkCause?: NetworkCause;
   /** For `redirected`: where the portal tried to send us. */
-  readonly redirectHost?: string;
+  readonly redirectHost?: PortalText;
 }
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Failure };

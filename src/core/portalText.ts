@@ -1,11 +1,23 @@
 /**
- * Text that comes from the portal: user, group and counter names, error codes and
- * descriptions, a redirect's host. Whoever can rename themselves or a group on the portal
- * writes it, so it is cleaned once where it enters (`portalText`: no secret, no control
+ * Text that comes from the portal: user, group and counter names, task titles, error codes and
+ * descriptions, a redirect's host. Whoever can rename themselves, a group or a task on the
+ * portal writes it, so it is cleaned once where it enters (`portalText`: no secret, no control
  * characters, a bounded length) and kept literal where a surface would otherwise interpret
  * it: a notification's links (`inert`), a quick pick's `$(icons)` (`iconsAsText`), a tooltip's
  * Markdown (`markdownText`).
+ *
+ * Cleaned text has its own type, `PortalText`, which only this module makes (ESLint refuses a
+ * cast to it anywhere else): the model holds portal text as `PortalText`, and the surfaces and
+ * log lines take it as such, so a raw string from the portal does not type-check there.
  */
+
+declare const cleaned: unique symbol;
+
+/** Portal text fit to show, log or store: made by `portalText` (or `sentence` around it) only. */
+export type PortalText = string & { readonly [cleaned]: true };
+
+/** Removes the webhook's secret from text (`WebhookUrl.redact`). */
+export type Redact = (text: string) => string;
 
 /** The longest portal string anything shows or stores (a name, an error description). */
 export const MAX_PORTAL_TEXT = 200;
@@ -21,11 +33,36 @@ const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
 /**
  * Portal text fit to show or store: the webhook's secret redacted (before the cut, so no part
  * of it survives either), unprintable characters and runs of white space turned into one
- * space, at most `max` characters with an ellipsis.
+ * space, at most MAX_PORTAL_TEXT characters with an ellipsis.
  */
-export function portalText(text: string, redact: (text: string) => string = (t) => t, max = MAX_PORTAL_TEXT): string {
-  return truncate(redact(text.replace(UNPRINTABLE, ' ')).replace(/\s+/g, ' ').trim(), max);
+export function portalText(text: string, redact: Redact): PortalText {
+  return truncate(redact(text.replace(UNPRINTABLE, ' ')).replace(/\s+/g, ' ').trim(), MAX_PORTAL_TEXT) as PortalText;
 }
+
+/**
+ * The extension's own words around portal text, for a failure's detail or a log line:
+ * ``sentence`the portal redirected the request to ${host}` ``. What goes in is `PortalText`, a
+ * number, or the extension's own words (a string literal type, such as a counter or a method
+ * name): a `string` does not type-check (its type here is `never`). The result is capped like
+ * any portal text.
+ */
+export function sentence<const P extends readonly unknown[]>(words: TemplateStringsArray, ...parts: { [K in keyof P]: SentencePart<P[K]> }): PortalText {
+  const text = words.reduce((said, word, i) => `${said}${String(parts[i - 1])}${word}`);
+  return truncate(text, MAX_PORTAL_TEXT) as PortalText;
+}
+
+/**
+ * PortalText, a number or a finite union of string literals; `never` for anything else. A
+ * `string` (or a template type such as `x${string}`) makes `Record<T, true>` an index
+ * signature, which an empty object satisfies.
+ */
+type SentencePart<T> = T extends PortalText | number
+  ? T
+  : T extends string
+    ? Record<never, never> extends Record<T, true>
+      ? never
+      : T
+    : never;
 
 /** At most `max` UTF-16 units, the last one an ellipsis when cut; never half a surrogate pair. */
 export function truncate(text: string, max: number): string {

@@ -3,9 +3,10 @@
  * comments", how a batch command carries those nested parameters, and how the answer is read
  * and compared with the counter. Pure: no `vscode`, no clock of its own.
  */
-import { Role } from './counters';
+import { countFrom, Role, sumOfCounts } from './counters';
 import { fail, Outcome, succeed } from './outcome';
-import { portalText } from './portalText';
+import { PortalText, portalText, Redact, sentence } from './portalText';
+import { isId } from './taskListLink';
 
 export const TASK_LIST_METHOD = 'tasks.task.list';
 
@@ -23,8 +24,7 @@ export const TASK_PAGE_SIZE = 50;
 
 export interface TaskSummary {
   readonly id: number;
-  /** Portal text, cleaned for display (`portalText`). */
-  readonly title: string;
+  readonly title: PortalText;
   /** Epoch ms. */
   readonly deadline?: number;
   /** The real status: 2 pending, 3 in progress, 4 awaiting control, 5 completed, … */
@@ -39,16 +39,19 @@ export interface TaskSummary {
 
 export interface TaskPerson {
   readonly id: number;
-  readonly name: string;
+  readonly name: PortalText;
 }
 
 export interface TaskGroup {
   readonly id: number;
-  readonly name: string;
+  readonly name: PortalText;
 }
 
 export interface TaskPage {
-  /** At most the first `TASK_PAGE_SIZE`, rows the portal sent in a shape not understood left out. */
+  /**
+   * At most the first `TASK_PAGE_SIZE`, each task once; rows the portal sent in a shape not
+   * understood left out.
+   */
   readonly tasks: readonly TaskSummary[];
   /** How many tasks match, listed or not. */
   readonly total: number;
@@ -113,11 +116,11 @@ const COUNTER_LISTS: Readonly<Record<TaskListCounter, (now: number) => { filter:
 
 /** The `tasks.task.list` parameters for one counter's tasks: the first page only. */
 export function taskListParams(query: TaskListQuery): Outcome<QueryParams> {
-  if (!isPositiveInteger(query.userId)) {
-    return fail({ kind: 'badRequest', detail: `the task list needs a user id, not ${String(query.userId)}` });
+  if (!isId(query.userId)) {
+    return fail({ kind: 'badRequest', detail: sentence`the task list needs a user id, not ${query.userId}` });
   }
-  if (!isPositiveInteger(query.groupId) && query.groupId !== 0) {
-    return fail({ kind: 'badRequest', detail: `the task list needs a group id or 0, not ${String(query.groupId)}` });
+  if (!isId(query.groupId) && query.groupId !== 0) {
+    return fail({ kind: 'badRequest', detail: sentence`the task list needs a group id or 0, not ${query.groupId}` });
   }
   const { filter, select, order } = COUNTER_LISTS[query.counter](query.now);
   return succeed({
@@ -198,19 +201,29 @@ function percentEncode(text: string): string {
  * One command's answer: `result` is `{"tasks":[...]}` with camelCase fields; `total` is the
  * batch's `result_total[KEY]`. Unlike the counters envelope's `total` (always 1), a list's
  * total is real: how many tasks match. A row not understood is left out; an answer not
- * understood fails this list only.
+ * understood fails this list only. Text is cleaned with `redact`, the webhook's redactor.
  */
-export function parseTaskPage(result: unknown, total: unknown): Outcome<TaskPage> {
+export function parseTaskPage(result: unknown, total: unknown, redact: Redact): Outcome<TaskPage> {
   const rows = isRecord(result) ? result.tasks : undefined;
-  const count = integerOf(total);
+  const count = countFrom(total);
   if (!Array.isArray(rows) || count === undefined) {
-    return fail({ kind: 'notJson', detail: `the portal's answer to ${TASK_LIST_METHOD} has an unexpected shape` });
+    return fail({ kind: 'notJson', detail: sentence`the portal's answer to ${TASK_LIST_METHOD} has an unexpected shape` });
   }
   const tasks = rows
     .slice(0, TASK_PAGE_SIZE)
-    .map(readTask)
+    .map((row) => readTask(row, redact))
     .filter((task): task is TaskSummary => task !== undefined);
-  return succeed({ tasks, total: Math.max(count, rows.length) });
+  return succeed(taskPage(tasks, Math.max(count, rows.length)));
+}
+
+/**
+ * A page as the surfaces need it: each task once (a tree row per task id), at most
+ * TASK_PAGE_SIZE of them, the total saturated like any count.
+ */
+export function taskPage(tasks: readonly TaskSummary[], total: number): TaskPage {
+  const byId = new Map<number, TaskSummary>();
+  for (const task of tasks) if (!byId.has(task.id)) byId.set(task.id, task);
+  return { tasks: [...byId.values()].slice(0, TASK_PAGE_SIZE), total: Math.min(total, Number.MAX_SAFE_INTEGER) };
 }
 
 /**
@@ -224,46 +237,42 @@ export function withUnreadComments(page: TaskPage): TaskPage {
   return { tasks, total: page.total - (page.tasks.length - tasks.length) };
 }
 
-function readTask(row: unknown): TaskSummary | undefined {
+function readTask(row: unknown, redact: Redact): TaskSummary | undefined {
   if (!isRecord(row)) return undefined;
   const id = integerOf(row.id);
   const status = integerOf(row.status);
-  if (!isPositiveInteger(id) || status === undefined) return undefined;
+  if (!isId(id) || status === undefined) return undefined;
   const responsibleId = integerOf(row.responsibleId);
   const groupId = integerOf(row.groupId);
   const counters = isRecord(row.counter) && isRecord(row.counter.counters) ? row.counter.counters : {};
   return {
     id,
-    title: textOf(row.title) ?? `#${id}`,
+    title: textOf(row.title, redact) ?? sentence`#${id}`,
     deadline: dateOf(row.deadline),
     status,
-    responsible: isPositiveInteger(responsibleId) ? namedById(responsibleId, row.responsible) : undefined,
+    responsible: isId(responsibleId) ? namedById(responsibleId, row.responsible, redact) : undefined,
     // groupId 0 is "no group"; `group` is then PHP's empty array `[]`.
-    group: isPositiveInteger(groupId) ? namedById(groupId, row.group) : undefined,
-    unreadComments: integerOf(counters.newComments),
+    group: isId(groupId) ? namedById(groupId, row.group, redact) : undefined,
+    unreadComments: countFrom(counters.newComments),
     changedAt: dateOf(row.changedDate),
   };
 }
 
 /** `responsible{id,name}` or `group{id,name}`: the name when it belongs to that id. */
-function namedById(id: number, entry: unknown): { id: number; name: string } {
-  const name = isRecord(entry) && integerOf(entry.id) === id ? textOf(entry.name) : undefined;
-  return { id, name: name ?? `#${id}` };
+function namedById(id: number, entry: unknown, redact: Redact): { id: number; name: PortalText } {
+  const name = isRecord(entry) && integerOf(entry.id) === id ? textOf(entry.name, redact) : undefined;
+  return { id, name: name ?? sentence`#${id}` };
 }
 
 /** Portal text as `portalText` cleans it; undefined when not a string or nothing is left. */
-function textOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? portalText(value) || undefined : undefined;
+function textOf(value: unknown, redact: Redact): PortalText | undefined {
+  return typeof value === 'string' ? portalText(value, redact) || undefined : undefined;
 }
 
-/** A non-negative integer; PHP sends most numbers as decimal strings. */
+/** An exact non-negative integer (an id, a status); PHP sends most numbers as decimal strings. */
 function integerOf(value: unknown): number | undefined {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
-
-function isPositiveInteger(value: number | undefined): value is number {
-  return value !== undefined && Number.isSafeInteger(value) && value > 0;
 }
 
 /** ISO 8601 with the user's offset; null or anything unparsable is no date. */
@@ -299,9 +308,6 @@ export function listAgreement(counter: TaskListCounter, page: TaskPage, count: n
   }
   // All matching tasks came: overdue counts tasks (a row not understood is one short), new
   // comments counts unread comments summed over the tasks.
-  const listed =
-    counter === 'expired'
-      ? page.tasks.length
-      : page.tasks.reduce((sum, task) => sum + (task.unreadComments ?? 0), 0);
+  const listed = counter === 'expired' ? page.tasks.length : sumOfCounts(page.tasks.map((task) => task.unreadComments ?? 0));
   return listed === count ? { kind: 'complete' } : { kind: 'disagrees', listed, expected: count };
 }

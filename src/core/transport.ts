@@ -6,6 +6,7 @@
  */
 import fetch, { FetchError } from 'node-fetch';
 import { fail, NetworkCause, Outcome, succeed } from './outcome';
+import { PortalText, portalText, Redact, sentence } from './portalText';
 
 export interface HttpResponse {
   readonly status: number;
@@ -21,6 +22,8 @@ export interface PostOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
   readonly signal?: AbortSignal;
+  /** The webhook's redactor, for what a failure says of the connection. */
+  readonly redact: Redact;
 }
 
 export interface Transport {
@@ -29,7 +32,7 @@ export interface Transport {
 }
 
 export const nodeFetchTransport: Transport = {
-  async post(url, json, { timeoutMs, maxBytes, signal }) {
+  async post(url, json, { timeoutMs, maxBytes, signal, redact }) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const abortFromCaller = () => controller.abort();
@@ -55,10 +58,10 @@ export const nodeFetchTransport: Transport = {
       });
     } catch (error) {
       if (error instanceof FetchError && error.type === 'max-size') {
-        return fail({ kind: 'tooLarge', detail: `the answer was larger than ${maxBytes} bytes and was cut off` });
+        return fail({ kind: 'tooLarge', detail: sentence`the answer was larger than ${maxBytes} bytes and was cut off` });
       }
       const cause: NetworkCause = isAbort(error) ? (signal?.aborted ? 'other' : 'timeout') : networkCause(error);
-      return fail({ kind: 'network', networkCause: cause, detail: describe(cause, error, timeoutMs) });
+      return fail({ kind: 'network', networkCause: cause, detail: describe(cause, error, timeoutMs, redact) });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', abortFromCaller);
@@ -86,21 +89,26 @@ function networkCause(error: unknown): NetworkCause {
   return 'other';
 }
 
-function describe(cause: NetworkCause, error: unknown, timeoutMs: number): string {
+function describe(cause: NetworkCause, error: unknown, timeoutMs: number, redact: Redact): PortalText {
   const code = errorCode(error);
-  const suffix = code ? ` (${code})` : '';
+  const said = causeWords(cause, timeoutMs);
+  if (code) return sentence`${said} (${portalText(code, redact)})`;
+  return cause === 'other' && isAbort(error) ? sentence`${said} (cancelled)` : said;
+}
+
+function causeWords(cause: NetworkCause, timeoutMs: number): PortalText {
   switch (cause) {
     case 'timeout':
-      return `no answer within ${timeoutMs / 1000} s${suffix}`;
+      return sentence`no answer within ${timeoutMs / 1000} s`;
     case 'refused':
-      return `the connection was refused${suffix}`;
+      return sentence`the connection was refused`;
     case 'dns':
-      return `the portal's host name could not be resolved${suffix}`;
+      return sentence`the portal's host name could not be resolved`;
     case 'reset':
-      return `the connection was closed before the answer was complete${suffix}`;
+      return sentence`the connection was closed before the answer was complete`;
     case 'tls':
-      return `the portal's certificate was not accepted${suffix}`;
+      return sentence`the portal's certificate was not accepted`;
     case 'other':
-      return `the request failed${suffix || (isAbort(error) ? ' (cancelled)' : '')}`;
+      return sentence`the request failed`;
   }
 }

@@ -96,10 +96,11 @@ export class WebhookUrl {
     return `${this.origin}/rest/${this.userId}/${this.#secret}/`;
   }
 
-  /** Removes the secret from any text (an echoed URL in a portal's message, say). */
-  redact(text: string): string {
-    return text.split(this.#secret).join(REDACTED);
-  }
+  /**
+   * Removes the secret from any text (an echoed URL in a portal's message, a redirect's host).
+   * A bound function: `portalText(text, webhook.redact)`.
+   */
+  readonly redact = (text: string): string => text.split(this.#secret).join(REDACTED);
 
   sameAs(other: WebhookUrl): boolean {
     return other.reveal() === this.reveal();

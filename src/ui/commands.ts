@@ -3,15 +3,16 @@
  * task id, a webhook URL) so tree items, tooltip links and tests can skip the pickers.
  */
 import * as vscode from 'vscode';
-import { isRole, ROLES, Role } from '../core/counters';
+import { isKnownCounter, isRole, ROLES, Role } from '../core/counters';
 import { CountersPoller } from '../core/countersPoller';
 import { CountersState } from '../core/countersState';
-import { iconsAsText, inert } from '../core/portalText';
-import { taskLink, taskListLink } from '../core/taskListLink';
+import { iconsAsText, inert, sentence } from '../core/portalText';
+import { PortalLink, taskLink, taskListLink } from '../core/taskListLink';
 import { WebhookUrl } from '../core/webhookUrl';
 import { COMMANDS } from './commandIds';
 import { pickTask } from './goToTask';
 import { onChoice } from './notifier';
+import { copyPortalLink, openPortalLink } from './portalLinks';
 import { writeFilter } from './settings';
 import { WebhookStore } from './webhookStore';
 import { counterLabel, counterList, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
@@ -58,7 +59,7 @@ async function connect(deps: CommandDeps, argument: unknown): Promise<boolean> {
   }
   await deps.store.save(webhook);
   deps.poller.connect(webhook, 'stored', verified.value);
-  const name = verified.value.user?.ok ? verified.value.user.value.name : `#${webhook.userId}`;
+  const name = verified.value.user?.ok ? verified.value.user.value.name : sentence`#${webhook.userId}`;
   deps.log.info(`Connected to ${webhook.redacted} as ${name}`);
   void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} as {1}.', webhook.origin, inert(name)));
   return true;
@@ -195,16 +196,22 @@ async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boole
   }
   const { counter: rowCounter, role } = (argument ?? {}) as { counter?: unknown; role?: unknown };
   const counter = typeof argument === 'string' ? argument : typeof rowCounter === 'string' ? rowCounter : undefined;
+  const shown = counters?.counters.find((c) => c.name === counter);
   const url = taskListLink({
     portalOrigin: connection.portal,
     userId: filters.userId || connection.webhookUserId,
     groupId: filters.groupId,
     role: isRole(role) ? role : filters.role,
     counter,
-    counterCode: counters?.counters.find((c) => c.name === counter)?.code,
+    counterCode: shown?.code,
   });
-  deps.log.info(`Opening the task list${counter ? ` (${counterLabel(counter)})` : ''}: ${url}`);
-  return vscode.env.openExternal(vscode.Uri.parse(url, true));
+  if (!url) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('The task list cannot be opened: the user or group ID in the settings is not a valid ID.'));
+    return false;
+  }
+  const label = shown ? counterLabel(shown.name) : counter !== undefined && isKnownCounter(counter) ? counterLabel(counter) : undefined;
+  deps.log.info(`Opening the task list${label ? ` (${label})` : ''}: ${url}`);
+  return openPortalLink(url);
 }
 
 /**
@@ -219,11 +226,11 @@ async function openTask(deps: CommandDeps, argument: unknown): Promise<boolean> 
   if (taskId === undefined) return false;
   const url = taskUrl(deps, taskId);
   if (!url) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Not a task id: {0}', inert(JSON.stringify(argument))));
+    void vscode.window.showErrorMessage(vscode.l10n.t('Not a task id: {0}', inert(JSON.stringify(argument ?? taskId))));
     return false;
   }
   deps.log.info(`Opening task #${taskId}: ${url}`);
-  return vscode.env.openExternal(vscode.Uri.parse(url, true));
+  return openPortalLink(url);
 }
 
 /** From a task row's context menu (the row carries its task), or with a task id. */
@@ -231,11 +238,11 @@ async function copyTaskLink(deps: CommandDeps, argument: unknown): Promise<void>
   const taskId = Number((argument as { task?: { id?: unknown } } | undefined)?.task?.id ?? argument);
   const url = taskUrl(deps, taskId);
   if (!url) return;
-  await vscode.env.clipboard.writeText(url);
+  await copyPortalLink(url);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Task link copied'), 3000);
 }
 
-function taskUrl(deps: CommandDeps, taskId: number): string | undefined {
+function taskUrl(deps: CommandDeps, taskId: number): PortalLink | undefined {
   const { connection, taskLists } = deps.state.snapshot;
   if (connection.kind !== 'connected') return undefined;
   const listed = Object.values(taskLists ?? {})

@@ -8,6 +8,7 @@ import { CountersPoller } from '../core/countersPoller';
 import { CountersState } from '../core/countersState';
 import { iconsAsText } from '../core/portalText';
 import { TASK_LIST_COUNTERS, TaskSummary } from '../core/taskList';
+import { taskIdTyped } from '../core/taskListLink';
 import { counterLabel, counterPhrase, failureShort, overdueBy } from './words';
 
 type TaskPick = vscode.QuickPickItem & { readonly taskId?: number };
@@ -20,10 +21,8 @@ export async function pickTask(state: CountersState, poller: CountersPoller, now
   picker.matchOnDescription = true;
   const release = poller.showTaskLists(TASK_LIST_COUNTERS);
   const fill = () => {
-    const typed = /^\s*#?(\d{1,12})\s*$/.exec(picker.value);
-    const byId: TaskPick[] = typed
-      ? [{ label: vscode.l10n.t('Open task #{0}', Number(typed[1])), taskId: Number(typed[1]), alwaysShow: true }]
-      : [];
+    const typed = taskIdTyped(picker.value);
+    const byId: TaskPick[] = typed === undefined ? [] : [{ label: vscode.l10n.t('Open task #{0}', typed), taskId: typed, alwaysShow: true }];
     picker.items = [...byId, ...taskPicks(state, now())];
     picker.busy = TASK_LIST_COUNTERS.some((counter) => state.snapshot.taskLists?.[counter] === undefined);
   };

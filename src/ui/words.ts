@@ -3,9 +3,9 @@
  * status bar, the tree, the pickers and the notifications say the same thing.
  */
 import * as vscode from 'vscode';
-import { Counter, Role, shownCounters } from '../core/counters';
+import { Counter, KnownCounter, Role, shownCounters } from '../core/counters';
 import { Failure } from '../core/outcome';
-import { markdownText, showableTime } from '../core/portalText';
+import { markdownText, PortalText, showableTime } from '../core/portalText';
 import { TaskSummary } from '../core/taskList';
 import { localizePlural, PluralForms } from './plural';
 
@@ -44,8 +44,11 @@ export function roleDescription(role: Role): string {
   }
 }
 
-/** A counter's name for people; a name this extension does not know is shown as sent. */
-export function counterLabel(name: string): string {
+/**
+ * A counter's name for people; a name this extension does not know is shown as the portal
+ * sent it, cleaned (`PortalText`).
+ */
+export function counterLabel(name: PortalText | KnownCounter): string {
   switch (name) {
     case 'expired':
       return vscode.l10n.t('Overdue');
@@ -67,7 +70,7 @@ export function counterLabel(name: string): string {
 }
 
 /** "2 overdue", "5 new comments": for accessible labels and tooltips. */
-export function counterPhrase(name: string, count: number): string {
+export function counterPhrase(name: PortalText | KnownCounter, count: number): string {
   switch (name) {
     case 'expired':
       return plural(count, { one: '{0} overdue', other: '{0} overdue' });
@@ -105,7 +108,7 @@ export function counterIcon(name: string): string {
   }
 }
 
-export function groupLabel(groupId: number, groupName: string | undefined): string {
+export function groupLabel(groupId: number, groupName: PortalText | undefined): string {
   if (groupId === 0) return vscode.l10n.t('All groups');
   return groupName ?? vscode.l10n.t('Group #{0}', groupId);
 }

@@ -9,11 +9,16 @@ import { ESLint } from 'eslint';
 
 const root = path.resolve(__dirname, '../../..');
 
-async function restrictedImports(file: string, importLine: string): Promise<string[]> {
+/** The messages of one rule for a real file of the project with `line` added on top. */
+async function lintWith(file: string, line: string, ruleId: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });
-  const source = `${importLine}\n${fs.readFileSync(path.join(root, file), 'utf8')}`;
+  const source = `${line}\n${fs.readFileSync(path.join(root, file), 'utf8')}`;
   const [result] = await eslint.lintText(source, { filePath: path.join(root, file) });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === ruleId).map((m) => m.message);
+}
+
+function restrictedImports(file: string, importLine: string): Promise<string[]> {
+  return lintWith(file, importLine, 'no-restricted-imports');
 }
 
 describe('import boundaries (eslint.config.mjs)', function () {
@@ -49,6 +54,32 @@ describe('import boundaries (eslint.config.mjs)', function () {
       assert.match(messages[0], /test\/sandbox \(its index\.ts\)/);
       assert.deepEqual(await restrictedImports(file, `import '${entry}';`), [], `${file} may import ${entry}`);
     }
+  });
+
+  it('only portalText.ts makes PortalText and only taskListLink.ts a PortalLink: a cast anywhere else is refused', async () => {
+    const forgeries = [
+      ['src/ui/requestLog.ts', "import type { PortalText } from '../core/portalText'; export const forged = 'raw' as PortalText;"],
+      ['src/ui/requestLog.ts', "import type { PortalText } from '../core/portalText'; export const forged = 'raw' as unknown as PortalText;"],
+      ['src/core/sharedPoll.ts', "import type { PortalText } from './portalText'; export const forged = <PortalText>'raw';"],
+      ['test/unit/support.ts', "import type { PortalText } from '../../src/core/portalText'; export const forged = 'raw' as PortalText;"],
+      ['src/ui/requestLog.ts', "import type { PortalLink } from '../core/taskListLink'; export const forged = 'https://evil.example/' as PortalLink;"],
+    ];
+    for (const [file, line] of forgeries) {
+      const messages = await lintWith(file, line, 'no-restricted-syntax');
+      assert.equal(messages.length, 1, `${file}: ${line}\n${messages.join('\n')}`);
+      assert.match(messages[0], /Portal(Text|Link) is made only by/);
+    }
+    assert.deepEqual(await lintWith('src/core/portalText.ts', "export const made = 'x' as PortalText;", 'no-restricted-syntax'), []);
+  });
+
+  it('an address leaves for the browser or the clipboard only through src/ui/portalLinks.ts', async () => {
+    for (const line of ["export const open = () => vscode.env.openExternal(vscode.Uri.parse('https://evil.example/'));",
+      "export const copy = () => vscode.env.clipboard.writeText('https://evil.example/');"]) {
+      const messages = await lintWith('src/ui/commands.ts', line, 'no-restricted-syntax');
+      assert.equal(messages.length, 1, `${line}\n${messages.join('\n')}`);
+      assert.match(messages[0], /openPortalLink or copyPortalLink/);
+    }
+    assert.deepEqual(await lintWith('src/ui/portalLinks.ts', '', 'no-restricted-syntax'), []);
   });
 
   it('the UI may import vscode and the core', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { classifyPortalError, classifyResponse, ClassifyContext, scopeOf } from '../../src/core/classify';
 import { Failure, FailureKind, isRetryable, Outcome } from '../../src/core/outcome';
-import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
+import { MAX_PORTAL_TEXT, sentence } from '../../src/core/portalText';
 import { HttpResponse } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 
@@ -332,7 +332,7 @@ describe('isRetryable', () => {
   it('only waiting-helps kinds are retryable', () => {
     const retryable: FailureKind[] = ['rateLimited', 'network', 'notJson', 'server', 'tooLarge'];
     const final: FailureKind[] = ['auth', 'scope', 'access', 'badRequest', 'redirected'];
-    for (const kind of retryable) assert.equal(isRetryable({ kind, detail: '' }), true, kind);
-    for (const kind of final) assert.equal(isRetryable({ kind, detail: '' }), false, kind);
+    for (const kind of retryable) assert.equal(isRetryable({ kind, detail: sentence`` }), true, kind);
+    for (const kind of final) assert.equal(isRetryable({ kind, detail: sentence`` }), false, kind);
   });
 });

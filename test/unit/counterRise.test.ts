@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { RiseWatch } from '../../src/core/counterRise';
 import { parseCounterSet } from '../../src/core/counters';
 import { CountersSnapshot, Filters } from '../../src/core/countersState';
+import { testRedact } from './support';
 
 const FILTERS: Filters = { role: 'view_all', userId: 0, groupId: 0 };
 const CONNECTED = {
@@ -16,7 +17,7 @@ function answer(expired: number, comments: number, updatedAt: number, filters = 
   const counters = parseCounterSet({
     expired: { counter: expired, code: 6291456 },
     new_comments: { counter: comments, code: 12582912 },
-  })!;
+  }, testRedact)!;
   return { connection: CONNECTED, filters, counters, updatedAt, loading: false, halted: false };
 }
 

@@ -12,9 +12,14 @@ import {
   shownCounters,
 } from '../../src/core/counters';
 import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
+import { testRedact } from './support';
+
+function counts(set: CounterSet): Array<[string, number]> {
+  return set.counters.map((c) => [c.name, c.count]);
+}
 
 function parsed(result: unknown): CounterSet {
-  const set = parseCounterSet(result);
+  const set = parseCounterSet(result, testRedact);
   assert.ok(set, `expected ${JSON.stringify(result)} to parse`);
   return set;
 }
@@ -116,6 +121,27 @@ describe('parseCounterSet', () => {
     assert.equal(set.total, 7);
   });
 
+  it('counts past 2^53 saturate at Number.MAX_SAFE_INTEGER, and so do their sums: never Infinity, never null in a file', () => {
+    const MAX = Number.MAX_SAFE_INTEGER;
+    const set = parsed({
+      expired: { counter: 1e308 },
+      new_comments: { counter: 1e308 },
+      mentioned: { counter: '99999999999999999999' },
+      'a\nb': { counter: 2 ** 53 },
+      'a b': { counter: MAX },
+      near: { counter: MAX - 1 },
+    });
+    assert.deepEqual(counts(set), [['expired', MAX], ['new_comments', MAX], ['mentioned', MAX], ['a b', MAX], ['near', MAX - 1]]);
+    assert.equal(set.total, MAX);
+    assert.equal(attentionCount(set), MAX);
+    assert.equal(JSON.parse(JSON.stringify(set)).total, MAX);
+  });
+
+  it('a code past 2^53 is no code: the table\'s, or 0', () => {
+    const set = parsed({ expired: { counter: 1, code: 1e308 }, mystery: { counter: 1, code: 2 ** 53 } });
+    assert.deepEqual(set.counters.map((c) => c.code), [COUNTER_CODES.expired, 0]);
+  });
+
   it('reads numbers sent as strings', () => {
     const set = parsed({ expired: { counter: '3', code: '6291456' }, new_comments: { counter: ' 12 ', code: 12582912 } });
     assert.deepEqual(set.counters, [
@@ -162,7 +188,7 @@ describe('parseCounterSet', () => {
     ];
     for (const [name, value] of cases) {
       it(name, () => {
-        assert.equal(parseCounterSet(value), undefined);
+        assert.equal(parseCounterSet(value, testRedact), undefined);
       });
     }
   });

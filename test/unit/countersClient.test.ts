@@ -462,6 +462,16 @@ describe('CountersClient (against the sandbox portal)', function () {
         assertNoSecret(error);
       });
 
+      it('to a host that spells the webhook\'s secret → redirected, the host redacted everywhere', async () => {
+        const secret = new URL(sandbox.webhookUrl(1)).pathname.split('/')[3];
+        sandbox.inject('redirect', { redirectTo: `https://${secret}.evil.example/rest/` });
+        const error = failureOf(await viewAll(clientFor(1)));
+        assert.equal(error.kind, 'redirected');
+        assert.equal(error.redirectHost, '•••.evil.example');
+        assert.ok(error.detail.includes('•••.evil.example'), error.detail);
+        assertNoSecret(error);
+      });
+
       it('to the same origin is followed', async () => {
         sandbox.inject('redirect', { redirectTo: `${sandbox.origin}/rest/`, times: 1 });
         const answer = valueOf(await viewAll(clientFor(1)));
@@ -580,6 +590,7 @@ describe('CountersClient: the portal\'s names are cleaned where they enter', fun
         { id: 5, name: '[Open](command:bitrix24Tasks.connect) $(zap)', members: [1] },
         { id: 6, name: 'g'.repeat(5000), members: [1] },
         { id: 8, name: '\u0000\r\n ', members: [1] },
+        { id: 9, name: `Leaks ${SECRET}`, members: [1] },
       ],
     });
     client = new CountersClient(webhookOf(sandbox.webhookUrl(1)), { now: () => NOW });
@@ -599,6 +610,17 @@ describe('CountersClient: the portal\'s names are cleaned where they enter', fun
     assert.equal(names.get(5), '[Open](command:bitrix24Tasks.connect) $(zap)');
     assert.equal(names.get(6), `${'g'.repeat(MAX_PORTAL_TEXT - 1)}${ELLIPSIS}`);
     assert.equal(names.get(8), '#8');
+  });
+
+  it('task text: a title, responsible or group name quoting the webhook URL has its secret redacted', async () => {
+    const task = sandbox.addTask({ title: `Hook: ${sandbox.webhookUrl(1)}`, responsibleId: 1, groupId: 9, deadline: NOW - 86_400_000, status: 2 });
+    const answer = valueOf(await client.getCountersByRole({}, { lists: { role: 'view_all', counters: ['expired'] } }));
+    const listed = valueOf(answer.taskLists!.expired!).tasks.find((t) => t.id === task.id);
+    assert.ok(listed, 'the task is listed');
+    assert.equal(listed.title, `Hook: ${new URL(sandbox.webhookUrl(1)).origin}/rest/1/•••/`);
+    assert.equal(listed.group?.name, 'Leaks •••');
+    assert.ok(listed.responsible?.name.endsWith('•••'), listed.responsible?.name);
+    assert.ok(!JSON.stringify(answer).includes(SECRET), JSON.stringify(listed));
   });
 
   it('counter names: the secret redacted, capped; every count kept, however many names', async () => {

@@ -10,6 +10,7 @@ import { CountersState } from '../../src/core/countersState';
 import { fail, succeed } from '../../src/core/outcome';
 import { START_DELAY_MS } from '../../src/core/countersPoller';
 import { PollScheduler, PollStep } from '../../src/core/pollScheduler';
+import { sentence } from '../../src/core/portalText';
 import { HttpResponse, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { FLEET_STEPS, FleetResult, formatShare, HOUR, MINUTE, simulateFleet, TABLE_HEADER, tableRow, targetFor } from '../sim/fleet';
@@ -173,7 +174,7 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
     });
 
     it('a network error: the same schedule as the simulation\'s network step', async () => {
-      const network = constantTransport(() => Promise.resolve(fail({ kind: 'network', networkCause: 'refused', detail: 'refused' })));
+      const network = constantTransport(() => Promise.resolve(fail({ kind: 'network', networkCause: 'refused', detail: sentence`refused` })));
       const fromPoller = await pollerGaps(network, 6);
       const fromSim = await schedulerGaps(FLEET_STEPS.network, 6);
       assert.deepEqual(fromPoller, fromSim);

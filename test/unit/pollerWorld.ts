@@ -22,6 +22,7 @@ import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { fail, Outcome, succeed } from '../../src/core/outcome';
+import { sentence } from '../../src/core/portalText';
 import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
 import { TaskListCounter } from '../../src/core/taskList';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
@@ -525,9 +526,9 @@ export class World {
     const answer = this.script.shift() ?? { kind: 'ok', comments: 0 };
     if (answer.kind === 'hang') {
       const answered = await this.wait(Math.min(answer.ms, options.timeoutMs), options.signal);
-      if (answered === 'aborted') return fail({ kind: 'network', networkCause: 'other', detail: 'the request failed (cancelled)' });
+      if (answered === 'aborted') return fail({ kind: 'network', networkCause: 'other', detail: sentence`the request failed (cancelled)` });
       if (answer.ms >= options.timeoutMs) {
-        return fail({ kind: 'network', networkCause: 'timeout', detail: `no answer within ${options.timeoutMs / 1000} s` });
+        return fail({ kind: 'network', networkCause: 'timeout', detail: sentence`no answer within ${options.timeoutMs / 1000} s` });
       }
       return this.render({ kind: 'ok', comments: answer.ms % 7 }, url, json);
     }

@@ -4,9 +4,12 @@
  * portalText.property.test.ts; the renderers they simulate are in vscodeRendering.ts.
  */
 import assert from 'node:assert/strict';
+import type { Failure } from '../../src/core/outcome';
 import {
-  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, portalText, showableTime, truncate,
+  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, PortalText, portalText, sentence, showableTime, truncate,
 } from '../../src/core/portalText';
+import type { TaskSummary } from '../../src/core/taskList';
+import type * as Words from '../../src/ui/words';
 import { decodeCharacterReferences, labelIcons, notificationLinks } from './vscodeRendering';
 
 const SECRET = 'portaltextsecret7';
@@ -14,24 +17,24 @@ const redact = (text: string) => text.split(SECRET).join('•••');
 
 describe('portalText', () => {
   it('keeps an ordinary name as it is', () => {
-    assert.equal(portalText('Anna Smirnova'), 'Anna Smirnova');
-    assert.equal(portalText('Анна Смирнова'), 'Анна Смирнова');
+    assert.equal(portalText('Anna Smirnova', redact), 'Anna Smirnova');
+    assert.equal(portalText('Анна Смирнова', redact), 'Анна Смирнова');
   });
 
   it('turns newlines, tabs, other control characters and bidi overrides into single spaces', () => {
-    assert.equal(portalText('Anna\nSmirnova'), 'Anna Smirnova');
-    assert.equal(portalText(' Anna \r\n\t\u0000 Smirnova\u2028'), 'Anna Smirnova');
-    assert.equal(portalText('evil\u202Etxt.exe'), 'evil txt.exe');
-    assert.equal(portalText('a\u2066b\u2069c'), 'a b c');
-    assert.equal(portalText('\u001b[31mred\u001b[0m'), '[31mred [0m');
+    assert.equal(portalText('Anna\nSmirnova', redact), 'Anna Smirnova');
+    assert.equal(portalText(' Anna \r\n\t\u0000 Smirnova\u2028', redact), 'Anna Smirnova');
+    assert.equal(portalText('evil\u202Etxt.exe', redact), 'evil txt.exe');
+    assert.equal(portalText('a\u2066b\u2069c', redact), 'a b c');
+    assert.equal(portalText('\u001b[31mred\u001b[0m', redact), '[31mred [0m');
   });
 
   it('caps the length with an ellipsis', () => {
     const long = 'x'.repeat(5000);
-    const shown = portalText(long);
+    const shown = portalText(long, redact);
     assert.equal(shown.length, MAX_PORTAL_TEXT);
     assert.ok(shown.endsWith(ELLIPSIS));
-    assert.equal(portalText('y'.repeat(MAX_PORTAL_TEXT)), 'y'.repeat(MAX_PORTAL_TEXT), 'exactly the cap is not cut');
+    assert.equal(portalText('y'.repeat(MAX_PORTAL_TEXT), redact), 'y'.repeat(MAX_PORTAL_TEXT), 'exactly the cap is not cut');
   });
 
   it('redacts the secret before cutting, so no part of it is left at the cut', () => {
@@ -43,12 +46,47 @@ describe('portalText', () => {
 
   it('never cuts a surrogate pair in half', () => {
     const text = `${'a'.repeat(MAX_PORTAL_TEXT - 2)}😀😀😀`;
-    const shown = portalText(text);
+    const shown = portalText(text, redact);
     assert.ok(shown.length <= MAX_PORTAL_TEXT);
     assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(shown), 'a lone high surrogate');
     assert.equal(truncate('ab😀cd', 4), 'ab…');
   });
 });
+
+describe('PortalText: made by portalText and sentence only (what must not type-check is checked by tsc: @ts-expect-error)', () => {
+  it('a sentence takes portal text, numbers and the extension\'s own words, and is capped like portal text', () => {
+    const name = portalText(`Anna ${SECRET}`, redact);
+    assert.equal(sentence`${name} has ${3} ${'overdue'} tasks`, 'Anna ••• has 3 overdue tasks');
+    const long = portalText('n'.repeat(MAX_PORTAL_TEXT), redact);
+    assert.equal(sentence`${long} and more`.length, MAX_PORTAL_TEXT);
+    const raw: string = `a raw ${SECRET}`;
+    // @ts-expect-error a raw string is not portal text
+    const forged: PortalText = raw;
+    // @ts-expect-error nor does it go into the extension's own words
+    const around = sentence`named ${raw}`;
+    assert.ok(forged.includes(SECRET) && around.includes(SECRET), 'what the compiler refuses would carry the secret');
+  });
+});
+
+/**
+ * Type checks only, never called (src/ui needs VS Code): the surfaces take portal text as
+ * PortalText, so a raw string from the portal does not compile there.
+ */
+export function surfacesTakeOnlyPortalText(words: typeof Words, raw: string, cleaned: PortalText): void {
+  words.groupLabel(5, cleaned);
+  // @ts-expect-error a group's name must be PortalText
+  words.groupLabel(5, raw);
+  words.counterLabel(cleaned);
+  words.counterLabel('expired');
+  // @ts-expect-error a counter's name must be PortalText (or a counter the extension knows)
+  words.counterLabel(raw);
+  // @ts-expect-error a failure's detail must be PortalText
+  words.failureSentence({ kind: 'redirected', detail: raw, redirectHost: cleaned } satisfies Failure);
+  // @ts-expect-error a redirect's host must be PortalText
+  words.failureTitle({ kind: 'redirected', detail: cleaned, redirectHost: raw } satisfies Failure);
+  // @ts-expect-error a task's title must be PortalText
+  words.taskTooltip({ id: 1, title: raw, status: 2 } satisfies TaskSummary);
+}
 
 describe('inert (notification messages)', () => {
   const HOSTILE = '[x](command:bitrix24Tasks.disconnect)';

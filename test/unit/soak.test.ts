@@ -17,6 +17,7 @@ import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { fail, NetworkCause, Outcome, succeed } from '../../src/core/outcome';
+import { sentence } from '../../src/core/portalText';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { seededRandom } from '../sim/fleet';
@@ -91,7 +92,7 @@ class SoakTransport implements Transport {
     this.calls++;
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
-    const aborted = () => fail<HttpResponse>({ kind: 'network', networkCause: 'other', detail: 'the request failed (cancelled)' });
+    const aborted = () => fail<HttpResponse>({ kind: 'network', networkCause: 'other', detail: sentence`the request failed (cancelled)` });
     const onAbort = () => undefined;
     options.signal?.addEventListener('abort', onAbort);
     try {
@@ -134,7 +135,7 @@ class SoakTransport implements Transport {
       case 'network': {
         const causes: NetworkCause[] = ['timeout', 'refused', 'dns', 'reset', 'tls', 'other'];
         const cause = causes[Math.floor(this.random() * causes.length)];
-        return fail({ kind: 'network', networkCause: cause, detail: `simulated ${cause}` });
+        return fail({ kind: 'network', networkCause: cause, detail: sentence`simulated ${cause}` });
       }
       case 'redirect':
         return succeed({ status: 302, contentType: '', location: 'https://elsewhere.example/rest/1/x/batch', body: '' });

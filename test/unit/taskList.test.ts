@@ -12,15 +12,16 @@ import {
   TaskListQuery,
   taskListParams,
   TaskPage,
-  TaskSummary,
 } from '../../src/core/taskList';
 import { Outcome, succeed } from '../../src/core/outcome';
-import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
+import { MAX_PORTAL_TEXT, sentence } from '../../src/core/portalText';
 import { Transport } from '../../src/core/transport';
 import { parsePhpQuery } from '../sandbox/portal';
 import { failureOf, webhookOf } from './support';
 
 const NOW = Date.UTC(2026, 10, 29, 10, 0, 0, 123);
+const TASK_SECRET = 'tasklistsecret42';
+const WEBHOOK = webhookOf(`https://portal.bitrix24.com/rest/7/${TASK_SECRET}/`);
 
 function valueOf<T>(outcome: Outcome<T>): T {
   assert.ok(outcome.ok, `expected success, got ${JSON.stringify(outcome)}`);
@@ -202,7 +203,7 @@ describe('task lists', () => {
       counter: { counters: { expired: 1, newComments: 2 }, value: 3, color: 'danger' },
     };
 
-    const summary: TaskSummary = {
+    const summary = {
       id: 41,
       title: 'Prepare the report',
       deadline: Date.UTC(2026, 10, 28, 15, 0, 0),
@@ -214,28 +215,28 @@ describe('task lists', () => {
     };
 
     it('reads a good row (camelCase, numbers as strings, dates with offset)', () => {
-      assert.deepEqual(valueOf(parseTaskPage({ tasks: [row] }, 1)), { tasks: [summary], total: 1 });
+      assert.deepEqual(valueOf(parseTaskPage({ tasks: [row] }, 1, WEBHOOK.redact)), { tasks: [summary], total: 1 });
     });
 
     it('numbers may also come as numbers', () => {
       const numeric = { ...row, id: 41, status: 3, responsibleId: 7, groupId: 12, group: { id: 12, name: 'Website' } };
-      assert.deepEqual(valueOf(parseTaskPage({ tasks: [numeric] }, '1')).tasks, [summary]);
+      assert.deepEqual(valueOf(parseTaskPage({ tasks: [numeric] }, '1', WEBHOOK.redact)).tasks, [summary]);
     });
 
     it('no group: groupId 0 and `group: []` (PHP\'s empty array)', () => {
-      const page = valueOf(parseTaskPage({ tasks: [{ ...row, groupId: '0', group: [] }] }, 1));
+      const page = valueOf(parseTaskPage({ tasks: [{ ...row, groupId: '0', group: [] }] }, 1, WEBHOOK.redact));
       assert.equal(page.tasks[0].group, undefined);
     });
 
     it('a group without its name (or a name for another id) shows its number', () => {
       for (const group of [[], { id: '99', name: 'Other' }, { id: '12' }, { id: '12', name: ' \n ' }]) {
-        const page = valueOf(parseTaskPage({ tasks: [{ ...row, group }] }, 1));
+        const page = valueOf(parseTaskPage({ tasks: [{ ...row, group }] }, 1, WEBHOOK.redact));
         assert.deepEqual(page.tasks[0].group, { id: 12, name: '#12' }, JSON.stringify(group));
       }
     });
 
     it('missing fields: a task needs only its id and status', () => {
-      const page = valueOf(parseTaskPage({ tasks: [{ id: '5', status: '2' }] }, 1));
+      const page = valueOf(parseTaskPage({ tasks: [{ id: '5', status: '2' }] }, 1, WEBHOOK.redact));
       assert.deepEqual(page.tasks, [
         {
           id: 5,
@@ -252,14 +253,14 @@ describe('task lists', () => {
 
     it('no deadline (null) and unparsable dates are no dates', () => {
       for (const deadline of [null, '', 'soon', 12345]) {
-        const page = valueOf(parseTaskPage({ tasks: [{ ...row, deadline, changedDate: deadline }] }, 1));
+        const page = valueOf(parseTaskPage({ tasks: [{ ...row, deadline, changedDate: deadline }] }, 1, WEBHOOK.redact));
         assert.equal(page.tasks[0].deadline, undefined, String(deadline));
         assert.equal(page.tasks[0].changedAt, undefined, String(deadline));
       }
     });
 
     it('a responsible person from responsibleId alone shows the number', () => {
-      const page = valueOf(parseTaskPage({ tasks: [{ ...row, responsible: undefined }] }, 1));
+      const page = valueOf(parseTaskPage({ tasks: [{ ...row, responsible: undefined }] }, 1, WEBHOOK.redact));
       assert.deepEqual(page.tasks[0].responsible, { id: 7, name: '#7' });
     });
 
@@ -280,51 +281,79 @@ describe('task lists', () => {
         { ...row, status: undefined },
         { ...row, status: 'in progress' },
       ];
-      const page = valueOf(parseTaskPage({ tasks: [...bad, row, { ...row, id: '42' }] }, 16));
+      const page = valueOf(parseTaskPage({ tasks: [...bad, row, { ...row, id: '42' }] }, 16, WEBHOOK.redact));
       assert.deepEqual(page.tasks.map((task) => task.id), [41, 42]);
       assert.equal(page.total, 16);
     });
 
     it('odd counters: a non-integer unread count is unknown', () => {
       for (const counter of [undefined, [], { counters: [] }, { counters: { newComments: -1 } }, { counters: { newComments: 'x' } }]) {
-        const page = valueOf(parseTaskPage({ tasks: [{ ...row, counter }] }, 1));
+        const page = valueOf(parseTaskPage({ tasks: [{ ...row, counter }] }, 1, WEBHOOK.redact));
         assert.equal(page.tasks[0].unreadComments, undefined, JSON.stringify(counter));
       }
-      assert.equal(valueOf(parseTaskPage({ tasks: [{ ...row, counter: { counters: { newComments: '4' } } }] }, 1)).tasks[0].unreadComments, 4);
+      assert.equal(valueOf(parseTaskPage({ tasks: [{ ...row, counter: { counters: { newComments: '4' } } }] }, 1, WEBHOOK.redact)).tasks[0].unreadComments, 4);
     });
 
     it('a huge title is capped like all portal text, without splitting a character', () => {
-      const page = valueOf(parseTaskPage({ tasks: [{ ...row, title: '🦔'.repeat(10_000) }] }, 1));
+      const page = valueOf(parseTaskPage({ tasks: [{ ...row, title: '🦔'.repeat(10_000) }] }, 1, WEBHOOK.redact));
       const title = page.tasks[0].title;
       assert.ok(title.length <= MAX_PORTAL_TEXT && title.endsWith('…'), title);
       assert.ok(Array.from(title.slice(0, -1)).every((c) => c === '🦔'));
     });
 
     it('a title of nothing but line breaks and control characters falls back to the id', () => {
-      assert.equal(valueOf(parseTaskPage({ tasks: [{ ...row, title: '\n\u0007' }] }, 1)).tasks[0].title, `#${row.id}`);
+      assert.equal(valueOf(parseTaskPage({ tasks: [{ ...row, title: '\n\u0007' }] }, 1, WEBHOOK.redact)).tasks[0].title, `#${row.id}`);
     });
 
     it('names are portal text too', () => {
       const page = valueOf(
-        parseTaskPage({ tasks: [{ ...row, responsible: { id: 7, name: 'Anna\nPetrova' }, group: { id: 12, name: 'W'.repeat(500) } }] }, 1),
+        parseTaskPage({ tasks: [{ ...row, responsible: { id: 7, name: 'Anna\nPetrova' }, group: { id: 12, name: 'W'.repeat(500) } }] }, 1, WEBHOOK.redact),
       );
       assert.equal(page.tasks[0].responsible?.name, 'Anna Petrova');
       assert.equal(page.tasks[0].group?.name.length, MAX_PORTAL_TEXT);
     });
 
+    it('a title, responsible or group name quoting the webhook URL has its secret redacted', () => {
+      const quoted = `see ${WEBHOOK.reveal()}tasks.task.list`;
+      const leaky = { ...row, title: quoted, responsible: { id: '7', name: quoted }, group: { id: '12', name: quoted } };
+      const page = valueOf(parseTaskPage({ tasks: [leaky] }, 1, WEBHOOK.redact));
+      assert.ok(!JSON.stringify(page).includes(TASK_SECRET), JSON.stringify(page));
+      const redacted = `see ${WEBHOOK.redacted}tasks.task.list`;
+      assert.deepEqual([page.tasks[0].title, page.tasks[0].responsible?.name, page.tasks[0].group?.name], [redacted, redacted, redacted]);
+    });
+
+    it('a total or an unread count past 2^53 saturates at Number.MAX_SAFE_INTEGER; their sum too', () => {
+      const MAX = Number.MAX_SAFE_INTEGER;
+      const rows = [
+        { ...row, counter: { counters: { newComments: 1e308 } } },
+        { ...row, id: '42', counter: { counters: { newComments: '99999999999999999999' } } },
+      ];
+      const page = valueOf(parseTaskPage({ tasks: rows }, '99999999999999999999', WEBHOOK.redact));
+      assert.equal(page.total, MAX);
+      assert.deepEqual(page.tasks.map((task) => task.unreadComments), [MAX, MAX]);
+      assert.equal(valueOf(parseTaskPage({ tasks: rows }, 1e308, WEBHOOK.redact)).total, MAX);
+      assert.deepEqual(listAgreement('new_comments', { ...page, total: 2 }, MAX), { kind: 'complete' });
+    });
+
+    it('a task sent twice is listed once (each row of a tree has its own id)', () => {
+      const page = valueOf(parseTaskPage({ tasks: [row, { ...row, title: 'again' }, { ...row, id: '42' }] }, 3, WEBHOOK.redact));
+      assert.deepEqual(page.tasks.map((task) => [task.id, task.title]), [[41, 'Prepare the report'], [42, 'Prepare the report']]);
+      assert.equal(page.total, 3);
+    });
+
     it('keeps the first 50 rows even if the portal sends more', () => {
       const rows = Array.from({ length: 60 }, (_, i) => ({ id: String(i + 1), status: '2' }));
-      const page = valueOf(parseTaskPage({ tasks: rows }, 60));
+      const page = valueOf(parseTaskPage({ tasks: rows }, 60, WEBHOOK.redact));
       assert.equal(page.tasks.length, TASK_PAGE_SIZE);
       assert.equal(page.total, 60);
     });
 
     it('a total below the rows sent is raised to them', () => {
-      assert.equal(valueOf(parseTaskPage({ tasks: [row, { ...row, id: '2' }] }, 1)).total, 2);
+      assert.equal(valueOf(parseTaskPage({ tasks: [row, { ...row, id: '2' }] }, 1, WEBHOOK.redact)).total, 2);
     });
 
     it('an empty list', () => {
-      assert.deepEqual(valueOf(parseTaskPage({ tasks: [] }, 0)), { tasks: [], total: 0 });
+      assert.deepEqual(valueOf(parseTaskPage({ tasks: [] }, 0, WEBHOOK.redact)), { tasks: [], total: 0 });
     });
 
     it('an answer of an unexpected shape fails this list as notJson', () => {
@@ -340,14 +369,14 @@ describe('task lists', () => {
         [{ tasks: [row] }, -1],
       ];
       for (const [result, total] of cases) {
-        assert.equal(failureOf(parseTaskPage(result, total)).kind, 'notJson', JSON.stringify([result, total]));
+        assert.equal(failureOf(parseTaskPage(result, total, WEBHOOK.redact)).kind, 'notJson', JSON.stringify([result, total]));
       }
     });
   });
 
   describe('listAgreement', () => {
     function page(unread: Array<number | undefined>, total = unread.length): TaskPage {
-      return { tasks: unread.map((unreadComments, i) => ({ id: i + 1, title: 't', status: 2, unreadComments })), total };
+      return { tasks: unread.map((unreadComments, i) => ({ id: i + 1, title: sentence`t`, status: 2, unreadComments })), total };
     }
 
     it('overdue: the tasks listed are the counter', () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { taskLink, taskListLink, TaskListTarget } from '../../src/core/taskListLink';
+import { taskIdTyped, taskLink, taskListLink, TaskListTarget } from '../../src/core/taskListLink';
 
 const base: TaskListTarget = { portalOrigin: 'https://portal.bitrix24.com', userId: 12, groupId: 0, role: 'view_all' };
 
 function link(change: Partial<TaskListTarget>): URL {
-  return new URL(taskListLink({ ...base, ...change }));
+  const made = taskListLink({ ...base, ...change });
+  assert.ok(made, JSON.stringify(change));
+  return new URL(made);
 }
 
 describe('taskListLink', () => {
@@ -138,6 +140,20 @@ describe('taskLink', () => {
       assert.equal(taskLink({ portalOrigin: origin, userId: 12, taskId: id }), undefined);
       assert.equal(taskLink({ portalOrigin: origin, userId: 12, groupId: id, taskId: 3 }), undefined);
       assert.equal(taskLink({ portalOrigin: origin, userId: id, taskId: 3 }), undefined);
+    }
+  });
+});
+
+describe('taskIdTyped (Go to Task\'s box)', () => {
+  it('a positive number, with or without #, is a task id', () => {
+    for (const [typed, id] of [['7', 7], [' #345 ', 345], ['#9007199254740991', Number.MAX_SAFE_INTEGER]] as const) {
+      assert.equal(taskIdTyped(typed), id, typed);
+    }
+  });
+
+  it('0, a number past 2^53 and anything else are none: nothing is offered', () => {
+    for (const typed of ['0', '#0', '000', '9007199254740992', '99999999999999999999', '-3', '1.5', '1e3', '', ' ', '#', 'abc', '12abc']) {
+      assert.equal(taskIdTyped(typed), undefined, typed);
     }
   });
 });

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
+import { sentence } from '../../src/core/portalText';
 import { AGE_TICK_MS, ViewRenderer } from '../../src/ui/viewRenderer';
 import { fakeTime } from './fakeTime';
 
@@ -11,7 +12,7 @@ const ALL: Filters = { role: 'view_all', userId: 0, groupId: 0 };
 const CONNECTED = {
   connection: { kind: 'connected', portal: 'https://p.example', webhookUserId: 1, redacted: 'https://p.example/rest/1/•••/', source: 'stored' },
 } as const;
-const COUNTERS = { counters: [{ name: 'expired', count: 2, code: 6291456 }], total: 2, visible: true };
+const COUNTERS = { counters: [{ name: sentence`expired`, count: 2, code: 6291456 }], total: 2, visible: true };
 
 describe('ViewRenderer', () => {
   function setup() {
@@ -32,7 +33,7 @@ describe('ViewRenderer', () => {
     state.update({ loading: true });
     state.update({ loading: false, updatedAt: 1 });
     assert.equal(rendered.length, 3, 'the next poll time and a poll in flight over numbers are not shown');
-    state.update({ error: { failure: { kind: 'network', detail: 'down' }, at: 2 }, nextPollAt: 120_000 });
+    state.update({ error: { failure: { kind: 'network', detail: sentence`down` }, at: 2 }, nextPollAt: 120_000 });
     state.update({ nextPollAt: 180_000 });
     assert.equal(rendered.length, 5, 'after a failure the retry time is shown');
   });
