@@ -39,6 +39,8 @@ export function isLoopbackHost(hostname: string): boolean {
 
 export class WebhookUrl {
   readonly #secret: string;
+  /** The secret in any case: a host name that spells it comes back lowercased. */
+  readonly #anyCase: RegExp;
 
   private constructor(
     /** `https://portal.example`, without a trailing slash. */
@@ -48,6 +50,7 @@ export class WebhookUrl {
     secret: string,
   ) {
     this.#secret = secret;
+    this.#anyCase = new RegExp(secret, 'gi'); // letters and digits only (REST_PATH)
   }
 
   /** Parses what a person pastes: surrounding spaces, no trailing slash, a method on the end. */
@@ -97,10 +100,10 @@ export class WebhookUrl {
   }
 
   /**
-   * Removes the secret from any text (an echoed URL in a portal's message, a redirect's host).
-   * A bound function: `portalText(text, webhook.redact)`.
+   * Removes the secret from any text (an echoed URL in a portal's message, a redirect's host),
+   * in any case. A bound function: `portalText(text, webhook.redact)`.
    */
-  readonly redact = (text: string): string => text.split(this.#secret).join(REDACTED);
+  readonly redact = (text: string): string => text.replace(this.#anyCase, REDACTED);
 
   sameAs(other: WebhookUrl): boolean {
     return other.reveal() === this.reveal();

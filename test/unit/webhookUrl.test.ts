@@ -146,6 +146,12 @@ describe('WebhookUrl: the secret never shows', () => {
     assert.ok(!Object.values(webhook).join(' ').includes(SECRET));
   });
 
+  it('redact finds the secret in any case: a host name that spells it comes lowercased', () => {
+    const mixed = accept('https://portal.bitrix24.com/rest/12/AbC123xYz9/');
+    assert.equal(mixed.redact(`https://${new URL('https://AbC123xYz9.evil.example/').host}/`), 'https://•••.evil.example/');
+    assert.equal(mixed.redact('see /rest/12/AbC123xYz9/ and ABC123XYZ9'), 'see /rest/12/•••/ and •••');
+  });
+
   it('reveal gives the full canonical URL back, and parses to the same webhook', () => {
     const again = accept(webhook.reveal());
     assert.ok(again.sameAs(webhook));
