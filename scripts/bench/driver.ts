@@ -9,7 +9,7 @@
  */
 import { Clock } from '../../src/core/clock';
 import { Outcome } from '../../src/core/outcome';
-import { SharedPoll, SharedSnapshot } from '../../src/core/sharedPoll';
+import { SharedPoll, SharedSnapshot, SnapshotReader } from '../../src/core/sharedPoll';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
 import { FakeTimers, nextDueAt } from '../../test/unit/fakeTime';
 
@@ -65,8 +65,8 @@ export class TrackedSharedPoll extends SharedPoll {
     super(folder, clock, windowId);
   }
 
-  override current(key: string): Promise<SharedSnapshot | undefined> {
-    return this.inFlight.track(() => super.current(key));
+  override current(key: string, reader: SnapshotReader): Promise<SharedSnapshot | undefined> {
+    return this.inFlight.track(() => super.current(key, reader));
   }
 
   override write(key: string, snapshot: SharedSnapshot): Promise<void> {

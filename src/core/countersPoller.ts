@@ -295,7 +295,7 @@ export class CountersPoller {
     this.fetchNext = false;
     try {
       if (key) {
-        const turn = await this.whoseTurn(key, fetch).catch((error: unknown): Turn => {
+        const turn = await this.whoseTurn(key, fetch, client.webhook).catch((error: unknown): Turn => {
           this.options.onSharingError?.(error);
           return { kind: 'ask' }; // sharing is best effort: this window asks alone
         });
@@ -346,10 +346,14 @@ export class CountersPoller {
    * held, or its poll is just due); else ask, holding the lease. A Refresh asks in any case,
    * taking the lease if it is free.
    */
-  private async whoseTurn(key: string, fetch: boolean): Promise<Turn> {
+  private async whoseTurn(key: string, fetch: boolean, webhook: WebhookUrl): Promise<Turn> {
     const shared = this.options.shared!;
     if (!fetch) {
-      const snapshot = await shared.current(key, this.scheduler.intervalMs);
+      const snapshot = await shared.current(key, {
+        redact: webhook.redact,
+        intervalMs: this.scheduler.intervalMs,
+        onIgnored: this.options.onSharingError, // then the lease, and this window asks
+      });
       const nextPollAt = snapshot?.nextPollAt;
       if (snapshot && nextPollAt !== undefined && snapshot.writer !== shared.windowId) {
         return nextPollAt <= this.clock.now() ? { kind: 'wait' } : { kind: 'follow', snapshot, nextPollAt };

@@ -26,6 +26,24 @@ export type FailureKind =
   /** The answer exceeded the size cap and was cut off. */
   | 'tooLarge';
 
+/** Every kind once, for reading a failure back from a file (a kind added above must be added here). */
+const FAILURE_KINDS: Readonly<Record<FailureKind, true>> = {
+  auth: true,
+  scope: true,
+  access: true,
+  rateLimited: true,
+  network: true,
+  notJson: true,
+  server: true,
+  badRequest: true,
+  redirected: true,
+  tooLarge: true,
+};
+
+export function isFailureKind(value: unknown): value is FailureKind {
+  return typeof value === 'string' && Object.hasOwn(FAILURE_KINDS, value);
+}
+
 export type NetworkCause = 'timeout' | 'refused' | 'dns' | 'reset' | 'tls' | 'other';
 
 export interface Failure {

@@ -12,16 +12,28 @@
  * Files hold counters, names and failure details, never the webhook: the key is a hash. They
  * are readable by the user only. Every file appears whole: written aside, then renamed (the
  * snapshot) or hard-linked (the lease, so that its creation fails when one exists).
+ *
+ * What is read back is parsed, not trusted: another process, or an older version of this
+ * extension, may have written it. A snapshot goes through a schema (`snapshotSchema`) that
+ * checks every id and count and cleans every string again as portal text, with the reading
+ * window's redactor; a file that does not parse is reported and ignored, never shown.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import {
+  array, boolean, custom, finite, type GenericSchema, getDotPath, type InferOutput, integer, literal, maxLength, minValue, number,
+  object, optional, picklist, pipe, safeInteger, safeParse, string, transform, variant,
+} from 'valibot';
 import { Clock } from './clock';
-import { ROLES } from './counters';
+import { NO_VISIBLE_COUNTERS, visibleCounters } from './counters';
 import { DEFAULT_TIMEOUT_MS, MAX_SAME_ORIGIN_REDIRECTS, RoleCounters } from './countersClient';
 import { Filters } from './countersState';
-import { Outcome } from './outcome';
+import { Failure, isFailureKind, Outcome } from './outcome';
 import { DEFAULT_MAX_BACKOFF_MS } from './pollScheduler';
+import { portalText, Redact } from './portalText';
+import { taskPage } from './taskList';
+import { isId } from './taskListLink';
 import { WebhookUrl } from './webhookUrl';
 
 export interface SharedSnapshot {
@@ -47,9 +59,14 @@ export const FOLLOW_DELAY_MS = 3_000;
  */
 export const LEASE_TTL_MS = DEFAULT_TIMEOUT_MS * (1 + MAX_SAME_ORIGIN_REDIRECTS) + DEFAULT_TIMEOUT_MS;
 
-interface Lease {
-  readonly windowId: string;
-  readonly expiresAt: number;
+/** How a window reads the snapshot: as its webhook would clean the text, and where it reports a file it ignores. */
+export interface SnapshotReader {
+  /** The current webhook's redactor (`WebhookUrl.redact`). */
+  readonly redact: Redact;
+  /** The interval the windows share (see `current`). */
+  readonly intervalMs?: number;
+  /** A snapshot file that does not parse: ignored, and reported here. */
+  readonly onIgnored?: (error: Error) => void;
 }
 
 type Kind = 'snapshot' | 'lease';
@@ -74,16 +91,23 @@ export class SharedPoll {
   }
 
   /**
-   * The snapshot while its writer is still on schedule. Undefined when there is none, it is
-   * malformed, its writer is overdue (closed, hung, paused) or stopped polling, or it claims a
-   * next poll further ahead than any wait of a scheduler (`intervalMs`, the interval the
-   * windows share, or the backoff cap when longer): time for this window to lead.
+   * The snapshot while its writer is still on schedule. Undefined when there is none, it does
+   * not parse (reported to `onIgnored`), its writer is overdue (closed, hung, paused) or
+   * stopped polling, or it claims a next poll further ahead than any wait of a scheduler
+   * (`intervalMs`, the interval the windows share, or the backoff cap when longer): time for
+   * this window to lead.
    */
-  async current(key: string, intervalMs = 0): Promise<SharedSnapshot | undefined> {
-    const snapshot = await this.readJson(this.file(key, 'snapshot'));
-    if (!isSnapshot(snapshot)) return undefined;
-    const now = this.clock.now();
+  async current(key: string, { redact, intervalMs = 0, onIgnored }: SnapshotReader): Promise<SharedSnapshot | undefined> {
+    const file = this.file(key, 'snapshot');
+    const read = await readFile(file, snapshotSchema(redact));
+    if (read.kind === 'unparsed') {
+      onIgnored?.(new Error(portalText(`ignored the snapshot file ${path.basename(file)}: ${read.problem}`, redact)));
+    }
+    if (read.kind !== 'parsed') return undefined;
+    const snapshot = read.value;
     const { fetchedAt, nextPollAt } = snapshot;
+    if (nextPollAt === undefined) return undefined;
+    const now = this.clock.now();
     const longestWait = Math.max(DEFAULT_MAX_BACKOFF_MS, Number.isFinite(intervalMs) ? intervalMs : 0);
     const onSchedule = fetchedAt <= now && now <= nextPollAt + TAKEOVER_AFTER_MS && nextPollAt <= now + longestWait;
     return onSchedule ? snapshot : undefined;
@@ -125,12 +149,12 @@ export class SharedPoll {
 
   /** Gives up this window's lease; another window's is left alone. */
   async release(key: string): Promise<void> {
-    await this.removeIf(key, 'lease', (content) => isLease(content) && content.windowId === this.windowId);
+    await this.removeIf(key, 'lease', LEASE, (lease) => lease.windowId === this.windowId);
   }
 
   /** On disconnect: this window's snapshot and lease of `key` are removed (missing files are fine). */
   async forget(key: string): Promise<void> {
-    await this.removeIf(key, 'snapshot', (content) => isObject(content) && content.writer === this.windowId);
+    await this.removeIf(key, 'snapshot', WRITER, (snapshot) => snapshot.writer === this.windowId);
     await this.release(key);
   }
 
@@ -162,10 +186,10 @@ export class SharedPoll {
     }
   }
 
-  /** Whether a lease file is past its time: by its content, or by its age when unreadable. */
+  /** Whether a lease file is past its time: by its content, or by its age when it does not parse. */
   private async expired(file: string): Promise<boolean> {
-    const content = await this.readJson(file);
-    if (isLease(content)) return content.expiresAt <= this.clock.now();
+    const read = await readFile(file, LEASE);
+    if (read.kind === 'parsed') return read.value.expiresAt <= this.clock.now();
     try {
       return (await fs.stat(file)).mtimeMs + LEASE_TTL_MS <= this.clock.now();
     } catch (error) {
@@ -181,9 +205,13 @@ export class SharedPoll {
    * meanwhile) is linked back, unless another has taken its place meanwhile, which then stays:
    * a race of microseconds against a TTL of a minute, whose cost is one extra request.
    */
-  private async removeIf(key: string, kind: Kind, check: (content: unknown) => boolean): Promise<void> {
+  private async removeIf<T>(key: string, kind: Kind, schema: GenericSchema<unknown, T>, check: (content: T) => boolean): Promise<void> {
     const file = this.file(key, kind);
-    if (!check(await this.readJson(file))) return;
+    const passes = async (at: string) => {
+      const read = await readFile(at, schema);
+      return read.kind === 'parsed' && check(read.value);
+    };
+    if (!(await passes(file))) return;
     const aside = `${file}.${this.windowId}.${randomBytes(4).toString('hex')}.aside`;
     try {
       await fs.rename(file, aside);
@@ -192,19 +220,37 @@ export class SharedPoll {
       throw error;
     }
     try {
-      if (!check(await this.readJson(aside))) await fs.link(aside, file).catch(ignoreCode('EEXIST'));
+      if (!(await passes(aside))) await fs.link(aside, file).catch(ignoreCode('EEXIST'));
     } finally {
       await fs.rm(aside, { force: true });
     }
   }
+}
 
-  private async readJson(file: string): Promise<unknown> {
-    try {
-      return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
-    } catch {
-      return undefined; // missing or malformed: the callers decide what that means
-    }
+/** A file read through a schema: none, one that does not parse (and why), or its value. */
+type FileRead<T> =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unparsed'; readonly problem: string }
+  | { readonly kind: 'parsed'; readonly value: T };
+
+async function readFile<T>(file: string, schema: GenericSchema<unknown, T>): Promise<FileRead<T>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'unparsed', problem: `it cannot be read (${String(errorCode(error))})` };
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'unparsed', problem: 'it is not JSON (cut off?)' };
+  }
+  const parsed = safeParse(schema, json);
+  if (parsed.success) return { kind: 'parsed', value: parsed.output };
+  const [issue] = parsed.issues;
+  return { kind: 'unparsed', problem: `${issue.message} at ${getDotPath(issue) ?? 'the top'}` };
 }
 
 /** Links `from` to `to`; false when `to` exists. */
@@ -228,47 +274,80 @@ function ignoreCode(code: string): (error: unknown) => void {
   };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+// ---------------------------------------------------------------------------------------------
+// The files' schemas
+// ---------------------------------------------------------------------------------------------
+
+const LEASE = object({ windowId: string(), expiresAt: pipe(number(), finite()) });
+
+type Lease = InferOutput<typeof LEASE>;
+
+/** Whose snapshot a file is, whatever else it holds: enough to remove this window's own. */
+const WRITER = object({ writer: string() });
+
+const time = pipe(number(), finite());
+const id = custom<number>(isId);
+const nonNegative = pipe(number(), safeInteger(), minValue(0));
+/** Counts saturate at Number.MAX_SAFE_INTEGER, as the client reads them (`countFrom`). */
+const count = pipe(number(), integer(), minValue(0), transform((n) => Math.min(n, Number.MAX_SAFE_INTEGER)));
+
+function outcomeOf<T>(value: GenericSchema<unknown, T>, failure: GenericSchema<unknown, Failure>) {
+  return variant('ok', [object({ ok: literal(true), value }), object({ ok: literal(false), error: failure })]);
 }
 
-function isLease(value: unknown): value is Lease {
-  return isObject(value) && typeof value.windowId === 'string' && Number.isFinite(value.expiresAt);
-}
-
-function isOutcome(value: unknown, isValue: (v: unknown) => boolean): boolean {
-  if (!isObject(value) || typeof value.ok !== 'boolean') return false;
-  if (value.ok) return isValue(value.value);
-  return isObject(value.error) && typeof value.error.kind === 'string' && typeof value.error.detail === 'string';
-}
-
-function isCounterSet(value: unknown): boolean {
-  return (
-    isObject(value) &&
-    Array.isArray(value.counters) &&
-    value.counters.every((c) => isObject(c) && typeof c.name === 'string' && Number.isFinite(c.count)) &&
-    Number.isFinite(value.total)
+/**
+ * A snapshot file as this window may show it: every id a positive safe integer, every count
+ * saturated, every string cleaned again as portal text with `redact` (names, titles, failure
+ * details, a redirect's host), counters merged and ordered and task lists made unique as the
+ * client makes them. Anything else, down to one task of one list, and the file does not parse.
+ */
+function snapshotSchema(redact: Redact): GenericSchema<unknown, SharedSnapshot> {
+  const text = pipe(string(), transform((s) => portalText(s, redact)));
+  const named = object({ id, name: text });
+  const failure = object({
+    kind: custom<Failure['kind']>(isFailureKind),
+    detail: text,
+    code: optional(text),
+    status: optional(nonNegative),
+    retryAt: optional(time),
+    limit: optional(picklist(['queryRate', 'operationTime'])),
+    missingScope: optional(text),
+    networkCause: optional(picklist(['timeout', 'refused', 'dns', 'reset', 'tls', 'other'])),
+    redirectHost: optional(text),
+  });
+  const counterSet = pipe(
+    object({ counters: array(object({ name: text, count, code: nonNegative })), total: count, visible: boolean() }),
+    transform((set) => (set.visible ? visibleCounters(set.counters) : NO_VISIBLE_COUNTERS)),
   );
-}
-
-function isRoleCounters(value: unknown): boolean {
-  if (!isObject(value) || !isObject(value.byRole) || !isObject(value.time)) return false;
-  const byRole = value.byRole;
-  const named = (v: unknown) => isObject(v) && typeof v.name === 'string';
-  return (
-    ROLES.every((role) => isOutcome(byRole[role], isCounterSet)) &&
-    (value.user === undefined || isOutcome(value.user, named)) &&
-    (value.groups === undefined || isOutcome(value.groups, (v) => Array.isArray(v) && v.every(named)))
-  );
-}
-
-/** A snapshot with a next poll time (one without is a stopped writer: no one to follow). */
-function isSnapshot(value: unknown): value is SharedSnapshot & { nextPollAt: number } {
-  return (
-    isObject(value) &&
-    typeof value.writer === 'string' &&
-    Number.isFinite(value.fetchedAt) &&
-    Number.isFinite(value.nextPollAt) &&
-    isOutcome(value.outcome, isRoleCounters)
-  );
+  const task = object({
+    id,
+    title: text,
+    deadline: optional(time),
+    status: nonNegative,
+    responsible: optional(named),
+    group: optional(named),
+    unreadComments: optional(count),
+    changedAt: optional(time),
+  });
+  const page = pipe(object({ tasks: array(task), total: count }), transform((p) => taskPage(p.tasks, p.total)));
+  const byRole = object({
+    view_all: outcomeOf(counterSet, failure),
+    view_role_responsible: outcomeOf(counterSet, failure),
+    view_role_accomplice: outcomeOf(counterSet, failure),
+    view_role_auditor: outcomeOf(counterSet, failure),
+    view_role_originator: outcomeOf(counterSet, failure),
+  });
+  const answer: GenericSchema<unknown, RoleCounters> = object({
+    byRole,
+    user: optional(outcomeOf(named, failure)),
+    groups: optional(outcomeOf(array(named), failure)),
+    taskLists: optional(object({ expired: optional(outcomeOf(page, failure)), new_comments: optional(outcomeOf(page, failure)) })),
+    time: object({ operating: optional(time), operatingResetAt: optional(time) }),
+  });
+  return object({
+    writer: pipe(string(), maxLength(200)),
+    fetchedAt: time,
+    nextPollAt: optional(time),
+    outcome: outcomeOf(answer, failure),
+  });
 }

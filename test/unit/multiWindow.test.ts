@@ -13,6 +13,7 @@ import { CountersClient, DEFAULT_TIMEOUT_MS, MAX_SAME_ORIGIN_REDIRECTS, RoleCoun
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState, Filters } from '../../src/core/countersState';
 import { Outcome } from '../../src/core/outcome';
+import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
 import { DEFAULT_MAX_BACKOFF_MS } from '../../src/core/pollScheduler';
 import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
 import { HttpResponse, nodeFetchTransport, PostOptions, Transport } from '../../src/core/transport';
@@ -22,7 +23,7 @@ import { seededRandom } from '../sim/fleet';
 import { Clock } from '../../src/core/clock';
 import { FakeTime, fakeTime, FakeTimers, nextDueAt } from './fakeTime';
 import { runScenario, Scenario, settleFiles, TrackedSharedPoll, World } from './pollerWorld';
-import { until } from './support';
+import { until, webhookOf } from './support';
 
 const INTERVAL = 60_000;
 const JITTER = 0.1;
@@ -203,6 +204,24 @@ describe('multi-window: three pollers share one poll through the storage folder'
     assert.equal(files.filter((f) => f.startsWith('lease-')).length, 0, 'no lease left between polls');
   });
 
+  it('a snapshot file that does not parse is ignored and reported; the window asks the portal itself, never stuck loading', async () => {
+    const webhook = webhookOf(sandbox.webhookUrl(1));
+    const counters = { ok: true, value: { counters: [{ name: 'expired', count: 9, code: 6291456 }], total: 9, visible: true } };
+    const byRole = Object.fromEntries(ROLES.map((role) => [role, counters]));
+    // On schedule, from another window, with a wrong shape where the task lists go.
+    const wrong = { writer: 'window-old', fetchedAt: clock.now(), nextPollAt: clock.now() + INTERVAL, outcome: { ok: true, value: { byRole, time: {}, taskLists: 'x' } } };
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(path.join(folder, `snapshot-${SharedPoll.key(webhook, ALL)}.json`), JSON.stringify(wrong));
+    const a = open('a');
+    await runUntil(clock.now() + 5_000);
+    assert.deepEqual(counts(a.state.snapshot.counters), [['expired', 2], ['new_comments', 5]], 'the portal\'s numbers, not the file\'s');
+    assert.equal(a.state.snapshot.loading, false);
+    assert.equal(sent.length, 1);
+    assert.equal(sharingErrors.length, 1, 'the file is reported once');
+    assert.match(String(sharingErrors[0]), /snapshot/);
+    sharingErrors.length = 0;
+  });
+
   it('three windows due at the same moment race for the lease: one request, the others follow', async () => {
     // The same seed: the same jitter, so all three first polls fall due at the same fake time
     // and run together, their file operations interleaved (no settling between them).
@@ -369,6 +388,18 @@ describe('SharedPoll: the files between windows', () => {
     return { writer, fetchedAt: time.clock.now(), nextPollAt, outcome: { ok: true, value: { byRole, time: {} } } };
   }
 
+  const FILE_SECRET = 'snapshotsecret77';
+  const hook = webhookOf(`https://portal.bitrix24.com/rest/3/${FILE_SECRET}/`);
+  /** How a window reads: with its webhook's redactor, its interval, and where it reports a file it ignores. */
+  const reader = (ignored: unknown[] = [], intervalMs = 60_000) => ({ redact: hook.redact, intervalMs, onIgnored: (error: unknown) => ignored.push(error) });
+
+  /** Every string anywhere inside a value. */
+  function stringsIn(value: unknown): string[] {
+    if (typeof value === 'string') return [value];
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.values(value).flatMap(stringsIn);
+  }
+
   it('the lease outlives the longest call: the client\'s timeout for the request and every redirect it follows', () => {
     assert.ok(LEASE_TTL_MS > DEFAULT_TIMEOUT_MS * (1 + MAX_SAME_ORIGIN_REDIRECTS), `${LEASE_TTL_MS} ms`);
   });
@@ -445,12 +476,94 @@ describe('SharedPoll: the files between windows', () => {
   it('a snapshot that says its next poll is further ahead than any wait (the backoff cap, or a longer interval) is overdue', async () => {
     const a = windowOf('a');
     await a.write(KEY, snapshot('w', time.clock.now() + DEFAULT_MAX_BACKOFF_MS));
-    assert.ok(await a.current(KEY, 60_000));
+    assert.ok(await a.current(KEY, reader([], 60_000)));
     await a.write(KEY, snapshot('w', time.clock.now() + DEFAULT_MAX_BACKOFF_MS + 1));
-    assert.equal(await a.current(KEY, 60_000), undefined);
+    assert.equal(await a.current(KEY, reader([], 60_000)), undefined);
     await a.write(KEY, snapshot('w', time.clock.now() + 3600_000));
-    assert.ok(await a.current(KEY, 3600_000), 'an hour ahead with an interval of an hour');
-    assert.equal(await a.current(KEY, Infinity), undefined, 'not forever');
+    assert.ok(await a.current(KEY, reader([], 3600_000)), 'an hour ahead with an interval of an hour');
+    assert.equal(await a.current(KEY, reader([], Infinity)), undefined, 'not forever');
+  });
+
+  it('a snapshot\'s text is cleaned again with this window\'s redactor, its counts saturated', async () => {
+    const a = windowOf('a');
+    const quoted = `${hook.reveal()} \u202E${'x'.repeat(1_000_000)}`;
+    const good = snapshot('w', time.clock.now() + 60_000);
+    const value = good.outcome.ok ? good.outcome.value : undefined;
+    const huge = { ok: true, value: { counters: [{ name: quoted, count: 1e308, code: 1 }, { name: 'expired', count: 1e308, code: 6291456 }], total: 1e308, visible: true } };
+    const task = { id: 7, title: quoted, status: 2, responsible: { id: 3, name: quoted }, group: { id: 5, name: quoted }, unreadComments: 1e308 };
+    const failure = { kind: 'redirected', detail: quoted, code: quoted, redirectHost: quoted, status: 302 };
+    const hostile = {
+      ...good,
+      outcome: {
+        ok: true,
+        value: {
+          ...value,
+          byRole: { ...value!.byRole, view_all: huge, view_role_auditor: { ok: false, error: failure } },
+          user: { ok: true, value: { id: 3, name: quoted } },
+          groups: { ok: true, value: [{ id: 5, name: quoted }] },
+          taskLists: { expired: { ok: true, value: { tasks: [task], total: 1e308 } }, new_comments: { ok: false, error: failure } },
+        },
+      },
+    };
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(snapshotFile(), JSON.stringify(hostile));
+    const ignored: unknown[] = [];
+    const read = await a.current(KEY, reader(ignored));
+    assert.deepEqual(ignored, []);
+    assert.ok(read?.outcome.ok, 'the file parses');
+    const text = JSON.stringify(read);
+    assert.ok(!text.includes(FILE_SECRET), 'the secret is redacted');
+    for (const string of stringsIn(read)) {
+      assert.ok(string.length <= MAX_PORTAL_TEXT, `${string.length} characters`);
+      assert.doesNotMatch(string, /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u);
+    }
+    const all = read.outcome.value.byRole.view_all;
+    assert.ok(all.ok);
+    assert.deepEqual(all.value.counters.map((c) => c.count), [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+    assert.equal(all.value.total, Number.MAX_SAFE_INTEGER);
+    const listed = read.outcome.value.taskLists?.expired;
+    assert.ok(listed?.ok);
+    assert.equal(listed.value.total, Number.MAX_SAFE_INTEGER);
+    assert.equal(listed.value.tasks[0].unreadComments, Number.MAX_SAFE_INTEGER);
+  });
+
+  it('a snapshot that does not parse is ignored and reported, never returned', async () => {
+    const a = windowOf('a');
+    const good = snapshot('w', time.clock.now() + 60_000);
+    const value = good.outcome.ok ? good.outcome.value : undefined;
+    const withList = (list: unknown) => ({ ...good, outcome: { ok: true, value: { ...value, taskLists: { expired: list } } } });
+    const task = { id: 7, title: 't', status: 2 };
+    const bad: unknown[] = [
+      withList({ ok: true, value: { tasks: [{ ...task, id: '//evil.example/x' }], total: 1 } }),
+      withList({ ok: true, value: { tasks: [{ ...task, id: 0 }], total: 1 } }),
+      withList({ ok: true, value: { tasks: [{ ...task, id: 2 ** 53 }], total: 1 } }),
+      withList({ ok: true, value: { tasks: [{ ...task, group: { id: 'x', name: 'g' } }], total: 1 } }),
+      withList({ ok: true, value: { tasks: 'x', total: 1 } }),
+      withList({ ok: true, value: { tasks: [task], total: null } }),
+      withList({ ok: false, error: { kind: 'teapot', detail: 'x' } }),
+      withList('x'),
+      { ...good, outcome: { ok: true, value: { ...value, taskLists: 'x' } } },
+      // Infinity, as an older version wrote it.
+      { ...good, outcome: { ok: true, value: { ...value, byRole: { ...value!.byRole, view_all: { ok: true, value: { counters: [], total: null, visible: true } } } } } },
+      { ...good, outcome: { ok: true, value: { ...value, byRole: { ...value!.byRole, view_all: { ok: true, value: { counters: [], total: 0 } } } } } },
+      { ...good, outcome: { ok: true, value: { ...value, user: { ok: true, value: { id: -1, name: 'u' } } } } },
+      { ...good, writer: 'w'.repeat(100_000) },
+    ];
+    await fs.mkdir(folder, { recursive: true });
+    for (const content of bad) {
+      const ignored: unknown[] = [];
+      await fs.writeFile(snapshotFile(), JSON.stringify(content));
+      assert.equal(await a.current(KEY, reader(ignored)), undefined, JSON.stringify(content).slice(0, 300));
+      assert.equal(ignored.length, 1, `reported once: ${JSON.stringify(content).slice(0, 300)}`);
+      assert.ok(!String(ignored[0]).includes('w'.repeat(1000)), 'the report is short');
+    }
+    const ignored: unknown[] = [];
+    await fs.writeFile(snapshotFile(), '{"writer":"w","fetch');
+    assert.equal(await a.current(KEY, reader(ignored)), undefined);
+    assert.equal(ignored.length, 1, 'a file cut short is reported too');
+    await fs.rm(snapshotFile());
+    assert.equal(await a.current(KEY, reader(ignored)), undefined);
+    assert.equal(ignored.length, 1, 'no file is nothing to report');
   });
 
   it('a malformed snapshot is no snapshot', async () => {
@@ -473,10 +586,10 @@ describe('SharedPoll: the files between windows', () => {
     await fs.mkdir(folder, { recursive: true });
     for (const content of bad) {
       await fs.writeFile(snapshotFile(), JSON.stringify(content));
-      assert.equal(await a.current(KEY), undefined, JSON.stringify(content).slice(0, 200));
+      assert.equal(await a.current(KEY, reader()), undefined, JSON.stringify(content).slice(0, 200));
     }
     await a.write(KEY, good);
-    assert.deepEqual(await a.current(KEY), good);
+    assert.deepEqual(await a.current(KEY, reader()), good);
   });
 });
 

@@ -23,7 +23,7 @@ import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersSnapshot, CountersState, Filters } from '../../src/core/countersState';
 import { fail, Outcome, succeed } from '../../src/core/outcome';
 import { sentence } from '../../src/core/portalText';
-import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
+import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, SnapshotReader, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
 import { TaskListCounter } from '../../src/core/taskList';
 import { HttpResponse, PostOptions, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
@@ -140,8 +140,8 @@ export class TrackedSharedPoll extends SharedPoll {
     }
   }
 
-  override current(key: string, intervalMs?: number): Promise<SharedSnapshot | undefined> {
-    return this.track(super.current(key, intervalMs));
+  override current(key: string, reader: SnapshotReader): Promise<SharedSnapshot | undefined> {
+    return this.track(super.current(key, reader));
   }
 
   override write(key: string, snapshot: SharedSnapshot): Promise<void> {
