@@ -61,10 +61,15 @@ const codes = fc.constantFrom(
 );
 const status = fc.oneof(fc.constantFrom(200, 400, 401, 403, 404, 429, 500, 502, 503), fc.integer({ min: 100, max: 599 }));
 
+/** A count near or past 2^53, or 1e308: each count and their sums saturate at Number.MAX_SAFE_INTEGER. */
+const comments = fc.oneof({ weight: 4, arbitrary: fc.nat(50) }, fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e308));
+/** The portal quotes the webhook URL (its secret) in every string of the answer. */
+const quote = fc.boolean();
+
 const answer: fc.Arbitrary<Answer> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ok' as const), comments: fc.nat(50), resetAt }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('roleError' as const), role, code: codes, resetAt }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('error' as const), status, code: codes, retryAfter, resetAt }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ok' as const), comments, resetAt, quote }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('roleError' as const), role, code: codes, resetAt, quote }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('error' as const), status, code: codes, retryAfter, resetAt, quote }) },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('garbage' as const), status, body: fc.constantFrom('html', 'truncated', 'empty', 'noResult' as const) }),
@@ -78,7 +83,7 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('redirect' as const), status: fc.constantFrom(301, 302, 303, 307, 308), sameOrigin: fc.boolean() }),
+    arbitrary: fc.record({ kind: fc.constant('redirect' as const), status: fc.constantFrom(301, 302, 303, 307, 308), sameOrigin: fc.boolean(), quote }),
   },
 );
 
@@ -235,4 +240,33 @@ describe('poller examples the property found in the scheduler', function () {
 
   it('at the shortest interval, automatic requests stay 15 s apart despite the jitter', () =>
     holds({ windows: 1, intervalMs: 15_000, filters: ALL, steps: [{ kind: 'wait', ms: 1_800_000 }], healthyIntervalMs: 15_000 }));
+});
+
+/** What the property found in the portal's answers, once its generators quoted the webhook and sent counts past 2^53. */
+describe('poller examples the property found in portal answers', function () {
+  this.timeout(20_000);
+  const ALL: Scenario['filters'] = { role: 'view_all', userId: 0, groupId: 0 };
+
+  async function holds(steps: Step[], windows = 1): Promise<void> {
+    assert.deepEqual(await runScenario({ windows, intervalMs: 60_000, filters: ALL, steps, healthyIntervalMs: 60_000 }), []);
+  }
+
+  it('a redirect to a host that spells the secret: neither the state nor the shared file holds it', () =>
+    holds([{ kind: 'answers', list: [{ kind: 'redirect', status: 301, sameOrigin: false, quote: true }] }, { kind: 'wait', ms: 1000 }]));
+
+  it('task titles, responsibles and group names quoting the webhook URL: redacted in the state and the file', () =>
+    holds([
+      { kind: 'showTasks', window: 0, counters: ['expired', 'new_comments'] },
+      { kind: 'answers', list: [{ kind: 'ok', comments: 1, quote: true }] },
+      { kind: 'wait', ms: 61_000 },
+    ]));
+
+  it('counts of 1e308 and past 2^53 saturate: no window ever holds Infinity (written to the shared file as null)', () =>
+    holds(
+      [
+        { kind: 'answers', list: [{ kind: 'ok', comments: 1e308 }, { kind: 'ok', comments: 2 ** 53 + 2 }] },
+        { kind: 'wait', ms: 200_000 },
+      ],
+      3,
+    ));
 });

@@ -7,7 +7,9 @@
  * The fake portal answers from `script` (one answer a request, then healthy answers), and
  * every answer carries its identity: counters, names, error descriptions and redirect hosts
  * are derived from portal, webhook user, user and group filters (and role), so `check` can
- * tell whether what a window shows belongs to what it is connected to and filtering by.
+ * tell whether what a window shows belongs to what it is connected to and filtering by. An
+ * answer that `quote`s puts the webhook URL (its secret) into every string it sends: names,
+ * titles, group and counter names, error descriptions, the redirect's host.
  *
  * While it runs, the world records the violations of the properties (see `violations`).
  *
@@ -45,11 +47,11 @@ const SECRET = 'worldsecret';
 
 export type OperatingResetAt = 'past' | 'soon' | 'farFuture' | 'overflow' | 'string';
 
-/** One answer of the fake portal to one request. */
+/** One answer of the fake portal to one request; `quote`: the webhook URL in every string it sends. */
 export type Answer =
-  | { readonly kind: 'ok'; readonly comments: number; readonly resetAt?: OperatingResetAt }
+  | { readonly kind: 'ok'; readonly comments: number; readonly resetAt?: OperatingResetAt; readonly quote?: boolean }
   /** A good batch in which one role's command failed. */
-  | { readonly kind: 'roleError'; readonly role: Role; readonly code: string; readonly resetAt?: OperatingResetAt }
+  | { readonly kind: 'roleError'; readonly role: Role; readonly code: string; readonly resetAt?: OperatingResetAt; readonly quote?: boolean }
   /** An error envelope for the whole request. */
   | {
       readonly kind: 'error';
@@ -57,11 +59,12 @@ export type Answer =
       readonly code: string;
       readonly retryAfter?: string;
       readonly resetAt?: OperatingResetAt;
+      readonly quote?: boolean;
     }
   | { readonly kind: 'garbage'; readonly status: number; readonly body: 'html' | 'truncated' | 'empty' | 'noResult' }
   /** An answer after `ms` of fake time; past the client's timeout, the request times out. */
   | { readonly kind: 'hang'; readonly ms: number }
-  | { readonly kind: 'redirect'; readonly status: number; readonly sameOrigin: boolean };
+  | { readonly kind: 'redirect'; readonly status: number; readonly sameOrigin: boolean; readonly quote?: boolean };
 
 export interface Identity {
   readonly portal: number;
@@ -107,6 +110,11 @@ const LIST_ROLE_KEYS: ReadonlyArray<readonly [string, Role]> = [
   ['AUDITOR', 'view_role_auditor'],
   ['CREATED_BY', 'view_role_originator'],
 ];
+
+/** Portal text without the webhook URL a quoting answer put after it (redacted: `/rest/<user>/•••/`). */
+function unquoted(text: string): string {
+  return text.replace(/ https:\/\/\S+\/rest\/\d+\/•••\/\S*$/, '');
+}
 
 /** ⟨portal|hookUser|userId|groupId[|role]⟩ in error descriptions and task titles. */
 function tag(portal: number, hookUser: number, userId: number, groupId: number, role?: Role): string {
@@ -450,6 +458,11 @@ export class World {
     const { userId, groupId, role } = s.filters;
     const expired = (set: { counters: readonly { name: string; count: number }[] }) =>
       set.counters.find((c) => c.name === 'expired')?.count;
+    const sets = [s.counters, ...ROLES.map((r) => s.byRole?.[r]).map((o) => (o?.ok ? o.value : undefined))];
+    for (const set of sets) {
+      const counts = set ? [set.total, ...set.counters.map((c) => c.count)] : [];
+      if (counts.some((n) => !Number.isSafeInteger(n) || n < 0)) problem(`a count that is no safe integer: ${counts.join(', ')}`);
+    }
     for (const r of ROLES) {
       const outcome = s.byRole?.[r];
       if (outcome?.ok && expired(outcome.value) !== identityCount(portal, hookUser, userId, groupId, r)) {
@@ -459,10 +472,10 @@ export class World {
     if (s.counters && expired(s.counters) !== identityCount(portal, hookUser, userId, groupId, role)) {
       problem(`counters show ${expired(s.counters)}, not ${identityCount(portal, hookUser, userId, groupId, role)}`);
     }
-    if (s.user && (s.user.id !== hookUser || s.user.name !== userName(portal, hookUser))) {
+    if (s.user && (s.user.id !== hookUser || unquoted(s.user.name) !== userName(portal, hookUser))) {
       problem(`user ${JSON.stringify(s.user)} under portal ${portal}, webhook user ${hookUser}`);
     }
-    if (s.groupName !== undefined && s.groupName !== groupName(portal, groupId)) {
+    if (s.groupName !== undefined && unquoted(s.groupName) !== groupName(portal, groupId)) {
       problem(`group name ${s.groupName} under portal ${portal}, group ${groupId}`);
     }
     const failure = s.error?.failure;
@@ -473,7 +486,7 @@ export class World {
       if (mismatch || (r !== undefined && r !== role)) problem(`error ⟨${said}⟩ under ${tag(portal, hookUser, userId, groupId, role)}`);
     }
     for (const [counter, list] of Object.entries(s.taskLists ?? {})) {
-      const foreign = list.ok ? list.value.tasks.filter((t) => t.title !== tag(portal, hookUser, userId || hookUser, groupId, role)) : [];
+      const foreign = list.ok ? list.value.tasks.filter((t) => unquoted(t.title) !== tag(portal, hookUser, userId || hookUser, groupId, role)) : [];
       if (foreign.length > 0) problem(`${counter} list shows ${foreign[0].title} under ${tag(portal, hookUser, userId, groupId, role)}`);
     }
     const host = failure?.redirectHost && /^x-(\d+)-(\d+)-(\d+)-(\d+)\./.exec(failure.redirectHost);
@@ -560,9 +573,11 @@ export class World {
     const groupId = Number(query.get('groupId') ?? 0);
     const respond = (status: number, body: string, extra: Partial<HttpResponse> = {}) =>
       succeed({ status, contentType: 'application/json; charset=utf-8', body, ...extra });
+    const quoted = 'quote' in answer && answer.quote ? ` ${url}` : '';
     switch (answer.kind) {
       case 'redirect': {
-        const to = answer.sameOrigin ? url : `https://x-${portal}-${hookUser}-${userId}-${groupId}.evil.example/rest/`;
+        const secret = quoted ? `.${parsed.pathname.split('/')[3]}` : '';
+        const to = answer.sameOrigin ? url : `https://x-${portal}-${hookUser}-${userId}-${groupId}${secret}.evil.example/rest/`;
         return respond(answer.status, '', { location: to });
       }
       case 'garbage': {
@@ -576,7 +591,7 @@ export class World {
       }
       case 'error': {
         const reset = answer.resetAt ? `,"operating_reset_at":${this.resetAt(answer.resetAt)}` : '';
-        const description = `${answer.code} from the fake portal ${tag(portal, hookUser, userId, groupId)}`;
+        const description = `${answer.code} from the fake portal ${tag(portal, hookUser, userId, groupId)}${quoted}`;
         return respond(answer.status, `{"error":${JSON.stringify(answer.code)},"error_description":${JSON.stringify(description)}${reset}}`, {
           retryAfter: answer.retryAfter,
         });
@@ -594,24 +609,26 @@ export class World {
             const filter = new URLSearchParams(command.split('?')[1]);
             const [roleKey, listRole] = LIST_ROLE_KEYS.find(([k]) => filter.has(`filter[${k}]`)) ?? ['', 'view_all'];
             const listUser = Number(filter.get(`filter[${roleKey}]`));
-            const title = tag(portal, hookUser, listUser, Number(filter.get('filter[GROUP_ID]') ?? 0), listRole);
-            results[key] = { tasks: [{ id: '1', title, status: '2', deadline: null, counter: { counters: { newComments: 1 } } }] };
+            const title = `${tag(portal, hookUser, listUser, Number(filter.get('filter[GROUP_ID]') ?? 0), listRole)}${quoted}`;
+            const people = { responsibleId: '1', responsible: { id: '1', name: `R${quoted}` }, groupId: '1', group: { id: '1', name: `G${quoted}` } };
+            results[key] = { tasks: [{ id: '1', title, status: '2', deadline: null, ...people, counter: { counters: { newComments: 1 } } }] };
             totals[key] = 1;
             continue;
           }
           if (role && groupId === 9) {
             errors[key] = { error: '0', error_description: `Group not found or access denied. ${tag(portal, hookUser, userId, groupId, role)}` };
           } else if (role && answer.kind === 'roleError' && answer.role === role) {
-            errors[key] = { error: answer.code, error_description: `${answer.code} ${tag(portal, hookUser, userId, groupId, role)}` };
+            errors[key] = { error: answer.code, error_description: `${answer.code} ${tag(portal, hookUser, userId, groupId, role)}${quoted}` };
           } else if (role) {
             results[key] = {
               expired: { counter: identityCount(portal, hookUser, userId, groupId, role), code: 6291456 },
               new_comments: { counter: answer.kind === 'ok' ? answer.comments : 0, code: 12582912 },
+              ...(quoted ? { [`leak${quoted}`]: { counter: 1 } } : {}),
             };
           } else if (command.startsWith('user.current') || command.startsWith('profile')) {
-            results[key] = { ID: String(hookUser), NAME: 'User', LAST_NAME: `${portal}-${hookUser}` };
+            results[key] = { ID: String(hookUser), NAME: 'User', LAST_NAME: `${portal}-${hookUser}${quoted}` };
           } else if (command.startsWith('sonet_group.user.groups')) {
-            results[key] = [1, 2].map((id) => ({ GROUP_ID: String(id), GROUP_NAME: groupName(portal, id) }));
+            results[key] = [1, 2].map((id) => ({ GROUP_ID: String(id), GROUP_NAME: `${groupName(portal, id)}${quoted}` }));
           }
         }
         const reset = answer.resetAt ? `,"time":{"operating":1,"operating_reset_at":${this.resetAt(answer.resetAt)}}` : '';
