@@ -72,6 +72,9 @@ export interface SandboxGroup {
 export type FaultKind =
   | 'queryLimit'
   | 'operationTimeLimit'
+  | 'overloadLimit'
+  | 'internalError'
+  | 'unexpectedAnswer'
   | 'invalidCredentials'
   | 'insufficientScope'
   | 'accessDenied'
@@ -87,6 +90,9 @@ export type FaultKind =
 export const FAULT_KINDS: readonly FaultKind[] = [
   'queryLimit',
   'operationTimeLimit',
+  'overloadLimit',
+  'internalError',
+  'unexpectedAnswer',
   'invalidCredentials',
   'insufficientScope',
   'accessDenied',
@@ -295,6 +301,12 @@ function operationTimeLimit(operatingResetAt: number): Failure {
     extra: { operating_reset_at: operatingResetAt },
   });
 }
+
+/** A manual block of the portal's REST API: only Bitrix24 support lifts it. */
+const overloadLimit = () => failure(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload.');
+/** The REST server's own errors, as JSON (the nginx page of 'serverError' is the transport's). */
+const internalError = () => failure(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+const unexpectedAnswer = () => failure(500, 'ERROR_UNEXPECTED_ANSWER', 'Server returned an unexpected response');
 
 // ---------------------------------------------------------------------------------------------
 // Wire helpers: PHP-style parameters, PHP-style JSON arrays, the `time` block
@@ -800,6 +812,12 @@ function portalFaultOutcome(kind: PortalFault, options: FaultOptions, nowMs: num
       return queryLimitExceeded(options.retryAfterSeconds);
     case 'operationTimeLimit':
       return operationTimeLimit(options.operatingResetAt ?? Math.floor(nowMs / 1000) + 60);
+    case 'overloadLimit':
+      return overloadLimit();
+    case 'internalError':
+      return internalError();
+    case 'unexpectedAnswer':
+      return unexpectedAnswer();
     case 'invalidCredentials':
       return invalidCredentials();
     case 'insufficientScope':

@@ -384,8 +384,11 @@ describe('SandboxPortal', () => {
       });
     });
 
-    it('auth and access faults answer their errors', async () => {
+    it('auth, access, block and server faults answer their errors', async () => {
       const expected: Array<[FaultKind, number, string]> = [
+        ['overloadLimit', 503, 'OVERLOAD_LIMIT'],
+        ['internalError', 500, 'INTERNAL_SERVER_ERROR'],
+        ['unexpectedAnswer', 500, 'ERROR_UNEXPECTED_ANSWER'],
         ['invalidCredentials', 401, 'INVALID_CREDENTIALS'],
         ['insufficientScope', 401, 'insufficient_scope'],
         ['accessDenied', 401, 'ACCESS_DENIED'],
