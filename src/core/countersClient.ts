@@ -367,10 +367,13 @@ function readUser(results: Readonly<Record<string, Outcome<unknown>>>, redact: (
       }
     }
   }
-  const failed = results.profile ?? results.user;
-  return failed && !failed.ok
-    ? failed
-    : fail({ kind: 'access', detail: 'the portal did not say who the webhook belongs to (inactive user?)' });
+  // user.current's failure first: when both are refused, the scope it names ("user") is the
+  // one that fixes it; profile's scope (basic) names nothing a user can add.
+  for (const key of ['user', 'profile']) {
+    const result = results[key];
+    if (result && !result.ok) return result;
+  }
+  return fail({ kind: 'access', detail: 'the portal did not say who the webhook belongs to (inactive user?)' });
 }
 
 function readGroups(result: Outcome<unknown>, redact: (text: string) => string): Outcome<Workgroup[]> {

@@ -238,12 +238,21 @@ describe('CountersClient (against the sandbox portal)', function () {
         assert.deepEqual(counts(valueOf(answer.byRole.view_all)), [['expired', 0], ['new_comments', 1]]);
       });
 
-      it('fails the user when neither user.current nor profile answers', async () => {
+      it('fails the user when neither user.current nor profile answers, naming the user scope that would fix it', async () => {
         sandbox.inject('accessDenied', { method: 'profile', times: 1 });
         const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
         const error = failureOf(answer.user!);
-        assert.equal(error.kind, 'access');
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'user');
         assert.equal(answer.byRole.view_all.ok, true, 'the counters still came');
+      });
+
+      it('both refused for scope (the documentation\'s own batch example): the user scope is named', async () => {
+        sandbox.inject('insufficientScope', { method: 'profile', times: 1 });
+        const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
+        const error = failureOf(answer.user!);
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'user');
       });
     });
 
