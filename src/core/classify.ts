@@ -2,7 +2,9 @@
  * Error classification: from a portal's HTTP answer to an `Outcome`.
  *
  * Bitrix24's documentation and its server code disagree on statuses (401 vs 403 for the same
- * error), so the `error` string decides first and the HTTP status only when there is none.
+ * error), and a batch command's error has no status at all, so the `error` string decides first
+ * and the HTTP status only for a code this table does not know: a documented error is the same
+ * failure inside a batch and outside it.
  */
 import { Failure, FailureKind, fail, Outcome, succeed } from './outcome';
 import { PortalText, portalText, Redact, sentence, showableTime } from './portalText';
@@ -34,7 +36,9 @@ const KIND_BY_CODE: Readonly<Record<string, FailureKind>> = {
   WRONG_AUTH_TYPE: 'access',
   QUERY_LIMIT_EXCEEDED: 'rateLimited',
   OPERATION_TIME_LIMIT: 'rateLimited',
-  OVERLOAD_LIMIT: 'rateLimited',
+  OVERLOAD_LIMIT: 'blocked',
+  INTERNAL_SERVER_ERROR: 'server',
+  ERROR_UNEXPECTED_ANSWER: 'server',
   ERROR_METHOD_NOT_FOUND: 'badRequest',
 };
 

@@ -49,7 +49,10 @@ export interface RoleCounters {
   readonly groups?: Outcome<Workgroup[]>;
   /** The first page of each listed counter's tasks, when asked for with `lists`. */
   readonly taskLists?: Partial<Record<TaskListCounter, Outcome<TaskPage>>>;
-  /** The counters' time budget (a task list's own budget is not in it). */
+  /**
+   * The time budget of the counters' method, from its commands' `result_time`: the budget is
+   * per method, so the batch's own and its other commands' (user, groups, lists) are not in it.
+   */
   readonly time: PortalTime;
 }
 
@@ -156,7 +159,7 @@ export class CountersClient {
       user: options.withUser ? readUser(batch.value.results, this.redact) : undefined,
       groups: options.withGroups ? readGroups(batch.value.results.groups, this.redact) : undefined,
       taskLists: options.lists ? readTaskLists(batch.value, taskLists, this.redact) : undefined,
-      time: batch.value.time,
+      time: batch.value.times[COUNTERS_METHOD] ?? {},
     });
   }
 
@@ -179,7 +182,7 @@ export class CountersClient {
     }
     const answer = await this.call('batch', { halt: 0, cmd });
     if (!answer.ok) return answer;
-    return readBatch(answer.value.result, answer.value.time, commands, (error, method) =>
+    return readBatch(answer.value.result, commands, (error, method) =>
       classifyPortalError(error, { now: this.now(), method, redact: this.redact }),
     );
   }
@@ -293,20 +296,22 @@ interface BatchAnswer {
   readonly results: Readonly<Record<string, Outcome<unknown>>>;
   /** Each command's `result_total[KEY]`, as sent: only lists have a meaningful one. */
   readonly totals: Readonly<Record<string, unknown>>;
-  readonly time: PortalTime;
+  /** Each method's time budget, from its commands' `result_time`. */
+  readonly times: Readonly<Record<string, PortalTime>>;
 }
 
 /**
  * `batch` answers 200 even when commands failed: each command's result is in
  * `result.result[KEY]` or its error in `result.result_error[KEY]`, its total in
- * `result.result_total[KEY]`. PHP sends empty sections as `[]` instead of `{}`.
+ * `result.result_total[KEY]`, its `time` in `result.result_time[KEY]`. PHP sends empty sections
+ * as `[]` instead of `{}`.
  *
- * The time budget is per method: `tasks.task.list` has its own, and a list hitting it fails
- * that list alone, so its `result_time` is left out of the counters' time.
+ * The time budget is per method (OPERATION_TIME_LIMIT blocks one method; the others go on), so
+ * the times are kept by method: the wait after a command's OPERATION_TIME_LIMIT is its own
+ * method's reset, never a later one of another method in the same batch.
  */
 function readBatch(
   result: unknown,
-  envelopeTime: unknown,
   commands: BatchCommands,
   classify: (error: { error: string; error_description?: string }, method: string) => Failure,
 ): Outcome<BatchAnswer> {
@@ -317,10 +322,10 @@ function readBatch(
   const sentTotals = asRecord(sections.result_total);
   const results: Record<string, Outcome<unknown>> = {};
   const totals: Record<string, unknown> = {};
-  const counterTimes: unknown[] = [envelopeTime];
+  const timesByMethod: Record<string, unknown[]> = {};
   for (const [key, { method }] of Object.entries(commands)) {
     totals[key] = Object.hasOwn(sentTotals, key) ? sentTotals[key] : undefined;
-    if (method !== TASK_LIST_METHOD && Object.hasOwn(times, key)) counterTimes.push(times[key]);
+    if (Object.hasOwn(times, key)) (timesByMethod[method] ??= []).push(times[key]);
     const error = errors[key];
     if (isPortalError(error)) {
       results[key] = fail(classify(error, method));
@@ -330,7 +335,8 @@ function readBatch(
       results[key] = fail({ kind: 'notJson', detail: sentence`the batch answer has no result for ${method}` });
     }
   }
-  return succeed({ results, totals, time: latestTime(counterTimes) });
+  const methodTimes = Object.fromEntries(Object.entries(timesByMethod).map(([method, blocks]) => [method, latestTime(blocks)]));
+  return succeed({ results, totals, times: methodTimes });
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -345,7 +351,7 @@ function readTime(time: unknown): PortalTime {
   };
 }
 
-/** Of several `time` blocks (a batch's and its commands'), the most used and latest reset. */
+/** Of several `time` blocks of one method (its commands in a batch), the most used and latest reset. */
 function latestTime(blocks: unknown[]): PortalTime {
   let operating: number | undefined;
   let operatingResetAt: number | undefined;
@@ -369,10 +375,13 @@ function readUser(results: Readonly<Record<string, Outcome<unknown>>>, redact: R
       }
     }
   }
-  const failed = results.profile ?? results.user;
-  return failed && !failed.ok
-    ? failed
-    : fail({ kind: 'access', detail: sentence`the portal did not say who the webhook belongs to (inactive user?)` });
+  // user.current's failure first: when both are refused, the scope it names ("user") is the
+  // one that fixes it; profile's scope (basic) names nothing a user can add.
+  for (const key of ['user', 'profile']) {
+    const result = results[key];
+    if (result && !result.ok) return result;
+  }
+  return fail({ kind: 'access', detail: sentence`the portal did not say who the webhook belongs to (inactive user?)` });
 }
 
 function readGroups(result: Outcome<unknown>, redact: Redact): Outcome<Workgroup[]> {

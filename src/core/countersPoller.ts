@@ -55,6 +55,7 @@ export class CountersPoller {
   private client: CountersClient | undefined;
   private readonly scheduler: PollScheduler;
   private readonly clock: Clock;
+  /** When the counters' method budget frees up, from the last answer that said (`RoleCounters.time`). */
   private operatingResetAt: number | undefined;
   /** The next run asks the portal even if another window's answer is current (Refresh). */
   private fetchNext = false;
@@ -429,7 +430,7 @@ export class CountersPoller {
       : this.state.snapshot.groupName;
     if (!current.ok) {
       this.state.update({ user, groupName });
-      const step = this.failed(current.error, fetchedAt);
+      const step = this.failed(current.error, fetchedAt, this.operatingResetAt);
       this.roleFailed = true;
       return step;
     }
@@ -447,7 +448,11 @@ export class CountersPoller {
     return { kind: 'ok' };
   }
 
-  private failed(failure: Failure, at = this.clock.now()): PollStep {
+  /**
+   * `methodResetAt`: when the failed method's time budget frees up, if an earlier answer said
+   * (the budget is per method: the counters' for a role's command, none known for the batch).
+   */
+  private failed(failure: Failure, at = this.clock.now(), methodResetAt?: number): PollStep {
     this.roleFailed = false;
     const retry = isRetryable(failure);
     this.state.update({ error: { failure, at }, loading: false, halted: !retry });
@@ -455,7 +460,7 @@ export class CountersPoller {
     if (failure.limit === 'operationTime') {
       return {
         kind: 'retry',
-        notBefore: failure.retryAt ?? this.operatingResetAt ?? this.clock.now() + OPERATION_LIMIT_MIN_WAIT_MS,
+        notBefore: failure.retryAt ?? methodResetAt ?? this.clock.now() + OPERATION_LIMIT_MIN_WAIT_MS,
       };
     }
     return { kind: 'retry', notBefore: failure.retryAt, slowDown: failure.kind === 'rateLimited' };

@@ -13,6 +13,11 @@ export type FailureKind =
   | 'access'
   /** QUERY_LIMIT_EXCEEDED or OPERATION_TIME_LIMIT; `retryAt` when the portal says. */
   | 'rateLimited'
+  /**
+   * OVERLOAD_LIMIT: Bitrix24 blocked the portal's REST API by hand for overload. It is not
+   * lifted by waiting: only Bitrix24 support lifts it, so polling stops.
+   */
+  | 'blocked'
   /** Refused, DNS, reset, TLS or timeout: `networkCause` says which. */
   | 'network'
   /** The portal answered something that is not JSON (an SSO login page, a proxy's HTML). */
@@ -85,6 +90,7 @@ export function isRetryable(failure: Failure): boolean {
     case 'auth':
     case 'scope':
     case 'access':
+    case 'blocked':
     case 'badRequest':
     case 'redirected':
       return false;

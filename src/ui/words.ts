@@ -126,6 +126,8 @@ export function failureTitle(failure: Failure): string {
       return vscode.l10n.t('Access denied');
     case 'rateLimited':
       return vscode.l10n.t('Rate-limited by Bitrix24');
+    case 'blocked':
+      return vscode.l10n.t('Blocked by Bitrix24');
     case 'network':
       return failure.networkCause === 'timeout' ? vscode.l10n.t('Portal timed out') : vscode.l10n.t('Portal unreachable');
     case 'notJson':
@@ -152,6 +154,8 @@ export function failureShort(failure: Failure): string {
       return vscode.l10n.t('no access');
     case 'rateLimited':
       return vscode.l10n.t('rate limited');
+    case 'blocked':
+      return vscode.l10n.t('blocked, ask support');
     case 'network':
       return failure.networkCause === 'timeout' ? vscode.l10n.t('timed out') : vscode.l10n.t('offline');
     case 'notJson':
@@ -181,6 +185,8 @@ export function failureSentence(failure: Failure): string {
       return failure.limit === 'operationTime'
         ? vscode.l10n.t('Bitrix24 paused this method for the webhook (operation time limit).')
         : vscode.l10n.t('Bitrix24 is rate-limiting requests from this network.');
+    case 'blocked':
+      return vscode.l10n.t('Bitrix24 has blocked REST requests to this portal for overload. The block is manual and is not lifted by waiting: ask Bitrix24 support to lift it, then Refresh.');
     case 'network':
       return failure.networkCause === 'timeout'
         ? vscode.l10n.t('The portal did not answer in time.')

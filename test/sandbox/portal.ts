@@ -72,6 +72,9 @@ export interface SandboxGroup {
 export type FaultKind =
   | 'queryLimit'
   | 'operationTimeLimit'
+  | 'overloadLimit'
+  | 'internalError'
+  | 'unexpectedAnswer'
   | 'invalidCredentials'
   | 'insufficientScope'
   | 'accessDenied'
@@ -87,6 +90,9 @@ export type FaultKind =
 export const FAULT_KINDS: readonly FaultKind[] = [
   'queryLimit',
   'operationTimeLimit',
+  'overloadLimit',
+  'internalError',
+  'unexpectedAnswer',
   'invalidCredentials',
   'insufficientScope',
   'accessDenied',
@@ -296,6 +302,12 @@ function operationTimeLimit(operatingResetAt: number): Failure {
   });
 }
 
+/** A manual block of the portal's REST API: only Bitrix24 support lifts it. */
+const overloadLimit = () => failure(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload.');
+/** The REST server's own errors, as JSON (the nginx page of 'serverError' is the transport's). */
+const internalError = () => failure(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+const unexpectedAnswer = () => failure(500, 'ERROR_UNEXPECTED_ANSWER', 'Server returned an unexpected response');
+
 // ---------------------------------------------------------------------------------------------
 // Wire helpers: PHP-style parameters, PHP-style JSON arrays, the `time` block
 // ---------------------------------------------------------------------------------------------
@@ -379,8 +391,18 @@ interface TimeBlock {
   operating: number;
 }
 
-/** The envelope's `time`; the method time budget is never used up here, so operating is 0. */
-function timeBlock(startMs: number, finishMs: number): TimeBlock {
+/** A method's time budget as `time` reports it: seconds used, and when the oldest minute drops (unix seconds). */
+export interface MethodTime {
+  operating: number;
+  operatingResetAt: number;
+}
+
+/**
+ * A call's `time` (the envelope's, or a batch command's in `result_time`), with its method's
+ * budget: the one set by setMethodTime, else unused (operating 0, the oldest of ten one-minute
+ * buckets dropping ten minutes after the call).
+ */
+function timeBlock(startMs: number, finishMs: number, budget: MethodTime | undefined): TimeBlock {
   const seconds = (finishMs - startMs) / 1000;
   return {
     start: startMs / 1000,
@@ -389,9 +411,8 @@ function timeBlock(startMs: number, finishMs: number): TimeBlock {
     processing: seconds,
     date_start: isoSeconds(startMs),
     date_finish: isoSeconds(finishMs),
-    // The oldest of ten one-minute buckets drops ten minutes after it started.
-    operating_reset_at: Math.floor(startMs / 1000) + 600,
-    operating: 0,
+    operating_reset_at: budget?.operatingResetAt ?? Math.floor(startMs / 1000) + 600,
+    operating: budget?.operating ?? 0,
   };
 }
 
@@ -800,6 +821,12 @@ function portalFaultOutcome(kind: PortalFault, options: FaultOptions, nowMs: num
       return queryLimitExceeded(options.retryAfterSeconds);
     case 'operationTimeLimit':
       return operationTimeLimit(options.operatingResetAt ?? Math.floor(nowMs / 1000) + 60);
+    case 'overloadLimit':
+      return overloadLimit();
+    case 'internalError':
+      return internalError();
+    case 'unexpectedAnswer':
+      return unexpectedAnswer();
     case 'invalidCredentials':
       return invalidCredentials();
     case 'insufficientScope':
@@ -998,6 +1025,8 @@ export class SandboxPortal {
   private readonly server: http.Server;
   private readonly data: PortalData;
   private readonly faults = new FaultBook();
+  /** Budgets set by setMethodTime, by normalized method. */
+  private readonly methodTimes = new Map<string, MethodTime>();
   private readonly log: RequestLogEntry[] = [];
   private readonly bucketOptions: LeakyBucketOptions | undefined;
   private readonly buckets = new Map<string, LeakyBucket>();
@@ -1082,6 +1111,16 @@ export class SandboxPortal {
   setCommentFilters(mode: CommentFilterMode): void {
     if (!COMMENT_FILTER_MODES.includes(mode)) throw new RangeError(`Unknown comment filter mode: ${String(mode)}`);
     this.data.commentFilters = mode;
+  }
+
+  /**
+   * The time budget one method reports from now on, in its own `time` (a call's envelope, a
+   * batch command's `result_time`): Bitrix24 counts it per method. Undefined: unused again.
+   */
+  setMethodTime(method: string, time: MethodTime | undefined): void {
+    const key = normalizeMethod(method);
+    if (time) this.methodTimes.set(key, { ...time });
+    else this.methodTimes.delete(key);
   }
 
   inject(kind: FaultKind, options: FaultOptions = {}): void {
@@ -1188,7 +1227,7 @@ export class SandboxPortal {
   /** The rate limit first (as at the portal's edge), then injected faults, then the method. */
   private replyToRest(call: RestCall, remoteAddress: string): { reply: Reply; fault?: FaultKind } {
     if (!this.bucketAdmits(remoteAddress, call.startMs)) {
-      return { reply: this.outcomeReply(queryLimitExceeded(), call.startMs) };
+      return { reply: this.outcomeReply(queryLimitExceeded(), call) };
     }
     const commandMethods = call.path.method === 'batch' ? batchCommands(call.params.cmd).map((c) => c.method) : [];
     const fault = this.faults.takeForRequest(call.path.method, commandMethods);
@@ -1196,7 +1235,7 @@ export class SandboxPortal {
       return { reply: this.faultReply(fault, call), fault: fault.kind };
     }
     const answer = this.answer(call);
-    return { reply: this.outcomeReply(answer.outcome, call.startMs), fault: answer.fault };
+    return { reply: this.outcomeReply(answer.outcome, call), fault: answer.fault };
   }
 
   private bucketAdmits(remoteAddress: string, nowMs: number): boolean {
@@ -1212,7 +1251,7 @@ export class SandboxPortal {
   private faultReply(fault: ArmedFault, call: RestCall): Reply {
     const kind = fault.kind;
     if (!isTransportFault(kind)) {
-      return this.outcomeReply(portalFaultOutcome(kind, fault.options, call.startMs), call.startMs);
+      return this.outcomeReply(portalFaultOutcome(kind, fault.options, call.startMs), call);
     }
     switch (kind) {
       case 'slow':
@@ -1231,7 +1270,7 @@ export class SandboxPortal {
   }
 
   private normalReply(call: RestCall): Reply {
-    return this.outcomeReply(this.answer(call).outcome, call.startMs);
+    return this.outcomeReply(this.answer(call).outcome, call);
   }
 
   /** Credentials, then the method, then its scope: the order the REST server checks them. */
@@ -1275,7 +1314,7 @@ export class SandboxPortal {
       sections.result.push([command.key, outcome.result]);
       if (outcome.total !== undefined) sections.result_total.push([command.key, outcome.total]);
       if (outcome.next !== undefined) sections.result_next.push([command.key, outcome.next]);
-      sections.result_time.push([command.key, timeBlock(startMs, this.now())]);
+      sections.result_time.push([command.key, timeBlock(startMs, this.now(), this.methodTimes.get(command.method))]);
     }
     const result = Object.fromEntries(Object.entries(sections).map(([name, entries]) => [name, phpArray(entries)]));
     return { outcome: succeed(result), fault: firstFault };
@@ -1288,7 +1327,7 @@ export class SandboxPortal {
   }
 
   /** Success: `{result, total?, next?, time}`; failure: `{error, error_description}`, no time. */
-  private outcomeReply(outcome: Outcome, startMs: number): Reply {
+  private outcomeReply(outcome: Outcome, { startMs, path }: RestCall): Reply {
     if (!outcome.ok) {
       const body = { error: outcome.error, error_description: outcome.description, ...outcome.extra };
       return jsonReply(outcome.status, body, outcome.headers);
@@ -1297,7 +1336,7 @@ export class SandboxPortal {
       result: outcome.result,
       ...(outcome.total === undefined ? {} : { total: outcome.total }),
       ...(outcome.next === undefined ? {} : { next: outcome.next }),
-      time: timeBlock(startMs, this.now()),
+      time: timeBlock(startMs, this.now(), this.methodTimes.get(path.method)),
     });
   }
 

@@ -56,9 +56,12 @@ describe('classifyResponse', () => {
       ['INVALID_REQUEST', 400, 'auth'],
       ['ERROR_METHOD_NOT_FOUND', 404, 'badRequest'],
       ['PORTAL_DELETED', 403, 'auth'],
-      ['OVERLOAD_LIMIT', 503, 'rateLimited'],
+      ['OVERLOAD_LIMIT', 503, 'blocked'],
+      ['OVERLOAD_LIMIT', 401, 'blocked'],
       ['QUERY_LIMIT_EXCEEDED', 503, 'rateLimited'],
       ['OPERATION_TIME_LIMIT', 429, 'rateLimited'],
+      ['INTERNAL_SERVER_ERROR', 500, 'server'],
+      ['ERROR_UNEXPECTED_ANSWER', 500, 'server'],
     ];
     for (const [code, status, kind] of table) {
       it(`${code} (HTTP ${status}) → ${kind}`, () => {
@@ -69,6 +72,27 @@ describe('classifyResponse', () => {
         assert.match(error.detail, new RegExp(`^${code}: text$`));
       });
     }
+
+    // A batch command's error has no HTTP status of its own (the batch answers 200): the code
+    // alone must decide, or the same error would be retried for a request and stop polling
+    // inside a batch.
+    for (const [code, status, kind] of table) {
+      it(`${code} inside a batch (no status) → ${kind}, as for the whole request`, () => {
+        const alone = failure(classifyResponse(response(status, { error: code, error_description: 'text' }), context));
+        const inBatch = classifyPortalError({ error: code, error_description: 'text' }, context);
+        assert.equal(inBatch.kind, kind);
+        assert.equal(inBatch.limit, alone.limit);
+        assert.equal(inBatch.missingScope, alone.missingScope);
+        assert.equal(isRetryable(inBatch), isRetryable(alone));
+      });
+    }
+
+    it('OVERLOAD_LIMIT stops polling: the block is manual, only Bitrix24 support lifts it', () => {
+      const error = failure(classifyResponse(response(503, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload.' }), context));
+      assert.equal(error.kind, 'blocked');
+      assert.equal(isRetryable(error), false);
+      assert.equal(error.retryAt, undefined);
+    });
 
     it('the code wins over the status: INVALID_CREDENTIALS with 403 is auth, not access', () => {
       const error = failure(classifyResponse(response(403, { error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' }), context));
@@ -331,7 +355,7 @@ describe('scopeOf', () => {
 describe('isRetryable', () => {
   it('only waiting-helps kinds are retryable', () => {
     const retryable: FailureKind[] = ['rateLimited', 'network', 'notJson', 'server', 'tooLarge'];
-    const final: FailureKind[] = ['auth', 'scope', 'access', 'badRequest', 'redirected'];
+    const final: FailureKind[] = ['auth', 'scope', 'access', 'blocked', 'badRequest', 'redirected'];
     for (const kind of retryable) assert.equal(isRetryable({ kind, detail: sentence`` }), true, kind);
     for (const kind of final) assert.equal(isRetryable({ kind, detail: sentence`` }), false, kind);
   });

@@ -196,10 +196,21 @@ describe('CountersClient (against the sandbox portal)', function () {
       assertNoSecret(answer);
     });
 
-    it('reads the time budget of the batch', async () => {
+    it('reads the counters\' time budget from their own commands\' result_time', async () => {
       const answer = valueOf(await clientFor(1).getCountersByRole({}));
       assert.equal(answer.time.operating, 0);
       assert.equal(answer.time.operatingResetAt, (Math.floor(sandbox.requests[0].at / 1000) + 600) * 1000);
+      // Per method: another method's later reset in the same batch is not the counters'.
+      const reset = Math.floor(NOW / 1000) + 90;
+      sandbox.setMethodTime('tasks.task.counters.get', { operating: 400, operatingResetAt: reset });
+      sandbox.setMethodTime('user.current', { operating: 470, operatingResetAt: reset + 400 });
+      try {
+        const withUser = valueOf(await clientFor(1).getCountersByRole({}, { withUser: true }));
+        assert.deepEqual(withUser.time, { operating: 400, operatingResetAt: reset * 1000 });
+      } finally {
+        sandbox.setMethodTime('tasks.task.counters.get', undefined);
+        sandbox.setMethodTime('user.current', undefined);
+      }
     });
 
     it('a failure of the whole batch request fails the whole answer', async () => {
@@ -227,12 +238,21 @@ describe('CountersClient (against the sandbox portal)', function () {
         assert.deepEqual(counts(valueOf(answer.byRole.view_all)), [['expired', 0], ['new_comments', 1]]);
       });
 
-      it('fails the user when neither user.current nor profile answers', async () => {
+      it('fails the user when neither user.current nor profile answers, naming the user scope that would fix it', async () => {
         sandbox.inject('accessDenied', { method: 'profile', times: 1 });
         const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
         const error = failureOf(answer.user!);
-        assert.equal(error.kind, 'access');
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'user');
         assert.equal(answer.byRole.view_all.ok, true, 'the counters still came');
+      });
+
+      it('both refused for scope (the documentation\'s own batch example): the user scope is named', async () => {
+        sandbox.inject('insufficientScope', { method: 'profile', times: 1 });
+        const answer = valueOf(await clientFor(2).getCountersByRole({}, { withUser: true }));
+        const error = failureOf(answer.user!);
+        assert.equal(error.kind, 'scope');
+        assert.equal(error.missingScope, 'user');
       });
     });
 

@@ -283,6 +283,28 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       assert.deepEqual(counts(state.snapshot.counters), [['expired', 2], ['new_comments', 5]], 'last good numbers stay');
     });
 
+    it('OPERATION_TIME_LIMIT on the current role waits for the counters method\'s own reset, not another method\'s', async () => {
+      // The budget is per method: the batch's other methods (user.current, profile, the batch
+      // itself) report their own, later resets, which say nothing about the counters'.
+      const seconds = Math.floor(Date.now() / 1000);
+      const countersReset = seconds + 120;
+      sandbox.setMethodTime('tasks.task.counters.get', { operating: 470, operatingResetAt: countersReset });
+      for (const method of ['user.current', 'profile', 'batch']) sandbox.setMethodTime(method, { operating: 3, operatingResetAt: seconds + 540 });
+      try {
+        const { timers, state, poller } = await connected(1);
+        assert.equal((sandbox.requests[0].params as { cmd: Record<string, string> }).cmd.user, 'user.current', 'the first poll asked who');
+        sandbox.inject('operationTimeLimit', { method: 'tasks.task.counters.get', times: 1 });
+        await poller.refresh();
+        assert.equal(state.snapshot.error?.failure.limit, 'operationTime');
+        assert.equal(state.snapshot.error?.failure.retryAt, undefined, 'a batch command\'s error has no reset time');
+        const next = state.snapshot.nextPollAt!;
+        assert.ok(next >= countersReset * 1000 && next <= countersReset * 1000 + 1000, `next poll ${next - countersReset * 1000} ms after the counters' reset`);
+        assert.ok(next > timers.now);
+      } finally {
+        for (const method of ['tasks.task.counters.get', 'user.current', 'profile', 'batch']) sandbox.setMethodTime(method, undefined);
+      }
+    });
+
     // A transport must never reject (see `Transport`), and nothing in the client throws today;
     // but if anything in a poll ever threw, the scheduler would retry while the state still said
     // "loading" (and "halted", after a halt), with no error: fresh-looking numbers that age

@@ -107,6 +107,42 @@ const MATRIX: readonly Row[] = [
     },
   },
   {
+    title: '503 OVERLOAD_LIMIT (a manual block: only Bitrix24 support lifts it)',
+    fault: 'overloadLimit',
+    arm: inject('overloadLimit'),
+    kind: 'blocked',
+    policy: 'halt',
+    check: (f) => {
+      assert.equal(f.code, 'OVERLOAD_LIMIT');
+      assert.equal(f.status, 503);
+    },
+  },
+  {
+    title: '500 INTERNAL_SERVER_ERROR for the whole request',
+    fault: 'internalError',
+    arm: inject('internalError'),
+    kind: 'server',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.status, 500),
+  },
+  {
+    // The same error inside the batch has no status of its own: the code alone decides.
+    title: 'INTERNAL_SERVER_ERROR inside the batch (the current role\'s command)',
+    fault: 'internalError',
+    arm: inject('internalError', { method: COUNTERS_METHOD }),
+    kind: 'server',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.code, 'INTERNAL_SERVER_ERROR'),
+  },
+  {
+    title: 'ERROR_UNEXPECTED_ANSWER inside the batch (the current role\'s command)',
+    fault: 'unexpectedAnswer',
+    arm: inject('unexpectedAnswer', { method: COUNTERS_METHOD }),
+    kind: 'server',
+    policy: 'backoff',
+    check: (f) => assert.equal(f.code, 'ERROR_UNEXPECTED_ANSWER'),
+  },
+  {
     title: '401 INVALID_CREDENTIALS',
     fault: 'invalidCredentials',
     arm: inject('invalidCredentials'),

@@ -631,9 +631,11 @@ export class World {
             results[key] = [1, 2].map((id) => ({ GROUP_ID: String(id), GROUP_NAME: `${groupName(portal, id)}${quoted}` }));
           }
         }
-        const reset = answer.resetAt ? `,"time":{"operating":1,"operating_reset_at":${this.resetAt(answer.resetAt)}}` : '';
-        const sections = `"result":${JSON.stringify(results)},"result_error":${JSON.stringify(errors)},"result_total":${JSON.stringify(totals)}`;
-        return respond(200, `{"result":{${sections}}${reset}}`);
+        // The counters' time budget is their commands' own (per method), in result_time.
+        const time = answer.resetAt ? `{"operating":1,"operating_reset_at":${this.resetAt(answer.resetAt)}}` : undefined;
+        const times = time ? Object.keys(results).filter((key) => ROLES.some((r) => r === key)).map((key) => `${JSON.stringify(key)}:${time}`) : [];
+        const sections = `"result":${JSON.stringify(results)},"result_error":${JSON.stringify(errors)},"result_total":${JSON.stringify(totals)},"result_time":{${times.join(',')}}`;
+        return respond(200, `{"result":{${sections}}}`);
       }
     }
   }

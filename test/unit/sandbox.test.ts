@@ -245,6 +245,22 @@ describe('SandboxPortal', () => {
         });
       });
     });
+
+    it('reports each method\'s own time budget, set by setMethodTime, in its envelope and its batch commands', async () => {
+      const now = Date.UTC(2025, 8, 26, 7, 29, 12);
+      await withPortal({ now: () => now }, async (fixed) => {
+        fixed.setMethodTime('TASKS.TASK.COUNTERS.GET.json', { operating: 470, operatingResetAt: 1_758_868_300 });
+        fixed.setMethodTime('batch', { operating: 1, operatingResetAt: 1_758_868_500 });
+        const direct = (await call(fixed, 1, 'tasks.task.counters.get')).json.time;
+        assert.deepEqual([direct.operating, direct.operating_reset_at], [470, 1_758_868_300]);
+        const { result, time } = (await call(fixed, 1, 'batch', { halt: 0, cmd: { a: 'tasks.task.counters.get', b: 'profile' } })).json;
+        assert.deepEqual([result.result_time.a.operating, result.result_time.a.operating_reset_at], [470, 1_758_868_300]);
+        assert.deepEqual([result.result_time.b.operating, result.result_time.b.operating_reset_at], [0, Math.floor(now / 1000) + 600], 'another method: unused');
+        assert.deepEqual([time.operating, time.operating_reset_at], [1, 1_758_868_500], 'the batch\'s own');
+        fixed.setMethodTime('tasks.task.counters.get', undefined);
+        assert.equal((await call(fixed, 1, 'tasks.task.counters.get')).json.time.operating, 0);
+      });
+    });
   });
 
   describe('user.current, profile, sonet_group.user.groups, server.time', () => {
@@ -384,8 +400,11 @@ describe('SandboxPortal', () => {
       });
     });
 
-    it('auth and access faults answer their errors', async () => {
+    it('auth, access, block and server faults answer their errors', async () => {
       const expected: Array<[FaultKind, number, string]> = [
+        ['overloadLimit', 503, 'OVERLOAD_LIMIT'],
+        ['internalError', 500, 'INTERNAL_SERVER_ERROR'],
+        ['unexpectedAnswer', 500, 'ERROR_UNEXPECTED_ANSWER'],
         ['invalidCredentials', 401, 'INVALID_CREDENTIALS'],
         ['insufficientScope', 401, 'insufficient_scope'],
         ['accessDenied', 401, 'ACCESS_DENIED'],
