@@ -37,6 +37,7 @@ const FAILURE_KINDS: Readonly<Record<FailureKind, true>> = {
   scope: true,
   access: true,
   rateLimited: true,
+  blocked: true,
   network: true,
   notJson: true,
   server: true,
