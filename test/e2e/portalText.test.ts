@@ -6,18 +6,24 @@
  * show those names as written, with no link and no icon made from them, and a click where the
  * link would be does nothing. A flood of counters is listed as ten and "and N more".
  *
+ * Nor does it leak the webhook's secret: a task title quoting the webhook URL shows redacted in
+ * the tree and in Go to Task, and a redirect to https://<secret>.evil.example/ names the host
+ * redacted in the Connect notification and the view's error row (and in no log file). Go to
+ * Task with `0` typed offers no task #0 and throws nothing.
+ *
  *   npm run compile && npx tsc -p . && npx mocha --timeout 300000 out/test/e2e/portalText.test.js
  *
  * Artifacts go to test-results/e2e/portal-text/.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { startWorkbench, type Workbench } from '../launch/headless';
 import type { SandboxPortal } from '../sandbox';
 import { startHttpsSandbox } from './testHost';
 import {
-  extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure, waitForExtension, WorkbenchDriver,
+  extensionUnderTest, freshResultsDir, RESULTS_ROOT, stopAtFirstFailure, textFilesUnder, waitForExtension, WorkbenchDriver,
 } from './workbenchDriver';
 
 // Browser globals for the functions that run in the page (see workbenchDriver.ts).
@@ -91,7 +97,23 @@ describe('Portal text never acts: hostile names in the VS Code workbench (end to
     this.timeout(60_000);
     await wb?.dispose();
     await portal?.close();
+    if (fs.existsSync(RESULTS_DIR)) {
+      const leaks = textFilesUnder(RESULTS_DIR).filter((file) => fs.readFileSync(file, 'utf8').includes(SECRET));
+      assert.deepEqual(leaks, [], 'files containing the webhook secret');
+    }
   });
+
+  /** "Go to Task…" opened with `typed` in its box, once the picker answered what was typed. */
+  async function goToTaskWith(typed: string): Promise<string[]> {
+    await ui.runCommand('Bitrix24: Go to Task…');
+    const box = ui.quickInput.locator('input.input');
+    await box.waitFor({ state: 'visible' });
+    // A number first: its "Open task #5" row shows the picker follows the box.
+    await box.fill('5');
+    await ui.waitForValue(() => ui.quickPickLabels(), (rows) => rows.some((row) => row.startsWith('Open task #5')), 'the picker to offer task #5');
+    await box.fill(typed);
+    return ui.waitForValue(() => ui.quickPickLabels(), (rows) => !rows.some((row) => row.startsWith('Open task #5')), `the picker to follow "${typed}"`);
+  }
 
   it('says "Connected … as" the user\'s name as written: no link, no icon, and a click there does nothing', async () => {
     await ui.waitForStatus(/^Bitrix24: not connected, click to connect$/);
@@ -166,5 +188,66 @@ describe('Portal text never acts: hostile names in the VS Code workbench (end to
       'the tooltip\'s links are its own actions only');
     assert.deepEqual({ icons: found.icons, images: found.images }, { icons: 0, images: 0 });
     await ui.statusBarShot(path.join(RESULTS_DIR, 'status-bar-tooltip.png'), true);
+  });
+
+  it('Go to Task with 0 typed offers no task #0, and Enter there throws nothing', async function () {
+    this.timeout(90_000);
+    await ui.clearNotifications();
+    for (const typed of ['0', '#0']) {
+      const rows = await goToTaskWith(typed);
+      assert.deepEqual(rows.filter((row) => row.startsWith('Open task')), [], `offered for "${typed}"`);
+      await ui.quickInput.locator('input.input').press('Enter');
+      await ui.quickInput.waitFor({ state: 'hidden' });
+    }
+    // One more round trip through the extension host: a failure of the commands before would show by now.
+    await goToTaskWith('7');
+    await ui.closeQuickInput();
+    assert.equal(await ui.notification(/failed|TypeError|Not a task id/).count(), 0, 'an error notification');
+  });
+
+  it('shows a task title quoting the webhook URL redacted, in the tree and in Go to Task', async function () {
+    this.timeout(120_000);
+    const title = `Pasted: ${portal!.origin}/rest/1/•••/`;
+    portal!.addTask({ id: 7, title: `Pasted: ${portal!.webhookUrl(1)}`, responsibleId: 1, groupId: GROUP_ID, deadline: Date.now() - 2 * 86_400_000, status: 2 });
+    await ui.openCountersView();
+    await ui.treeRow('Overdue').click();
+    await ui.runCommand('Bitrix24: Refresh Counters'); // the list Go to Task left is the one from before the task
+    const rows = await ui.waitForTree((r) => r.some((row) => row.startsWith(title)), 'the task, its title redacted', 60_000);
+    assert.deepEqual(rows.filter((row) => row.includes(SECRET)), []);
+    await ui.assertSecretsHidden('with the task in the tree');
+    await ui.focusEditorArea();
+    await ui.sidebarShot(path.join(RESULTS_DIR, 'task-title-redacted.png'));
+
+    await ui.runCommand('Bitrix24: Go to Task…');
+    const box = ui.quickInput.locator('input.input');
+    await box.waitFor({ state: 'visible' });
+    await box.fill('Pasted');
+    await ui.quickPickRow(title).waitFor({ state: 'visible' });
+    assert.deepEqual((await ui.quickPickLabels()).filter((row) => row.includes(SECRET)), []);
+    await ui.screenshot(path.join(RESULTS_DIR, 'go-to-task-redacted.png'));
+    await ui.closeQuickInput();
+  });
+
+  it('names a redirect to https://<secret>.evil.example/ redacted: in the Connect notification and the error row', async function () {
+    this.timeout(120_000);
+    await ui.clearNotifications();
+    portal!.inject('redirect', { redirectTo: `https://${SECRET}.evil.example/rest/` });
+    await ui.runCommand('Bitrix24: Connect Webhook…');
+    const box = ui.quickInput.locator('input[type=password]');
+    await box.waitFor({ state: 'visible' });
+    await box.fill(portal!.webhookUrl(1));
+    await box.press('Enter');
+    const text = shown(await ui.waitForNotification(/Could not connect to /));
+    assert.match(text, /The portal redirected to •••\.evil\.example\./);
+    assert.ok(!text.includes(SECRET), text);
+
+    // The poll meets the same redirect: the view's error row names the host.
+    await ui.runCommand('Bitrix24: Refresh Counters');
+    await ui.openCountersView();
+    await ui.waitForTree((r) => r[0] === 'Redirected to •••.evil.example Click to retry', 'the error row', 60_000);
+    await ui.assertSecretsHidden('after the redirect');
+    await ui.focusEditorArea();
+    await ui.sidebarShot(path.join(RESULTS_DIR, 'redirect-redacted.png'));
+    portal!.clearFaults();
   });
 });
