@@ -9,7 +9,9 @@
  * printed, never asserted.
  */
 import { parseCommandLine, parsePositiveInteger, UsageError } from '../test/launch/args';
-import { FleetResult, HOUR, MINUTE, OutageKind, simulateFleet, TABLE_HEADER, tableRow, targetFor, formatMinutes, formatShare } from '../test/sim/fleet';
+import {
+  FleetResult, HOUR, MINUTE, NORMAL_TOLERANCE, NORMAL_WINDOW_MINUTES, OutageKind, simulateFleet, TABLE_HEADER, tableRow, targetFor, formatMinutes, formatShare,
+} from '../test/sim/fleet';
 
 interface Args {
   clients: number[];
@@ -68,7 +70,7 @@ export async function fleetTable(args: Args): Promise<{ rows: FleetResult[]; mar
       '; max age ' +
       [...new Set(args.clients)].map((n) => `${n}: ${formatMinutes(targetFor(n).maxAgeMs)}`).join(', ') +
       '; back to normal within 10 min after the outage.',
-    'Steady state = after the first 10 minutes, outside the outage and the 10 minutes after it. Age = how old a client\'s numbers are (now − its last success), sampled every 10 s. "All fresh" = until every client that failed in the outage has succeeded again; "ages ≤ target" = from when on no client\'s numbers are older than the age target (never = not by the end of the run).',
+    `Steady state = after the first 10 minutes, outside the outage and the 10 minutes after it. Age = how old a client's numbers are (now − its last success), sampled every 10 s. "All fresh" = until every client that failed in the outage has succeeded again; "back to normal" = from when on every ${NORMAL_WINDOW_MINUTES} minutes to the end of the run sent at least as many requests, and had a p95 age no higher, as the worst ${NORMAL_WINDOW_MINUTES} minutes of the steady state before the outage, give or take ${NORMAL_TOLERANCE * 100}% (never = not by the end of the run).`,
   ];
   return { rows, markdown: lines.join('\n') };
 }

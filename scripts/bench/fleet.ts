@@ -23,8 +23,8 @@ export async function measureFleet(sizes: readonly number[] = [50, 200, 500]): P
     const shareAll = Math.max(...results.map((r) => r.share503));
     const maxAge = Math.max(...results.map((r) => r.maxAgeMs));
     const p95 = Math.max(...results.map((r) => r.p95AgeMs));
-    const back = results.map((r) => `${formatMinutes(r.agesBackAfterOutageMs)} (${r.outage!.kind})`).join(', ');
-    const worstBack = Math.max(...results.map((r) => r.agesBackAfterOutageMs ?? 0));
+    const back = results.map((r) => `${formatMinutes(r.backToNormalAfterOutageMs)} (${r.outage!.kind})`).join(', ');
+    const worstBack = Math.max(...results.map((r) => r.backToNormalAfterOutageMs ?? 0));
     const perHour = Math.round(results[0].requestsPerHour);
     rows.push({
       figure: `fleet, N = ${clients}`,

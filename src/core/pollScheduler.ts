@@ -77,10 +77,20 @@ export function clampInterval(ms: number): number {
  * - A rate limit while still recovering multiplies the pace it finds by SLOW_FACTOR (at most the
  *   backoff cap over the interval) and the window by WINDOW_GROWTH (at most MAX_RECOVERY_MS).
  * - A whole window without a rate limit ends the episode: the next one is isolated again.
+ * - An outage is not congestion: a calm client (at full speed, without a rate limit, for a whole
+ *   RECOVERY_MS since its first success and its last rate limit) that meets a rate limit counts
+ *   it as an isolated one and absorbs every further one until its next success (its retries
+ *   already back off). However long the portal refused, it is back at the interval within 10
+ *   minutes of the first refusal, or at once when the refusals lasted longer. A rate limit soon
+ *   after that episode is no longer calm: sustained congestion still deepens the pace.
  *
  * The window's growth and cap are what keep an office over the limit slowed (`npm run fleet`:
  * with a doubling window, or a 2 h cap, 500 clients hardly stay under 10% refused); a deeper
- * cut does not help, it only frees the bucket for the clients that were not cut.
+ * cut does not help, it only frees the bucket for the clients that were not cut. Only a calm
+ * client may absorb: a client refused within its first RECOVERY_MS (a whole office starting at
+ * once) deepens as before, or 500 clients would no longer stay under 10% refused. An office over
+ * the limit is still slowed for hours by an outage of QUERY_LIMIT_EXCEEDED: its clients are not
+ * calm, and no client can tell those refusals from its office's own overload (CONTRIBUTING).
  */
 export const RECOVERY_MS = 10 * 60_000;
 export const MAX_RECOVERY_MS = 3 * 3600_000;
@@ -96,6 +106,12 @@ export class PollScheduler {
   private slowedAt: number | undefined;
   private slowestPace = 1;
   private recoveryMs = RECOVERY_MS;
+  /** The latest rate limit, absorbed ones included. */
+  private lastLimitedAt: number | undefined;
+  /** The first normal (paced) wait: the client's first success. */
+  private pacedSince: number | undefined;
+  /** An outage met while calm: rate limits are absorbed until the next success. */
+  private absorbing = false;
   private interval: number;
   /** Bumped by `stop`: a run from an older generation no longer decides anything. */
   private generation = 0;
@@ -204,7 +220,7 @@ export class PollScheduler {
     this.holding = false;
     this.dueAt = undefined;
     this.failures = 0;
-    this.slowedAt = undefined;
+    this.forgetRateLimits();
     this.lastRunEndedAt = undefined;
     this.setPhase('stopped');
   }
@@ -281,15 +297,31 @@ export class PollScheduler {
   }
 
   private rateLimited(now: number): void {
+    const calmSince = Math.max(this.pacedSince ?? now, this.lastLimitedAt ?? -Infinity);
+    this.lastLimitedAt = now;
+    if (this.absorbing) return;
     const recovering = this.slowedAt !== undefined && now < this.slowedAt + this.recoveryMs;
+    this.absorbing = !recovering && now - calmSince >= RECOVERY_MS;
     this.slowestPace = Math.min(this.maxPace(), (recovering ? this.paceAt(now) : 1) * SLOW_FACTOR);
     this.recoveryMs = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * this.recoveryMs) : RECOVERY_MS;
     this.slowedAt = now;
   }
 
-  /** A (jittered) wait times the pace, within the cap, ending by the window's end plus itself. */
+  private forgetRateLimits(): void {
+    this.slowedAt = undefined;
+    this.lastLimitedAt = undefined;
+    this.pacedSince = undefined;
+    this.absorbing = false;
+  }
+
+  /**
+   * A (jittered) wait times the pace, within the cap, ending by the window's end plus itself.
+   * Only a success waits it: an outage absorbed until now is over.
+   */
   private paced(ms: number): number {
     const now = this.clock.now();
+    this.pacedSince ??= now;
+    this.absorbing = false;
     const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + this.recoveryMs - now);
     return Math.min(this.longestWait(), ms * this.paceAt(now), recoveredIn + ms);
   }

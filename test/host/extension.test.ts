@@ -220,6 +220,20 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.match(api.statusBar.item.text, /^\$\(warning\)/);
   });
 
+  it('stops on OVERLOAD_LIMIT and says, in the tree and the status bar, to ask Bitrix24 support', async () => {
+    await connect();
+    portal.inject('overloadLimit');
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    const s = await waitFor((x) => x.error !== undefined, 'the error');
+    assert.equal(s.error?.failure.kind, 'blocked');
+    assert.equal(s.halted, true);
+    assert.equal(s.nextPollAt, undefined, 'no retry: waiting does not lift the block');
+    assert.equal(treeItem('error')?.label, 'Blocked by Bitrix24');
+    assert.match(String(treeItem('error')?.tooltip), /ask Bitrix24 support/);
+    assert.match(tooltipText(), /ask Bitrix24 support/);
+    assert.match(api.statusBar.item.text, /^\$\(warning\)/);
+  });
+
   it('says so when the group cannot be seen', async () => {
     await connect();
     await vscode.commands.executeCommand('bitrix24Tasks.selectGroup', 30);

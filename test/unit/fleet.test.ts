@@ -1,7 +1,9 @@
 /**
- * The fleet simulation (test/sim/fleet.ts): qualitative properties on short runs, and the issue's
- * steady 503 share targets (0 / 5% / 10% at 50 / 200 / 500 clients) on three-hour runs. The other
- * figures (ages, recovery times) are printed by `scripts/fleet.ts`, not asserted.
+ * The fleet simulation (test/sim/fleet.ts): qualitative properties on short runs; on three-hour
+ * runs the steady 503 share targets (0 / 5% / 10% at 50 / 200 / 500 clients) and "back to
+ * normal" (test/sim/fleet.ts `backToNormal`: every 5 minutes from then on as many requests and
+ * as fresh numbers as the worst 5 minutes before the outage, give or take 10%) within 10 minutes
+ * of a 5-minute outage's end. The other figures are printed by `scripts/fleet.ts`, not asserted.
  */
 import assert from 'node:assert/strict';
 import { CountersClient } from '../../src/core/countersClient';
@@ -13,7 +15,7 @@ import { PollScheduler, PollStep } from '../../src/core/pollScheduler';
 import { sentence } from '../../src/core/portalText';
 import { HttpResponse, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
-import { FLEET_STEPS, FleetResult, formatShare, HOUR, MINUTE, simulateFleet, TABLE_HEADER, tableRow, targetFor } from '../sim/fleet';
+import { FLEET_STEPS, FleetResult, formatMinutes, formatShare, HOUR, MINUTE, simulateFleet, TABLE_HEADER, tableRow, targetFor } from '../sim/fleet';
 import { fakeTime } from './fakeTime';
 
 const INTERVAL = 60_000;
@@ -101,6 +103,43 @@ describe('fleet simulation (virtual time, one office IP, leaky bucket 50 / 2 per
           const result = await simulateFleet({ clients, durationMs: 3 * HOUR, seed });
           printed.push(result);
           assert.ok(result.share503Steady <= targetFor(clients).share503, `${formatShare(result.share503Steady)} refused`);
+        });
+      }
+    }
+  });
+
+  describe('back to normal within 10 minutes of the end of a 5-minute outage (3 hours, the outage at 90 min)', () => {
+    async function outage(clients: number, kind: 'network' | '503', seed: number, durationMs = 5 * MINUTE): Promise<FleetResult> {
+      const result = await simulateFleet({ clients, durationMs: 3 * HOUR, seed, outage: { startMs: 90 * MINUTE, durationMs, kind } });
+      if (durationMs > 0) printed.push(result);
+      return result;
+    }
+
+    it('the definition holds throughout a run without an outage (no false alarm)', async () => {
+      for (const clients of [50, 200, 500]) {
+        assert.equal((await outage(clients, '503', 1, 0)).backToNormalAfterOutageMs, 0, `${clients} clients`);
+      }
+    });
+
+    // An office within the limit: after any outage, its clients are calm and count the
+    // refusals as one rate limit.
+    for (const kind of ['network', '503'] as const) {
+      for (const seed of [1, 2]) {
+        it(`50 clients, a ${kind} outage, seed ${seed}`, async () => {
+          const result = await outage(50, kind, seed);
+          assert.ok(result.backToNormalAfterOutageMs! <= 10 * MINUTE, `back after ${formatMinutes(result.backToNormalAfterOutageMs)}`);
+        });
+      }
+    }
+
+    // Offices over the limit, after a network outage (or a 5xx). After 5 minutes of
+    // QUERY_LIMIT_EXCEEDED for everyone they are not back within 10 minutes: to each client that
+    // is the sustained overload its pace must answer (CONTRIBUTING, "Benchmark and fleet").
+    for (const clients of [200, 500]) {
+      for (const seed of [1, 2]) {
+        it(`${clients} clients, a network outage, seed ${seed}`, async () => {
+          const result = await outage(clients, 'network', seed);
+          assert.ok(result.backToNormalAfterOutageMs! <= 10 * MINUTE, `back after ${formatMinutes(result.backToNormalAfterOutageMs)}`);
         });
       }
     }

@@ -13,15 +13,22 @@
  * (e) while paused, no run but a refresh; after a refresh in pause, paused (or halted) again;
  * (f) back at the interval within the recovery window: a rate limit is isolated when none came in
  *     the window before it, and its window is RECOVERY_MS; one while still recovering multiplies
- *     the window by WINDOW_GROWTH, up to MAX_RECOVERY_MS. An ok step decided a window or more
- *     after the last rate limit waits the plain jittered interval, one decided earlier ends by the
- *     window's end plus one full-speed wait: after an isolated rate limit with only ok steps after
- *     it, back at the interval within 10 minutes;
+ *     the window by WINDOW_GROWTH, up to MAX_RECOVERY_MS. A calm client (no rate limit since its
+ *     first success, or since its last one, for RECOVERY_MS, and not recovering) that meets one
+ *     absorbs the further ones until its next normal wait: an outage, counted as one isolated rate
+ *     limit. An ok step decided a window or more after the last counted rate limit waits the plain
+ *     jittered interval, one decided earlier ends by the window's end plus one full-speed wait:
+ *     after an isolated rate limit with only ok steps after it, back at the interval within 10
+ *     minutes;
  * (g) sustained overload stays slowed: after a rate limit while still recovering (and the same
  *     interval since), an ok step decided inside the window waits at least the plain jittered
  *     interval times 1 + (SLOW_FACTOR - 1) × the share of the window still ahead (within the
  *     cap, and SLOW_FACTOR at most the cap over the interval): the pace comes back no faster than
- *     an isolated cut spread over the grown window.
+ *     an isolated cut spread over the grown window;
+ * (h) an outage ends fast: after one met while calm (any number of rate limits in a row), an ok
+ *     step decided RECOVERY_MS or more after its last rate limit, with none since, waits the plain
+ *     jittered interval: back at the interval within 10 minutes of the outage's end, however long
+ *     it lasted.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -96,11 +103,14 @@ export interface Scenario {
   readonly actions: readonly Action[];
 }
 
-/**
- * Plays a scenario, asserting (a)–(g) as it goes. Exported for the example tests. Returns how
- * many ok steps (g) checked.
- */
-export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scenario): Promise<number> {
+/** How many ok steps (g) and (h) checked in a scenario. */
+export interface Checked {
+  readonly sustained: number;
+  readonly afterOutage: number;
+}
+
+/** Plays a scenario, asserting (a)–(h) as it goes. Exported for the example tests. */
+export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scenario): Promise<Checked> {
   const { clock, timers } = fakeTime();
   const random = seededRandom(seed);
   /** The random value behind the latest delay: an ok step's wait is its only draw. */
@@ -118,6 +128,13 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
   let window = RECOVERY_MS;
   let chainedAtInterval: number | undefined;
   let sustainedChecks = 0;
+  /** The calm-outage state: first normal wait, latest rate limit (absorbed too), absorbing. */
+  let pacedSince: number | undefined;
+  let lastLimitedAt: number | undefined;
+  let absorbing = false;
+  /** The last rate limit of an outage met while calm, while no rate limit was counted since. */
+  let outageEnd: number | undefined;
+  let outageChecks = 0;
   /** The step just handed back, until the scheduler's reaction to it (a timer) is seen. */
   let justEnded: { step: PollStep; at: number; rerun: boolean } | undefined;
   let rerunPending = false;
@@ -195,10 +212,30 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
     const { step: s, at } = ended;
     lastEnd = { at, request: !(s.kind === 'ok' && s.nextAt !== undefined && !Number.isNaN(s.nextAt)) };
     if (s.kind === 'retry' && s.slowDown) {
-      const recovering = lastSlowAt !== undefined && at < lastSlowAt + window;
-      window = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * window) : RECOVERY_MS;
-      chainedAtInterval = recovering ? scheduler.intervalMs : undefined;
-      lastSlowAt = at;
+      const calmSince = Math.max(pacedSince ?? at, lastLimitedAt ?? -Infinity);
+      lastLimitedAt = at;
+      if (absorbing) {
+        outageEnd = at;
+      } else {
+        const recovering = lastSlowAt !== undefined && at < lastSlowAt + window;
+        absorbing = !recovering && at - calmSince >= RECOVERY_MS;
+        outageEnd = absorbing ? at : undefined;
+        window = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * window) : RECOVERY_MS;
+        chainedAtInterval = recovering ? scheduler.intervalMs : undefined;
+        lastSlowAt = at;
+      }
+    }
+    if (s.kind === 'ok' && lastEnd.request) {
+      // A normal wait: the client's first success starts its calm, and an outage is over.
+      pacedSince ??= at;
+      absorbing = false;
+      if (outageEnd !== undefined && at >= outageEnd + RECOVERY_MS) {
+        const interval = scheduler.intervalMs;
+        const plain = interval * (1 - jitter + 2 * jitter * lastRandom);
+        const expected = Math.min(Math.max(DEFAULT_MAX_BACKOFF_MS, interval), Math.max(MIN_INTERVAL_MS, plain));
+        assert.ok(Math.abs(ms - expected) <= 1, `(h) ${ms} ms ${at - outageEnd} ms after an outage, not the plain ${plain}`);
+        outageChecks++;
+      }
     }
     if (s.kind === 'ok' && lastEnd.request && lastSlowAt !== undefined) {
       const interval = scheduler.intervalMs;
@@ -258,10 +295,16 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
         generation++;
         lastEnd = undefined;
         lastSlowAt = undefined;
+        ({ pacedSince, lastLimitedAt, absorbing, outageEnd } = { pacedSince: undefined, lastLimitedAt: undefined, absorbing: false, outageEnd: undefined });
         justEnded = undefined;
         userRunPending = false;
         break;
       case 'setInterval':
+        if (scheduler.phase === 'waiting' && scheduler.consecutiveFailures === 0 && clampInterval(a.ms) !== scheduler.intervalMs) {
+          // Rescheduled with a normal wait, like the one after a success.
+          pacedSince ??= clock.now();
+          absorbing = false;
+        }
         scheduler.setInterval(a.ms);
         assert.equal(scheduler.intervalMs, clampInterval(a.ms));
         break;
@@ -275,7 +318,7 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
   await timers.tickAsync(RECOVERY_MS);
   afterAction();
   scheduler.stop();
-  return sustainedChecks;
+  return { sustained: sustainedChecks, afterOutage: outageChecks };
 }
 
 describe('PollScheduler properties (fast-check, fake time)', () => {
@@ -321,7 +364,40 @@ describe('PollScheduler properties (fast-check, fake time)', () => {
       }));
     await fc.assert(
       fc.asyncProperty(sustained, async (scenario) => {
-        assert.ok((await play(scenario)) > 0, '(g) never checked');
+        assert.ok((await play(scenario)).sustained > 0, '(g) never checked');
+      }),
+      propertyRuns(50),
+    );
+  });
+
+  it('holds (a)–(h) through an outage of any length met while calm, and (h) is exercised', async () => {
+    // Polls at full speed for a whole recovery window, then n rate limits in a row (the portal
+    // refusing everyone), then only ok steps.
+    const outage = fc
+      .record({
+        intervalMs: fc.integer({ min: MIN_INTERVAL_MS, max: 120_000 }),
+        jitter,
+        seed: fc.integer(),
+        limits: fc.integer({ min: 1, max: 8 }),
+        notBeforeIn: fc.option(fc.integer({ min: 0, max: 20 * 60_000 }), { nil: undefined }),
+        durationMs: fc.integer({ min: 0, max: 20_000 }),
+        hours: fc.integer({ min: 1, max: 4 }),
+      })
+      .map(({ limits, notBeforeIn, durationMs, hours, ...rest }): Scenario => {
+        const calm = Math.ceil((RECOVERY_MS + 60_000) / (rest.intervalMs * (1 - rest.jitter))) + 1;
+        return {
+          ...rest,
+          outcomes: Array.from({ length: calm + limits + 400 }, (_, i) => ({
+            step: i >= calm && i < calm + limits ? { kind: 'retry', slowDown: true, notBeforeIn } : { kind: 'ok' },
+            durationMs,
+          })),
+          // Eight refusals in a row back off for about two hours: time enough after them.
+          actions: Array.from({ length: (hours + 3) * 6 }, (): Action => ({ kind: 'tick', ms: 10 * 60_000 })),
+        };
+      });
+    await fc.assert(
+      fc.asyncProperty(outage, async (scenario) => {
+        assert.ok((await play(scenario)).afterOutage > 0, '(h) never checked');
       }),
       propertyRuns(50),
     );

@@ -710,6 +710,62 @@ describe('PollScheduler', () => {
       assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back within 10 minutes');
     });
 
+    /** A scheduler that has polled at full speed for `minutes` (a calm client), then runs `script`. */
+    async function calmFor(minutes: number, ...script: PollStep[]) {
+      const env = setup();
+      env.runs.script = [...Array.from({ length: minutes + 1 }, (): PollStep => ({ kind: 'ok' })), ...script];
+      await env.scheduler.refreshNow();
+      for (let i = 0; i < minutes; i++) await env.timers.nextAsync();
+      assert.equal(env.scheduler.pace, 1);
+      return env;
+    }
+
+    it('after an outage ends, back at the interval within 10 minutes: a calm client counts the refusals until its next success as one', async () => {
+      // Refused for 15 minutes (retries 1, 2, 4 and 8 minutes apart): one isolated rate limit.
+      const { timers, runs, scheduler } = await calmFor(12, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, { kind: 'ok' });
+      await timers.nextAsync();
+      const firstRefusal = timers.now;
+      assert.equal(scheduler.pace, SLOW_FACTOR, 'the cut of one isolated rate limit');
+      await timers.nextAsync();
+      const decayed = 1 + (SLOW_FACTOR - 1) * (1 - (timers.now - firstRefusal) / RECOVERY_MS);
+      assert.ok(Math.abs(scheduler.pace - decayed) < 1e-9, `pace ${scheduler.pace}: the retry's refusal did not deepen it`);
+      for (let i = 0; i < 3; i++) await timers.nextAsync();
+      await timers.nextAsync(); // the first success, 15 minutes after the first refusal
+      assert.equal(runs.count, 12 + 1 + 5 + 1);
+      assert.equal(scheduler.pace, 1);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'at the interval at once');
+    });
+
+    it('after a short outage of a calm client, slowed only as after one rate limit, and at the interval 10 minutes after it began', async () => {
+      const { timers, scheduler } = await calmFor(12, LIMIT, LIMIT, { kind: 'ok' });
+      await timers.nextAsync();
+      const firstRefusal = timers.now;
+      await timers.nextAsync();
+      await timers.nextAsync(); // the success, 3 minutes after the first refusal
+      assert.ok(scheduler.pace > 1 && scheduler.pace < SLOW_FACTOR, `pace ${scheduler.pace}`);
+      while (timers.now < firstRefusal + RECOVERY_MS) await timers.nextAsync();
+      assert.ok(timers.now <= firstRefusal + RECOVERY_MS + INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
+    });
+
+    it('the same refusals in a client\'s first 10 minutes (a whole office starting at once) deepen at each one', async () => {
+      const { timers, scheduler } = await calmFor(5, LIMIT, LIMIT, { kind: 'ok' });
+      await timers.nextAsync();
+      await timers.nextAsync();
+      assert.ok(scheduler.pace > SLOW_FACTOR * 1.5, `pace ${scheduler.pace}: the retry's refusal deepened it`);
+    });
+
+    it('a rate limit soon after an outage is no longer calm: sustained congestion deepens the pace', async () => {
+      const { timers, scheduler } = await calmFor(12, LIMIT, { kind: 'ok' }, LIMIT, { kind: 'ok' });
+      await timers.nextAsync(); // the outage: one refusal
+      await timers.nextAsync(); // the success
+      await timers.nextAsync(); // refused again, inside the window
+      const limitedAt = timers.now;
+      assert.ok(scheduler.pace > SLOW_FACTOR, `pace ${scheduler.pace}: deeper than one isolated cut`);
+      await timers.tickAsync(limitedAt + 4 * RECOVERY_MS - 1 - timers.now);
+      assert.ok(scheduler.pace > 1, 'the window grew to 40 minutes');
+    });
+
     it('sustained overload: the window grows to 3 hours and the pace to the cap, the waits stay within it', async () => {
       const { timers, runs, scheduler } = setup();
       // A rate limit every third poll: an office that stays over the limit.
