@@ -9,11 +9,16 @@ import { ESLint } from 'eslint';
 
 const root = path.resolve(__dirname, '../../..');
 
-async function restrictedImports(file: string, importLine: string): Promise<string[]> {
+/** What `rule` says of a real file of the project with `line` added at its top. */
+async function lintedWith(file: string, line: string, rule: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });
-  const source = `${importLine}\n${fs.readFileSync(path.join(root, file), 'utf8')}`;
+  const source = `${line}\n${fs.readFileSync(path.join(root, file), 'utf8')}`;
   const [result] = await eslint.lintText(source, { filePath: path.join(root, file) });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === rule).map((m) => m.message);
+}
+
+function restrictedImports(file: string, importLine: string): Promise<string[]> {
+  return lintedWith(file, importLine, 'no-restricted-imports');
 }
 
 describe('import boundaries (eslint.config.mjs)', function () {
@@ -53,5 +58,47 @@ describe('import boundaries (eslint.config.mjs)', function () {
 
   it('the UI may import vscode and the core', async () => {
     assert.deepEqual(await restrictedImports('src/ui/words.ts', "import '../core/clock';"), []);
+  });
+});
+
+describe('the request gate cannot be bypassed (eslint.config.mjs)', function () {
+  this.timeout(60_000);
+  const RULE = '@typescript-eslint/no-restricted-imports';
+
+  it('the UI may not make a client, a transport, a scheduler, a gate or a shared poll of its own', async () => {
+    for (const [module, name] of [
+      ['countersClient', 'CountersClient'],
+      ['transport', 'nodeFetchTransport'],
+      ['pollScheduler', 'PollScheduler'],
+      ['requestGate', 'RequestGate'],
+      ['sharedPoll', 'SharedPoll'],
+    ]) {
+      const messages = await lintedWith('src/ui/commands.ts', `import { ${name} } from '../core/${module}'; void ${name};`, RULE);
+      assert.equal(messages.length, 1, `${name}: ${messages.join('\n')}`);
+      assert.match(messages[0], /only through CountersPoller/);
+    }
+  });
+
+  it('the UI may still use their types and constants', async () => {
+    for (const line of [
+      "import type { CountersClient } from '../core/countersClient'; export type A = CountersClient;",
+      "import { RequestLogEntry } from '../core/countersClient'; export type B = RequestLogEntry;",
+      "import { MIN_INTERVAL_MS } from '../core/pollScheduler'; export const C = MIN_INTERVAL_MS;",
+    ]) {
+      assert.deepEqual(await lintedWith('src/ui/commands.ts', line, RULE), [], line);
+    }
+  });
+
+  it('only the poller calls the client\'s requests', async () => {
+    for (const [file, call] of [
+      ['src/ui/commands.ts', 'export const d = (c: { userGroups(): void }) => c.userGroups();'],
+      ['src/core/taskList.ts', 'export const e = (c: { getCountersByRole(): void }) => c.getCountersByRole();'],
+      ['src/extension.ts', 'export const f = (c: { getCountersByRole(): void }) => c.getCountersByRole();'],
+    ]) {
+      const messages = await lintedWith(file, call, 'no-restricted-syntax');
+      assert.equal(messages.length, 1, `${file}: ${messages.join('\n')}`);
+      assert.match(messages[0], /Only CountersPoller asks the portal/);
+    }
+    assert.deepEqual(await lintedWith('src/core/countersPoller.ts', '', 'no-restricted-syntax'), [], 'the poller itself');
   });
 });
