@@ -198,7 +198,10 @@ export class CountersPoller {
       });
     }
     this.roleFailed = false;
-    if (this.client) this.scheduler.newQuestion();
+    // After a halt, the new question is asked: the halt was the old one's. Otherwise as soon as
+    // allowed; a run under way answers the new role too (its batch has every role).
+    if (previous.halted) this.scheduler.newQuestion();
+    else this.scheduler.soon();
   }
 
   setIntervalMs(intervalMs: number): void {

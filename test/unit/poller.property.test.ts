@@ -254,3 +254,33 @@ describe('poller examples the property found in the scheduler', function () {
   it('at the shortest interval, automatic requests stay 15 s apart despite the jitter', () =>
     holds({ windows: 1, intervalMs: 15_000, filters: ALL, steps: [{ kind: 'wait', ms: 1_800_000 }], healthyIntervalMs: 15_000 }));
 });
+
+/** What the property found against the request gate while it was built; each failed then. */
+describe('poller examples the property found in the request gate', function () {
+  this.timeout(20_000);
+  const ALL: Scenario['filters'] = { role: 'view_all', userId: 0, groupId: 0 };
+
+  it('a role change during the first poll, which then halts on a redirect: no request after the halt (the batch answered every role)', async () => {
+    assert.deepEqual(
+      await runScenario({
+        windows: 1,
+        intervalMs: 0,
+        filters: ALL,
+        steps: [
+          {
+            kind: 'answers',
+            list: [
+              { kind: 'redirect', status: 301, sameOrigin: false },
+              { kind: 'roleError', role: 'view_all', code: 'QUERY_LIMIT_EXCEEDED' },
+            ],
+          },
+          { kind: 'during', action: { kind: 'filters', change: { role: 'view_role_originator' } } },
+          { kind: 'wait', ms: 15_000 },
+          { kind: 'answers', list: [{ kind: 'ok', comments: 0 }] },
+        ],
+        healthyIntervalMs: 15_000,
+      }),
+      [],
+    );
+  });
+});
