@@ -35,9 +35,7 @@ export class RequestGate {
 
   /** Monotonic ms from which a request may go: now, or later. */
   openAt(ask: Ask): number {
-    const now = this.clock.monotonic();
-    if (ask === 'explicit') return Math.max(now, after(this.explicitAt));
-    return Math.max(now, after(this.askedAt), after(this.answeredAt), this.waitUntil ?? -Infinity);
+    return this.openFrom(ask, this.clock.monotonic());
   }
 
   /** Refresh, Try Again: the poll's next request is explicit (see `passPoll`). */
@@ -81,7 +79,7 @@ export class RequestGate {
   /** Any other request (Connect's check, the group list): whether it may go now; if so, counted. */
   pass(ask: Ask): boolean {
     const now = this.clock.monotonic();
-    if (this.openAt(ask) > now) return false;
+    if (this.openFrom(ask, now) > now) return false; // one reading: a real clock moves between two
     this.askedAt = now;
     if (ask === 'explicit') this.explicitAt = now;
     return true;
@@ -111,6 +109,11 @@ export class RequestGate {
   newConnection(): void {
     this.waitUntil = undefined;
     this.explicitAnswers = this.explicitAsks;
+  }
+
+  private openFrom(ask: Ask, now: number): number {
+    if (ask === 'explicit') return Math.max(now, after(this.explicitAt));
+    return Math.max(now, after(this.askedAt), after(this.answeredAt), this.waitUntil ?? -Infinity);
   }
 }
 
