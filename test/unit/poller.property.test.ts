@@ -283,4 +283,21 @@ describe('poller examples the property found in the request gate', function () {
       [],
     );
   });
+
+  it('Connect\'s check sent to its own origin follows the redirect: one request, not two explicit ones', async () => {
+    assert.deepEqual(
+      await runScenario({
+        windows: 1,
+        intervalMs: 15_000,
+        filters: ALL,
+        steps: [
+          { kind: 'answers', list: [{ kind: 'redirect', status: 301, sameOrigin: true }, { kind: 'roleError', role: 'view_all', code: 'QUERY_LIMIT_EXCEEDED' }] },
+          { kind: 'connect', window: 0, identity: { portal: 0, hookUser: 1 } },
+          { kind: 'wait', ms: 5000 },
+        ],
+        healthyIntervalMs: 300_000,
+      }),
+      [],
+    );
+  });
 });

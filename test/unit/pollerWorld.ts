@@ -220,8 +220,8 @@ export interface WorldWindow {
   notBefore?: number;
   /** Bumped by every new webhook (or none): an answer to an older one's request says nothing. */
   connection: number;
-  /** When this window's poller was last sent to its own origin: it follows at once, same request. */
-  redirectedAt?: number;
+  /** When each of its clients was last sent to its own origin: it follows at once, the same request. */
+  redirectedAt: Partial<Record<Purpose, number>>;
   /** Whom the next client made is for: `verify`'s own, or the poller's (made by `connect`). */
   nextClient: 'verify' | 'poll';
   /** The releases of the task lists this window shows (expanded rows, Go to Task). */
@@ -451,6 +451,7 @@ export class World {
       connection: 0,
       nextClient: 'verify',
       shownLists: [],
+      redirectedAt: {},
     };
     this.unsubscribe.push(state.subscribe((snapshot) => this.check(window, snapshot)));
     this.windows.push(window);
@@ -546,8 +547,8 @@ export class World {
     if (purpose === 'poll') {
       window.inFlight++;
       if (window.inFlight > 1) problem(`${window.inFlight} requests in flight`);
-      if (window.redirectedAt === this.now) return; // following a redirect: the same request
     }
+    if (window.redirectedAt[purpose] === this.now) return; // following a redirect: the same request
     const explicit = purpose === 'verify' || (purpose === 'poll' && window.explicitAsked);
     if (purpose === 'poll' && explicit) {
       window.explicitAsked = false;
@@ -602,12 +603,12 @@ export class World {
         const purpose: Purpose = client === 'verify' ? 'verify' : url.includes('sonet_group.user.groups') ? 'groups' : 'poll';
         this.sending(window, purpose);
         const connection = window.connection;
-        if (json.includes('tasks.task.list') && window.shownLists.length === 0 && window.redirectedAt !== this.now) {
+        if (json.includes('tasks.task.list') && window.shownLists.length === 0 && window.redirectedAt.poll !== this.now) {
           this.violations.push(`window ${window.index} at ${this.now}: a task list asked for while none is shown`);
         }
         try {
           const answer = await this.answer(url, json, options);
-          if (purpose === 'poll' && answer.ok && answer.value.location?.startsWith(new URL(url).origin)) window.redirectedAt = this.now;
+          if (answer.ok && answer.value.location?.startsWith(new URL(url).origin)) window.redirectedAt[purpose] = this.now;
           if (purpose === 'poll' && connection === window.connection && !(answer.ok && answer.value.location)) {
             window.notBefore = answer.ok ? this.portalWait(answer.value) : undefined;
           }
