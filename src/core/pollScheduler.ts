@@ -224,7 +224,9 @@ export class PollScheduler {
       case 'halted':
         if (!newQuestion) return;
     }
-    this.dueAt = Math.min(this.dueAt ?? Infinity, this.gate.openAt('whenAllowed'));
+    const at = this.gate.openAt('whenAllowed');
+    if (this.dueAt !== undefined && this.dueAt <= at) return; // due by then anyway: nothing moves
+    this.dueAt = at;
     this.arm();
   }
 

@@ -685,7 +685,7 @@ describe('PollScheduler', () => {
       assert.deepEqual(clamps, [[900_001, CAP]]);
     });
 
-    it('a wait armed under a long interval is cut to the cap when the interval shrinks, paused or not (found by the property test)', async () => {
+    it('a wait armed under a long interval, the interval shrunk: resumed, it is cut to the cap; not paused, resume arms nothing (found by the property test)', async () => {
       for (const paused of [false, true]) {
         const { timers, runs, scheduler } = setup({ intervalMs: CAP + 1, jitter: 0 });
         runs.script = [{ kind: 'retry' }];
@@ -693,9 +693,10 @@ describe('PollScheduler', () => {
         assert.equal(scheduler.nextAt! - timers.now, CAP + 1, 'the interval is its own cap');
         if (paused) scheduler.pause();
         scheduler.setInterval(Number.NaN);
+        const timersBefore = timers.countTimers();
         scheduler.resume();
-        if (!paused) scheduler.soon();
-        assert.equal(scheduler.nextAt! - timers.now, CAP, paused ? 'resumed' : 'a gesture');
+        if (paused) assert.equal(scheduler.nextAt! - timers.now, CAP);
+        else assert.deepEqual([scheduler.nextAt! - timers.now, timers.countTimers()], [CAP + 1, timersBefore], 'the timer set under the old cap stands');
       }
     });
 
@@ -926,15 +927,17 @@ describe('PollScheduler', () => {
     });
 
     it('while failing: the retry stays where the backoff or the portal put it, and so does the failure count', async () => {
-      const { timers, runs, scheduler } = setup();
+      const { timers, runs, scheduler, phases } = setup();
       const notBefore = timers.now + 10 * INTERVAL;
       runs.script = [{ kind: 'retry', notBefore }, { kind: 'retry' }];
       await scheduler.refresh();
       const retry = scheduler.nextAt;
+      const changes = phases.length;
       for (let i = 0; i < 5; i++) {
         scheduler.soon();
         await timers.tickAsync(1000);
       }
+      assert.equal(phases.length, changes, 'nothing moved, nothing re-armed (no state update to render)');
       assert.equal(runs.count, 1);
       assert.equal(scheduler.nextAt, retry);
       assert.equal(scheduler.consecutiveFailures, 1);
