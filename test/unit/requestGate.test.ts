@@ -8,7 +8,7 @@ import { MIN_REQUEST_GAP_MS as GAP, RequestGate } from '../../src/core/requestGa
 import { fakeTime } from './fakeTime';
 
 /** A clock at `at` whose every reading is a microsecond later than the one before. */
-function movingClock(): { clock: Clock; set(ms: number): void } {
+function movingClock(): { clock: Clock; set: (ms: number) => void } {
   let at = 1000;
   const clock: Clock = {
     now: () => at,
