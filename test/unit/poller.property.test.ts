@@ -166,7 +166,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
 });
 
 describe('poller properties (fast-check, fake time, shared files)', function () {
-  this.timeout(600_000);
+  this.timeout(3_600_000); // npm run fuzz: a thousand worlds, some minutes on a busy machine
 
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => rejections.push(reason);
