@@ -70,6 +70,40 @@ export default tseslint.config(
     },
   },
   {
+    // Every request to the portal passes the request gate (RequestGate: the portal's wait, 15 s
+    // between a window's requests): the UI asks only through CountersPoller, and only the
+    // poller calls the client's requests, each after the gate.
+    files: ['src/ui/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/countersClient', '**/core/transport', '**/core/pollScheduler', '**/core/requestGate', '**/core/sharedPoll'],
+              importNames: ['CountersClient', 'nodeFetchTransport', 'PollScheduler', 'RequestGate', 'SharedPoll'],
+              allowTypeImports: true,
+              message: 'The UI asks the portal only through CountersPoller (refresh, askSoon, showTaskLists, setFilters, listGroups), whose requests pass the request gate.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**'],
+    ignores: ['src/core/countersPoller.ts', 'src/core/countersClient.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(getCountersByRole|userGroups)$/]',
+          message: 'Only CountersPoller asks the portal, each request after its request gate (RequestGate).',
+        },
+      ],
+    },
+  },
+  {
     // The scripts and the host and end-to-end suites use the sandbox portal as a whole, through
     // its one public entry; only its own unit tests look inside.
     files: ['scripts/**', 'test/e2e/**', 'test/host/**'],

@@ -5,16 +5,20 @@
  * poll makes with both lists shown.
  *
  * The real CountersPoller, CountersClient and node-fetch transport against the real sandbox
- * over HTTP on the real clock (its default tasks); the transport is wrapped to count bytes, and
- * the sandbox's own request log counts the requests. Figures only: nothing is asserted.
+ * over HTTP (its default tasks), the poller on a fake clock moved 15 s before each ask, so the
+ * request gate lets it through at once (the figure is the poll's, not the gate's wait); the
+ * transport is wrapped to count bytes, and the sandbox's own request log counts the requests.
+ * Figures only: nothing is asserted.
  */
 import { CountersClient } from '../../src/core/countersClient';
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState } from '../../src/core/countersState';
+import { MIN_REQUEST_GAP_MS } from '../../src/core/requestGate';
 import { TASK_LIST_COUNTERS, TaskListCounter } from '../../src/core/taskList';
 import { nodeFetchTransport, Transport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { batchCommandsOf, SandboxPortal } from '../../test/sandbox';
+import { fakeTime } from '../../test/unit/fakeTime';
 import { waitForSnapshot } from '../../test/unit/support';
 import { bytes, Measurement, median, ms, Row } from './report';
 
@@ -43,15 +47,20 @@ export async function measureTaskLists(): Promise<Measurement> {
       return outcome;
     },
   };
+  const { clock, timers } = fakeTime(Date.now());
   const state = new CountersState({ role: 'view_all', groupId: 0, userId: 0 });
   const poller = new CountersPoller(state, {
     intervalMs: INTERVAL_MS,
-    createClient: (webhook) => new CountersClient(webhook, { transport: measuring }),
+    clock,
+    createClient: (webhook) => new CountersClient(webhook, { transport: measuring, now: () => clock.now() }),
   });
+  /** The request gate open again: 15 s after the last request (fake time). */
+  const gateOpen = () => timers.tickAsync(MIN_REQUEST_GAP_MS);
   const parsed = WebhookUrl.parse(portal.webhookUrl(1));
   try {
     if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
     poller.connect(parsed.webhook, 'stored');
+    await timers.tickAsync(MIN_REQUEST_GAP_MS);
     await waitForSnapshot(state, (s) => s.counters !== undefined && !s.loading, 'the first counters', WAIT_MS);
 
     /** One poll: its exchanges and the sandbox's requests. */
@@ -59,7 +68,7 @@ export async function measureTaskLists(): Promise<Measurement> {
       exchanges.length = 0;
       portal.clearLog();
       const before = state.snapshot.updatedAt;
-      // A refresh during the end of a run comes right after it: wait for its answer.
+      await gateOpen();
       await poller.refresh();
       await waitForSnapshot(state, (s) => s.updatedAt !== before && !s.loading && s.error === undefined, 'the poll', WAIT_MS);
       const lists = portal.requests.flatMap(batchCommandsOf).filter((command) => command.method === 'tasks.task.list').length;
@@ -67,6 +76,7 @@ export async function measureTaskLists(): Promise<Measurement> {
     };
     const shown = async (counters: readonly TaskListCounter[]) => {
       const release = poller.showTaskLists(counters);
+      await gateOpen();
       await waitForSnapshot(state, (s) => counters.every((c) => s.taskLists?.[c] !== undefined) && !s.loading, 'the lists', WAIT_MS);
       return release;
     };
@@ -85,9 +95,11 @@ export async function measureTaskLists(): Promise<Measurement> {
     const times: number[] = [];
     for (let run = 0; run < TIMING_RUNS; run++) {
       await waitForSnapshot(state, (s) => s.taskLists === undefined && !s.loading, 'no list in the state', WAIT_MS);
+      await gateOpen();
       const t0 = performance.now();
       const done = waitForSnapshot(state, (s) => s.taskLists?.expired?.ok === true, 'the overdue tasks', WAIT_MS);
       const releaseRun = poller.showTaskLists(['expired']);
+      await timers.tickAsync(0); // the poll it brought forward: due now
       await done;
       times.push(performance.now() - t0);
       releaseRun();

@@ -1,6 +1,9 @@
 /**
  * The poller: webhook + filters → client → counters state, on the scheduler's beat.
- * Every request to the portal goes through here; views only read the state.
+ * Every request to the portal goes through here, and each passes the request gate first
+ * (`RequestGate`: the portal's wait, 15 s between a window's requests); views only read the
+ * state, and what they ask for (`refresh`, `askSoon`, `showTaskLists`, `setFilters`) only
+ * tells the scheduler when.
  */
 import { Clock, systemClock } from './clock';
 import { CountersClient, RoleCounters, Workgroup } from './countersClient';
@@ -8,6 +11,7 @@ import { CountersState, Filters, sameScope, TaskLists, WebhookSource } from './c
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
 import { PortalText, portalText, sentence } from './portalText';
+import { MIN_REQUEST_GAP_MS, RequestGate } from './requestGate';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
 import { TASK_LIST_COUNTERS, TaskListCounter } from './taskList';
 import { WebhookUrl } from './webhookUrl';
@@ -54,11 +58,11 @@ type Turn =
 export class CountersPoller {
   private client: CountersClient | undefined;
   private readonly scheduler: PollScheduler;
+  /** The scheduler's: every request of this window passes it. */
+  private readonly gate: RequestGate;
   private readonly clock: Clock;
   /** When the counters' method budget frees up, from the last answer that said (`RoleCounters.time`). */
   private operatingResetAt: number | undefined;
-  /** The next run asks the portal even if another window's answer is current (Refresh). */
-  private fetchNext = false;
   /** A fetched answer to publish to the other windows once its next poll time is known. */
   private toShare: { key: string; fetchedAt: number; outcome: Outcome<RoleCounters> } | undefined;
   /** Between `pause` and `resume` (a scheduler's stop forgets it). */
@@ -91,6 +95,7 @@ export class CountersPoller {
       onClamp: (requestedMs, usedMs) =>
         options.onNotice?.(sentence`A wait of ${Math.round(requestedMs / 1000)} s was cut to ${Math.round(usedMs / 1000)} s, the longest this extension waits`),
     });
+    this.gate = this.scheduler.gate;
   }
 
   /** The webhook being polled, if any. */
@@ -101,9 +106,10 @@ export class CountersPoller {
   /**
    * Checks a webhook with one request (the same batch a poll makes, with the user's name and,
    * for a group, its name), without touching the state. Connect stores the webhook only when
-   * this succeeds.
+   * this succeeds. An explicit ask: within 15 s of the previous one, it waits for the rest.
    */
   async verify(webhook: WebhookUrl): Promise<Outcome<VerifiedCounters>> {
+    await this.gate.passWhenOpen('explicit');
     const client = this.options.createClient(webhook);
     const filters = this.state.snapshot.filters;
     try {
@@ -169,9 +175,11 @@ export class CountersPoller {
 
   /**
    * New filters from settings. Another role comes from the last batch, which asked for all
-   * five, at once and without a request; another user or group is asked for at once. An
-   * error of the old role or scope is not the new one's: it goes (an error of the whole
-   * request stays over a role's numbers from before it, which are then stale).
+   * five, at once and without a request; another user or group is asked for as soon as the
+   * gate allows, through the other windows' shared poll (a settings change reaches every
+   * window at once: one asks, the others follow its answer). An error of the old role or scope
+   * is not the new one's: it goes (an error of the whole request stays over a role's numbers
+   * from before it, which are then stale).
    */
   setFilters(filters: Filters): void {
     const previous = this.state.snapshot;
@@ -192,28 +200,42 @@ export class CountersPoller {
       });
     }
     this.roleFailed = false;
-    if (this.client) void this.refresh();
+    // After a halt, the new question is asked: the halt was the old one's. Otherwise as soon as
+    // allowed; a run under way answers the new role too (its batch has every role).
+    if (previous.halted) this.scheduler.newQuestion();
+    else this.scheduler.soon();
   }
 
   setIntervalMs(intervalMs: number): void {
     this.scheduler.setInterval(intervalMs);
   }
 
-  /** Asks the portal now (also after a halt: Refresh is how a user says "try again"). */
+  /**
+   * The user's explicit ask for fresh numbers (Refresh, Try Again; also after a halt: that is
+   * how a user says "try again"): the portal now, even while it asked to wait, but not twice
+   * within 15 s (a second ask waits for the rest). Resolves when it is answered.
+   */
   refresh(): Promise<void> {
     if (!this.client) return Promise.resolve();
-    this.fetchNext = true;
-    return this.scheduler.refreshNow();
+    return this.scheduler.refresh();
+  }
+
+  /**
+   * Fresh numbers wanted (a picker opened): the next poll as soon as the gate allows, never
+   * before the portal's wait; meanwhile the state shows what it has, `nextPollAt` when it asks.
+   */
+  askSoon(): void {
+    this.scheduler.soon(); // not after a halt: only the user can fix that
   }
 
   /**
    * Carries these task lists in every poll's batch until the returned release is called (a
-   * row collapsed, the picker closed). A list not shown yet is asked for at once.
+   * row collapsed, the picker closed). A list not shown yet is asked for as soon as allowed.
    */
   showTaskLists(counters: readonly TaskListCounter[]): () => void {
     const missing = counters.some((counter) => this.state.snapshot.taskLists?.[counter] === undefined);
     for (const counter of counters) this.shownLists.set(counter, (this.shownLists.get(counter) ?? 0) + 1);
-    if (missing && !this.state.snapshot.halted) void this.refresh();
+    if (missing) this.askSoon();
     let released = false;
     return () => {
       if (released) return;
@@ -226,9 +248,20 @@ export class CountersPoller {
     };
   }
 
-  /** The user's workgroups, for the group picker. */
+  /**
+   * The user's workgroups, for the group picker: a request of its own, when the gate allows
+   * (within 15 s of this window's last request, it waits for the rest). While the portal asked
+   * to wait longer, none: the failure that made it wait.
+   */
   async listGroups(): Promise<Outcome<Workgroup[]>> {
-    return this.client ? this.client.userGroups() : fail(NOT_CONNECTED);
+    const client = this.client;
+    if (!client) return fail(NOT_CONNECTED);
+    const openAt = this.gate.openAt('whenAllowed');
+    if (openAt - this.clock.monotonic() > MIN_REQUEST_GAP_MS) {
+      return fail(this.state.snapshot.error?.failure ?? { kind: 'rateLimited', detail: sentence`waiting for the portal before asking again` });
+    }
+    await this.gate.passWhenOpen('whenAllowed');
+    return client.userGroups();
   }
 
   /** Holds polling while the window is away, across reconnects too; see `PollScheduler.pause`. */
@@ -292,22 +325,24 @@ export class CountersPoller {
     const asked = this.state.snapshot.filters;
     const lists = this.listsToAsk();
     const key = this.options.shared ? SharedPoll.key(client.webhook, asked, lists) : undefined;
-    const fetch = this.fetchNext;
-    this.fetchNext = false;
+    // The user's explicit ask: the portal itself, not another window's answer.
+    const explicit = this.gate.explicitPending && this.gate.pollOpenAt() <= this.clock.monotonic();
     try {
       if (key) {
-        const turn = await this.whoseTurn(key, fetch, client.webhook).catch((error: unknown): Turn => {
+        const turn = await this.whoseTurn(key, explicit, client.webhook).catch((error: unknown): Turn => {
           this.options.onSharingError?.(error);
           return { kind: 'ask' }; // sharing is best effort: this window asks alone
         });
-        const moved = this.moved(client, asked);
-        if (moved) return moved;
-        // A row collapsed or expanded while the files were read: the question changed, look
-        // again (no request) rather than ask for lists nobody shows.
-        if (this.listsToAsk().join() !== lists.join()) return { kind: 'ok', nextAt: this.clock.now() };
-        if (turn.kind === 'wait') return { kind: 'ok', nextAt: this.clock.now() + FOLLOW_DELAY_MS };
+        if (client !== this.client) return { kind: 'halt' };
+        // New filters, or a row collapsed or expanded, while the files were read: the question
+        // changed, look again (no request) rather than ask for what nobody shows.
+        if (!sameScope(asked, this.state.snapshot.filters) || this.listsToAsk().join() !== lists.join()) {
+          return { kind: 'look', at: this.clock.now() };
+        }
+        if (turn.kind === 'wait') return { kind: 'look', at: this.clock.now() + FOLLOW_DELAY_MS };
         if (turn.kind === 'follow') return this.follow(turn.snapshot, turn.nextPollAt, asked);
       }
+      if (!this.gate.passPoll()) return { kind: 'look' }; // not yet: when the gate opens
       this.state.update({ loading: true });
       const answer = await client
         .getCountersByRole(scopeOf(asked), {
@@ -319,8 +354,8 @@ export class CountersPoller {
           // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
           fail({ kind: 'network', networkCause: 'other', detail: portalText(`unexpected error: ${String(error)}`, client.webhook.redact) }),
         );
-      const moved = this.moved(client, asked);
-      if (moved) return moved;
+      if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile: the new schedule decides
+      if (!sameScope(asked, this.state.snapshot.filters)) return unshown(answer);
       const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
       if (key) {
         this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
@@ -333,23 +368,13 @@ export class CountersPoller {
   }
 
   /**
-   * The step for a run whose question is no longer the current one: after a disconnect or
-   * reconnect, nothing (the new connection has its own schedule); after new user or group
-   * filters, any (`setFilters` asked for a rerun). Undefined while the question stands.
-   */
-  private moved(client: CountersClient, asked: Filters): PollStep | undefined {
-    if (client !== this.client) return { kind: 'halt' };
-    return sameScope(asked, this.state.snapshot.filters) ? undefined : { kind: 'ok' };
-  }
-
-  /**
    * Follow another window while it is on schedule; wait while it is asking (its lease is
-   * held, or its poll is just due); else ask, holding the lease. A Refresh asks in any case,
-   * taking the lease if it is free.
+   * held, or its poll is just due); else ask, holding the lease. The user's explicit ask asks
+   * in any case, taking the lease if it is free.
    */
-  private async whoseTurn(key: string, fetch: boolean, webhook: WebhookUrl): Promise<Turn> {
+  private async whoseTurn(key: string, explicit: boolean, webhook: WebhookUrl): Promise<Turn> {
     const shared = this.options.shared!;
-    if (!fetch) {
+    if (!explicit) {
       const snapshot = await shared.current(key, {
         redact: webhook.redact,
         intervalMs: this.scheduler.intervalMs,
@@ -364,17 +389,18 @@ export class CountersPoller {
       this.lease = key;
       return { kind: 'ask' };
     }
-    return fetch ? { kind: 'ask' } : { kind: 'wait' };
+    return explicit ? { kind: 'ask' } : { kind: 'wait' };
   }
 
   /**
-   * Shows another window's answer, and looks again just after that window's next poll; a
-   * failure only the user can fix stops this window too.
+   * Shows another window's answer, and looks again just after that window's next poll (this
+   * window asked nothing: its own failure count stays); a failure only the user can fix stops
+   * this window too.
    */
   private follow(snapshot: SharedSnapshot, nextPollAt: number, asked: Filters): PollStep {
     const { outcome, fetchedAt } = snapshot;
     const step = outcome.ok ? this.apply(outcome.value, asked, fetchedAt) : this.failed(outcome.error, fetchedAt);
-    return step.kind === 'halt' ? step : { kind: 'ok', nextAt: nextPollAt + FOLLOW_DELAY_MS };
+    return step.kind === 'halt' ? step : { kind: 'look', at: nextPollAt + FOLLOW_DELAY_MS };
   }
 
   private releaseLease(): void {
@@ -480,6 +506,16 @@ const NO_DATA = {
 } as const;
 
 const NOT_CONNECTED: Failure = { kind: 'auth', detail: sentence`not connected` };
+
+/**
+ * The step for an answer to a question no longer asked (new user or group filters meanwhile):
+ * not shown, but the portal's wait holds whatever was asked (`setFilters` asked for the new
+ * question as soon as the gate allows).
+ */
+function unshown(answer: Outcome<RoleCounters>): PollStep {
+  if (answer.ok || !isRetryable(answer.error)) return { kind: 'ok' };
+  return { kind: 'retry', notBefore: answer.error.retryAt, slowDown: answer.error.kind === 'rateLimited' };
+}
 
 function scopeOf({ userId, groupId }: Filters) {
   return { userId, groupId };

@@ -1,9 +1,16 @@
 /**
- * The one owner of every request to the portal: when to poll next.
+ * When to poll next: the poll's alarm, set by its request gate (`gate`, see `RequestGate`).
  *
  * - One run at a time; the next is scheduled when a run ends, so a slow portal delays the
  *   next request instead of stacking them. A run cut off by `stop` still finishes before the
  *   next one starts, and its result is ignored.
+ * - Three kinds of trigger: the schedule itself; `refresh`, the user's explicit ask, which the
+ *   gate may defer but never drops; and `soon` (an expanded row, a picker) or `newQuestion`
+ *   (other filters), which only bring the next run forward to when the gate allows one.
+ *   Nothing but an answer (a step of a run that asked) changes the failure count.
+ * - Every time is monotonic: a jump of the wall clock moves neither a wait nor the interval.
+  Wall time is only what `nextAt` shows and what a step brings from the portal or another
+   window (their epoch times are turned into waits when the step comes).
  * - Jitter on every delay, so windows and colleagues behind one office IP do not synchronise
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
@@ -11,16 +18,18 @@
  * - The portal's rate limit (`slowDown`) also slows this client's normal polling for a while
  *   (below): when a whole office shares the limit, clients that jumped back to full speed
  *   after the backoff would only hit it again.
- * - A failure only the user can fix (auth, scope, access…) halts polling until `refreshNow`.
+ * - A failure only the user can fix (auth, scope, access…) halts polling until `refresh` or
+ *   `newQuestion`.
  * - Every wait is clamped to [0, the cap] in `schedule`: whatever the interval, the portal or
  *   another window says, a timer never overflows (Node runs a delay above 2^31-1 ms after 1 ms,
  *   which would be a tight loop of requests).
  */
 import { Clock, systemClock, Timer } from './clock';
+import { MIN_REQUEST_GAP_MS, RequestGate } from './requestGate';
 
-/** What one run tells the scheduler. */
+/** What one run tells the scheduler: an answer to its request (ok, retry, halt), or none (look). */
 export type PollStep =
-  | { readonly kind: 'ok'; /** Epoch ms for the next run instead of the interval (a follower). */ readonly nextAt?: number }
+  | { readonly kind: 'ok' }
   | {
       readonly kind: 'retry';
       /** Epoch ms the portal asked us to wait until. */
@@ -28,7 +37,13 @@ export type PollStep =
       /** The portal's request rate limit: poll more slowly from now on. */
       readonly slowDown?: boolean;
     }
-  | { readonly kind: 'halt' };
+  | { readonly kind: 'halt' }
+  /**
+   * No request: another window answers (or is asking), or the gate said not yet. Look again at
+   * `at` (epoch ms: another window's next poll), or without it when the gate opens; never
+   * sooner than MIN_FOLLOW_MS.
+   */
+  | { readonly kind: 'look'; readonly at?: number };
 
 export type PollPhase = 'stopped' | 'waiting' | 'running' | 'halted' | 'paused';
 
@@ -39,24 +54,29 @@ export interface PollSchedulerOptions {
   /** ± fraction of each delay. Default 0.1. */
   readonly jitter?: number;
   readonly clock?: Clock;
+  /** This window's request gate: one is made on `clock` without it. */
+  readonly gate?: RequestGate;
   /** [0, 1), injected for deterministic tests. */
   readonly random?: () => number;
   /** Called when anything about the schedule changes (phase, next time). */
   readonly onChange?: () => void;
   /**
    * Called when a wait asked for was longer than the cap or not a number (a huge Retry-After,
-   * a far `nextAt`…) and `usedMs` was waited instead.
+   * a far look…) and `usedMs` was waited instead.
    */
   readonly onClamp?: (requestedMs: number, usedMs: number) => void;
 }
 
 export const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000;
 
-/** The interval's bounds (the settings' too): below the minimum, an office would hit the rate limit. */
-export const MIN_INTERVAL_MS = 15_000;
+/**
+ * The interval's bounds (the settings' too): below the minimum, an office would hit the rate
+ * limit. The minimum is the gate's: no two requests of a window closer.
+ */
+export const MIN_INTERVAL_MS = MIN_REQUEST_GAP_MS;
 export const MAX_INTERVAL_MS = 3600_000;
 export const DEFAULT_INTERVAL_MS = 60_000;
-/** The soonest a `nextAt` is honoured: a past one must not become a tight loop. */
+/** The soonest a look comes again: a past `at` must not become a tight loop. */
 export const MIN_FOLLOW_MS = 1000;
 
 /** Any number into [MIN_INTERVAL_MS, MAX_INTERVAL_MS]; not a number: the default. */
@@ -98,9 +118,13 @@ export const WINDOW_GROWTH = 4;
 export const SLOW_FACTOR = 1 / 0.6;
 
 export class PollScheduler {
+  /** This window's request gate: every request of the poll passes it; the schedule follows it. */
+  readonly gate: RequestGate;
   private phaseValue: PollPhase = 'stopped';
   private timer: Timer | undefined;
   private nextAtValue: number | undefined;
+  /** Monotonic ms when the next scheduled run is due; undefined when stopped or halted. */
+  private dueAt: number | undefined;
   private failures = 0;
   /** The last rate limit, the pace it set and the recovery window from it (see RECOVERY_MS). */
   private slowedAt: number | undefined;
@@ -117,13 +141,16 @@ export class PollScheduler {
   private generation = 0;
   /** The run in flight, of any generation: runs never overlap. */
   private inFlight: Promise<void> | undefined;
-  private rerunRequested = false;
-  /** Epoch ms when the last run of this generation ended. */
+  /** `soon` during a run: the run after it comes as soon as the gate allows. */
+  private soonAfterRun = false;
+  /** `newQuestion` during a run: so even if the run halts (on the old question). */
+  private questionChanged = false;
+  /** Those waiting for the user's explicit ask to be answered (`refresh`). */
+  private explicitWaiters: Array<() => void> = [];
+  /** Monotonic ms when the last run of this generation ended. */
   private lastRunEndedAt: number | undefined;
-  /** Between `pause` and `resume`: every run (a refresh too) ends in `paused`. */
+  /** Between `pause` and `resume`: no scheduled run (an explicit one still runs). */
   private holding = false;
-  /** While paused: when the run would have been due. */
-  private dueAt: number | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -133,6 +160,7 @@ export class PollScheduler {
   ) {
     this.interval = clampInterval(options.intervalMs);
     this.clock = options.clock ?? systemClock;
+    this.gate = options.gate ?? new RequestGate(this.clock);
     this.random = options.random ?? Math.random;
   }
 
@@ -144,7 +172,7 @@ export class PollScheduler {
     return this.interval;
   }
 
-  /** When the next run is due (epoch ms), if one is scheduled. */
+  /** When the next run is due (epoch ms, for display and the other windows), if one is scheduled. */
   get nextAt(): number | undefined {
     return this.nextAtValue;
   }
@@ -156,49 +184,89 @@ export class PollScheduler {
 
   /** The interval's multiplier after rate limits: 1 at full speed. */
   get pace(): number {
-    return this.paceAt(this.clock.now());
+    return this.paceAt(this.clock.monotonic());
   }
 
-  /** Starts polling: the first run after `firstDelayMs`, jittered like every delay. */
+  /**
+   * Starts polling: the first run after `firstDelayMs`, jittered like every delay, and not
+   * before the gate allows a request (Connect's check was one).
+   */
   start(firstDelayMs: number): void {
     if (this.phaseValue !== 'stopped') return;
-    this.schedule(this.jittered(firstDelayMs));
+    this.dueIn(Math.max(this.jittered(firstDelayMs), this.gate.openAt('whenAllowed') - this.clock.monotonic()));
+    this.arm();
   }
 
-  /** Runs now; during a run, runs once more right after it (so new filters are seen). */
-  refreshNow(): Promise<void> {
-    if (this.phaseValue === 'running') {
-      this.rerunRequested = true;
-      return this.inFlight ?? Promise.resolve();
+  /**
+   * The user's explicit ask (Refresh, Try Again), also after a halt and while paused: runs now,
+   * or when the gate allows (15 s after the previous explicit one). During a run, the run after
+   * it, unless that run's request goes out after this call (it is then the answer). Resolves
+   * when the ask is answered (or the scheduler stopped).
+   */
+  refresh(): Promise<void> {
+    this.gate.askExplicitly();
+    const answered = new Promise<void>((resolve) => this.explicitWaiters.push(resolve));
+    if (this.phaseValue === 'running') return answered;
+    if (this.gate.pollOpenAt() <= this.clock.monotonic()) void this.runNow();
+    else this.arm();
+    return answered;
+  }
+
+  /**
+   * A gesture (a row expanded, a picker opened): the next run as soon as the gate allows, never
+   * later than it was due. While failing that is when it was due anyway; while paused, when the
+   * window comes back; after a halt, never (only the user can fix it).
+   */
+  soon(): void {
+    this.bringForward(false);
+  }
+
+  /**
+   * Other filters (a settings change): as `soon`, and after a halt too, which was the old
+   * question's (also when the run under way halts on it).
+   */
+  newQuestion(): void {
+    this.bringForward(true);
+  }
+
+  private bringForward(newQuestion: boolean): void {
+    switch (this.phaseValue) {
+      case 'stopped':
+        return;
+      case 'running':
+        this.soonAfterRun = true;
+        this.questionChanged ||= newQuestion;
+        return;
+      case 'halted':
+        if (!newQuestion) return;
     }
-    this.failures = 0;
-    return this.runNow();
+    const at = this.gate.openAt('whenAllowed');
+    if (this.dueAt !== undefined && this.dueAt <= at) return; // due by then anyway: nothing moves
+    this.dueAt = at;
+    this.arm();
   }
 
   setInterval(intervalMs: number): void {
     const interval = clampInterval(intervalMs);
     if (interval === this.interval) return;
     this.interval = interval;
-    if (this.phaseValue === 'waiting' && this.failures === 0) {
+    if (this.phaseValue === 'waiting' && this.failures === 0 && this.dueAt !== undefined) {
       // Counted from the last run, as its own wait was: a new interval never brings the next
       // request closer to the last than the minimum interval.
-      const since = this.lastRunEndedAt === undefined ? 0 : this.clock.now() - this.lastRunEndedAt;
-      this.schedule(Math.max(MIN_INTERVAL_MS, this.normalWait()) - since);
+      const since = this.lastRunEndedAt === undefined ? 0 : this.clock.monotonic() - this.lastRunEndedAt;
+      this.dueIn(Math.max(MIN_INTERVAL_MS, this.normalWait()) - since);
+      this.arm();
     }
   }
 
   /**
    * Holds polling (an unfocused window) until `resume`; a run in progress finishes first, and
-   * so does one `refreshNow` asks for meanwhile, then polling holds again.
+   * so does an explicit ask meanwhile, then polling holds again.
    */
   pause(): void {
     if (this.phaseValue === 'stopped') return;
     this.holding = true;
-    if (this.phaseValue === 'waiting') {
-      this.dueAt = this.nextAtValue;
-      this.cancelTimer();
-      this.setPhase('paused');
-    }
+    if (this.phaseValue === 'waiting') this.arm();
   }
 
   /**
@@ -206,33 +274,37 @@ export class PollScheduler {
    * numbers are older than the interval), never before a backoff or the portal's "not before".
    */
   resume(): void {
+    if (!this.holding) return;
     this.holding = false;
-    if (this.phaseValue !== 'paused') return;
-    const dueAt = this.dueAt ?? this.clock.now();
-    this.dueAt = undefined;
-    this.schedule(dueAt - this.clock.now());
+    if (this.phaseValue === 'paused' || this.phaseValue === 'waiting') this.arm();
   }
 
+  /** A new connection (or none): its failures, waits and pending explicit ask go with it. */
   stop(): void {
     this.generation++;
     this.cancelTimer();
-    this.rerunRequested = false;
+    this.soonAfterRun = false;
+    this.questionChanged = false;
     this.holding = false;
     this.dueAt = undefined;
     this.failures = 0;
     this.forgetRateLimits();
     this.lastRunEndedAt = undefined;
+    this.gate.newConnection();
+    this.answerExplicit();
     this.setPhase('stopped');
   }
 
   private runNow(): Promise<void> {
     this.cancelTimer();
+    this.dueAt = undefined;
     this.setPhase('running');
     const generation = this.generation;
+    const explicitAsk = this.gate.explicitPending ? this.gate.latestExplicitAsk : undefined;
     const previous = this.inFlight;
     const current = (async () => {
       if (previous) await previous; // a stopped run still settling: after it, never beside it
-      await this.runOnce(generation);
+      await this.runOnce(generation, explicitAsk);
     })();
     this.inFlight = current;
     void current.finally(() => {
@@ -241,7 +313,8 @@ export class PollScheduler {
     return current;
   }
 
-  private async runOnce(generation: number): Promise<void> {
+  /** `explicitAsk`: the user's explicit asks pending when the run started; an answer answers them. */
+  private async runOnce(generation: number, explicitAsk: number | undefined): Promise<void> {
     let step: PollStep;
     try {
       step = await this.run();
@@ -249,47 +322,51 @@ export class PollScheduler {
       // The run reports its own errors; a throw here is a bug, treated as retryable.
       step = { kind: 'retry' };
     }
-    if (generation !== this.generation) return; // stopped meanwhile; the new schedule decides
-    this.lastRunEndedAt = this.clock.now();
-    if (this.rerunRequested) {
-      this.rerunRequested = false;
-      this.schedule(0);
+    if (generation !== this.generation) {
+      // Stopped meanwhile: the new schedule decides, but an answer spaces the next request.
+      if (step.kind !== 'look') this.gate.answered();
       return;
     }
+    this.lastRunEndedAt = this.clock.monotonic();
+    if (explicitAsk !== undefined && step.kind !== 'look') this.gate.explicitAnswered(explicitAsk);
     this.afterRun(step);
-    if (this.holding) this.pause();
+    if (this.soonAfterRun && (this.dueAt !== undefined || this.questionChanged)) {
+      this.dueAt = Math.min(this.dueAt ?? Infinity, this.gate.openAt('whenAllowed'));
+    }
+    this.soonAfterRun = false;
+    this.questionChanged = false;
+    if (!this.gate.explicitPending) this.answerExplicit();
+    this.arm();
   }
 
   private afterRun(step: PollStep): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     switch (step.kind) {
+      case 'look':
+        // A follower's look at another window's answer, not a request: sooner is fine.
+        this.dueIn(Math.max(MIN_FOLLOW_MS, isNumber(step.at) ? step.at - this.clock.now() : this.gate.openAt('whenAllowed') - now));
+        return;
       case 'ok':
         this.failures = 0;
-        if (isNumber(step.nextAt)) {
-          // A follower's look at another window's answer, not a request: sooner is fine.
-          this.schedule(Math.max(MIN_FOLLOW_MS, step.nextAt - now));
-        } else {
-          this.scheduleAfterRun(this.normalWait());
-        }
+        this.dueIn(Math.max(MIN_INTERVAL_MS, this.normalWait()));
+        this.gate.answered();
         return;
       case 'retry': {
         this.failures++;
         if (step.slowDown) this.rateLimited(now);
         const backoff = this.jittered(this.backoffMs());
-        const portalWait = isNumber(step.notBefore) ? step.notBefore - now + this.random() * 1000 : 0;
-        this.scheduleAfterRun(Math.max(backoff, portalWait));
+        const portalWait = isNumber(step.notBefore) ? step.notBefore - this.clock.now() + this.random() * 1000 : 0;
+        // After a request, the next is never closer than the minimum interval, whatever the step says.
+        this.dueIn(Math.max(MIN_INTERVAL_MS, backoff, portalWait));
+        this.gate.answered(this.dueAt);
         return;
       }
       case 'halt':
         this.failures = 0;
-        this.setPhase('halted');
+        this.dueAt = undefined;
+        this.gate.answered();
         return;
     }
-  }
-
-  /** After a request, the next is never closer than the minimum interval, whatever the step says. */
-  private scheduleAfterRun(delayMs: number): void {
-    this.schedule(Math.max(MIN_INTERVAL_MS, delayMs));
   }
 
   private normalWait(): number {
@@ -319,7 +396,7 @@ export class PollScheduler {
    * Only a success waits it: an outage absorbed until now is over.
    */
   private paced(ms: number): number {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.pacedSince ??= now;
     this.absorbing = false;
     const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + this.recoveryMs - now);
@@ -356,19 +433,42 @@ export class PollScheduler {
     return ms * (1 - jitter + 2 * jitter * this.random());
   }
 
-  /** The one place every wait passes: into [0, the cap], whatever was asked. */
-  private schedule(delayMs: number): void {
-    this.cancelTimer();
+  /** The one place every wait passes: due in [0, the cap] from now, whatever was asked. */
+  private dueIn(delayMs: number): void {
     const longest = this.longestWait();
     const tooLong = !(delayMs <= longest); // NaN too
     const delay = tooLong ? longest : Math.max(0, Math.round(delayMs));
     if (tooLong) this.options.onClamp?.(delayMs, delay);
+    this.dueAt = this.clock.monotonic() + delay;
+  }
+
+  /**
+   * Sets the timer for what comes first: the user's explicit ask when the gate allows it, or
+   * the scheduled run unless paused. Without either: paused, or halted.
+   */
+  private arm(): void {
+    this.cancelTimer();
+    // A run due further ahead than the cap (the interval shrank meanwhile) is due at the cap.
+    if (this.dueAt !== undefined) this.dueAt = Math.min(this.dueAt, this.clock.monotonic() + this.longestWait());
+    const explicitAt = this.gate.explicitPending ? this.gate.pollOpenAt() : Infinity;
+    const at = Math.min(explicitAt, this.holding ? Infinity : (this.dueAt ?? Infinity));
+    if (at === Infinity) {
+      this.setPhase(this.dueAt === undefined ? 'halted' : 'paused');
+      return;
+    }
+    const delay = Math.max(0, Math.ceil(at - this.clock.monotonic()));
     this.nextAtValue = this.clock.now() + delay;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.runNow();
+      // Node may fire a timer a little early: the rest is waited, not run through.
+      if (this.clock.monotonic() < at) this.arm();
+      else void this.runNow();
     }, delay);
     this.setPhase('waiting');
+  }
+
+  private answerExplicit(): void {
+    for (const resolve of this.explicitWaiters.splice(0)) resolve();
   }
 
   private cancelTimer(): void {

@@ -104,7 +104,8 @@ async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
   picker.title = vscode.l10n.t('Switch Role');
   picker.placeholder = vscode.l10n.t('Whose tasks to count');
   const fill = () => {
-    const { filters, byRole } = deps.state.snapshot;
+    const { filters, byRole, loading } = deps.state.snapshot;
+    picker.busy = loading;
     picker.items = ROLES.map((role) => {
       const counts = byRole?.[role];
       const pending = counts?.ok ? counts.value.counters.filter((c) => c.count > 0) : [];
@@ -122,12 +123,8 @@ async function selectRole(deps: CommandDeps, argument: unknown): Promise<void> {
   };
   fill();
   const unsubscribe = deps.state.subscribe(fill);
-  // All five roles come from the poll's single batch request; refresh it for fresh counts.
-  picker.busy = true;
-  void deps.poller
-    .refresh()
-    .catch((error: unknown) => deps.log.error(`Refreshing the counts for the role picker failed: ${String(error)}`))
-    .finally(() => (picker.busy = false));
+  // All five roles come from the poll's single batch request: fresh counts as soon as allowed.
+  deps.poller.askSoon();
   const chosen = await new Promise<Role | undefined>((resolve) => {
     picker.onDidAccept(() => resolve(picker.selectedItems[0]?.role));
     picker.onDidHide(() => resolve(undefined));

@@ -4,10 +4,10 @@
  * row is expanded (see `CountersView`).
  */
 import * as vscode from 'vscode';
-import { CountersSnapshot } from '../core/countersState';
+import { CountersSnapshot, retryAt } from '../core/countersState';
 import { listAgreement, TaskListCounter, TaskSummary } from '../core/taskList';
 import { COMMANDS } from './commandIds';
-import { counterPhrase, failureShort, overdueBy, taskStatusIcon, taskTooltip } from './words';
+import { counterPhrase, failureShort, overdueBy, taskStatusIcon, taskTooltip, timeOfDay } from './words';
 
 /** A task row; its context menu copies the task's link. */
 export class TaskNode extends vscode.TreeItem {
@@ -21,7 +21,11 @@ export function taskRows(counter: TaskListCounter, snapshot: CountersSnapshot, n
   const list = snapshot.taskLists?.[counter];
   const count = snapshot.counters?.counters.find((c) => c.name === counter)?.count ?? 0;
   if (!list) {
-    return [infoRow(`${counter}:loading`, vscode.l10n.t('Loading tasks…'), 'loading~spin')];
+    const row = infoRow(`${counter}:loading`, vscode.l10n.t('Loading tasks…'), 'loading~spin');
+    // While failing, the tasks come with the retry the portal allows, not sooner.
+    const retry = snapshot.error ? retryAt(snapshot) : undefined;
+    if (retry !== undefined) row.description = vscode.l10n.t('Retrying at {0}', timeOfDay(retry));
+    return [row];
   }
   if (!list.ok) {
     const row = infoRow(`${counter}:failed`, vscode.l10n.t('Tasks could not be listed: {0}', failureShort(list.error)), 'warning');

@@ -17,7 +17,8 @@ import Mocha from 'mocha';
 import type { HostTestResults } from '../launch/headless';
 
 const RESULTS_ENV = 'B24_TEST_RESULTS';
-const TEST_TIMEOUT_MS = 20_000;
+/** Generous: a test's explicit asks (Connect, Refresh) come 15 s apart, as the request gate has them. */
+const TEST_TIMEOUT_MS = 120_000;
 
 /** All `*.test.js` files below `dir`, sorted. */
 function findTestFiles(dir: string): string[] {

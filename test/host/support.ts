@@ -18,8 +18,11 @@ export function extensionUnderTest(): vscode.Extension<Bitrix24TasksApi> {
   return extension;
 }
 
-/** Resolves with the extension's first state (current or coming) that satisfies `predicate`. */
-export function waitForState(api: Bitrix24TasksApi, predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 8000): Promise<CountersSnapshot> {
+/**
+ * Resolves with the extension's first state (current or coming) that satisfies `predicate`.
+ * The default outlasts the request gate's 15 s: what a gesture asks for may come that late.
+ */
+export function waitForState(api: Bitrix24TasksApi, predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs = 25_000): Promise<CountersSnapshot> {
   return waitForSnapshot(api.state, predicate, what, timeoutMs);
 }
 

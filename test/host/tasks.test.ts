@@ -71,6 +71,19 @@ async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void>
 const expand = (counter: string): Promise<void> => toggle(counter, 'expand');
 const collapse = (counter: string): Promise<void> => toggle(counter, 'collapse');
 
+/** Opens a picker command and closes its quick pick (as Escape does) once it shows. */
+async function openAndClose(command: string): Promise<void> {
+  let closed = false;
+  const picking = vscode.commands.executeCommand(command).then(() => (closed = true));
+  const deadline = Date.now() + 8000;
+  while (!closed) {
+    if (Date.now() > deadline) throw new Error(`${command}: its picker did not close`);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await picking;
+}
+
 /** The rows under a counter row, once its tasks (not "Loading tasks…") are there. */
 async function taskRowsOf(counter: 'expired' | 'new_comments'): Promise<vscode.TreeItem[]> {
   await waitFor((s) => s.taskLists?.[counter] !== undefined, `the ${counter} tasks`);
@@ -235,6 +248,37 @@ describe('The tasks behind the numbers (extension host)', function () {
     requests = await requestsOfOnePoll();
     assert.equal(requests.length, 1);
     assert.equal(listCommands(requests[0]).length, 1, 'expanded again after a poll: the list is back in the batch');
+  });
+
+  it('after a 503 with Retry-After: 600, expanding Overdue and opening the pickers ask nothing; only Refresh does', async function () {
+    this.timeout(90_000); // two explicit asks, 15 s apart
+    portal.inject('queryLimit', { retryAfterSeconds: 600, times: 1 });
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    const failed = await waitFor((s) => s.error?.failure.kind === 'rateLimited' && s.nextPollAt !== undefined, 'the 503');
+    const retryAt = failed.nextPollAt!;
+    assert.ok(retryAt >= Date.now() + 590_000, `the retry in ${retryAt - Date.now()} ms`);
+    portal.clearLog();
+    // Any run started would clear the next poll time at once (and a request follows a run).
+    const seen: Array<number | undefined> = [];
+    const off = api.state.subscribe((s) => seen.push(s.nextPollAt));
+    try {
+      for (let i = 0; i < 3; i++) {
+        await expand('expired');
+        await collapse('expired');
+      }
+      await expand('expired');
+      const [loading] = api.view.provider.getChildren(counterRow('expired'));
+      assert.equal(loading.label, 'Loading tasks…');
+      assert.match(String(loading.description), /^Retrying at /, 'the row says when its tasks come');
+      for (const picker of ['bitrix24Tasks.selectRole', 'bitrix24Tasks.openTask', 'bitrix24Tasks.selectGroup']) await openAndClose(picker);
+      assert.deepEqual(seen.filter((at) => at !== retryAt), [], 'the poll stayed where the portal put it');
+      assert.deepEqual(portal.requests.map((r) => r.method), [], 'no request');
+    } finally {
+      off();
+    }
+    await vscode.commands.executeCommand('bitrix24Tasks.refresh');
+    assert.equal(portal.requests.length, 1, 'Refresh asks before the portal\'s time');
+    await waitFor((s) => s.error === undefined && s.taskLists?.expired !== undefined, 'the answer, with the list');
   });
 
   it('opens a task from its row at its group\'s address, and any other id at the user\'s', async () => {

@@ -86,3 +86,45 @@ describe('import boundaries (eslint.config.mjs)', function () {
     assert.deepEqual(await restrictedImports('src/ui/words.ts', "import '../core/clock';"), []);
   });
 });
+
+describe('the request gate cannot be bypassed (eslint.config.mjs)', function () {
+  this.timeout(60_000);
+  const RULE = '@typescript-eslint/no-restricted-imports';
+
+  it('the UI may not make a client, a transport, a scheduler, a gate or a shared poll of its own', async () => {
+    for (const [module, name] of [
+      ['countersClient', 'CountersClient'],
+      ['transport', 'nodeFetchTransport'],
+      ['pollScheduler', 'PollScheduler'],
+      ['requestGate', 'RequestGate'],
+      ['sharedPoll', 'SharedPoll'],
+    ]) {
+      const messages = await lintWith('src/ui/commands.ts', `import { ${name} } from '../core/${module}'; void ${name};`, RULE);
+      assert.equal(messages.length, 1, `${name}: ${messages.join('\n')}`);
+      assert.match(messages[0], /only through CountersPoller/);
+    }
+  });
+
+  it('the UI may still use their types and constants', async () => {
+    for (const line of [
+      "import type { CountersClient } from '../core/countersClient'; export type A = CountersClient;",
+      "import { RequestLogEntry } from '../core/countersClient'; export type B = RequestLogEntry;",
+      "import { MIN_INTERVAL_MS } from '../core/pollScheduler'; export const C = MIN_INTERVAL_MS;",
+    ]) {
+      assert.deepEqual(await lintWith('src/ui/commands.ts', line, RULE), [], line);
+    }
+  });
+
+  it('only the poller calls the client\'s requests', async () => {
+    for (const [file, call] of [
+      ['src/ui/commands.ts', 'export const d = (c: { userGroups(): void }) => c.userGroups();'],
+      ['src/core/taskList.ts', 'export const e = (c: { getCountersByRole(): void }) => c.getCountersByRole();'],
+      ['src/extension.ts', 'export const f = (c: { getCountersByRole(): void }) => c.getCountersByRole();'],
+    ]) {
+      const messages = await lintWith(file, call, 'no-restricted-syntax');
+      assert.equal(messages.length, 1, `${file}: ${messages.join('\n')}`);
+      assert.match(messages[0], /Only CountersPoller asks the portal/);
+    }
+    assert.deepEqual(await lintWith('src/core/countersPoller.ts', '', 'no-restricted-syntax'), [], 'the poller itself');
+  });
+});

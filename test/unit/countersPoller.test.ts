@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { ROLES } from '../../src/core/counters';
 import { Filters, isStale } from '../../src/core/countersState';
+import { MIN_REQUEST_GAP_MS as GAP } from '../../src/core/requestGate';
 import { nodeFetchTransport } from '../../src/core/transport';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 import { SandboxPortal } from '../sandbox/portal';
@@ -112,7 +113,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       assert.deepEqual(counts(state.snapshot.counters), [['expired', 1], ['new_comments', 2]]);
     });
 
-    it('a verified answer for filters changed while it was checked is not shown: the first poll asks', async () => {
+    it('a verified answer for filters changed while it was checked is not shown: the first poll asks, 15 s after the check', async () => {
       const { timers, state, poller } = setup();
       const verified = await poller.verify(webhook(1));
       assert.ok(verified.ok);
@@ -121,8 +122,8 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       poller.connect(webhook(1), 'stored', verified.value);
       assert.equal(state.snapshot.counters, undefined, 'not the all-groups numbers under group 7');
       assert.equal(state.snapshot.loading, true);
-      assert.equal(state.snapshot.nextPollAt, timers.now + START_DELAY);
-      await timers.tickAsync(START_DELAY);
+      assert.equal(state.snapshot.nextPollAt, timers.now + GAP);
+      await timers.tickAsync(GAP);
       const loaded = await waitFor(state, (s) => s.counters !== undefined, 'group 7 counters');
       assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 2]]);
       assert.equal(loaded.groupName, 'Website relaunch');
@@ -147,7 +148,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       poller.connect(webhook(2), 'stored');
       assert.equal(state.snapshot.counters, undefined);
       await until(() => inFlight() === 0, 'the aborted request to come back');
-      await timers.tickAsync(START_DELAY);
+      await timers.tickAsync(GAP); // the window's next request: 15 s after its last, whatever the webhook
       const loaded = await waitFor(state, (s) => s.counters !== undefined, 'counters of user 2');
       await timers.tickAsync(0); // the scheduler takes the run's end
       assert.deepEqual(loaded.user, { id: 2, name: 'Boris Ivanov' });
@@ -175,13 +176,17 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       assert.deepEqual(counts(state.snapshot.counters), [['expired', 1], ['new_comments', 3]]);
     });
 
-    it('a group change clears the numbers until the group\'s are fetched, and names the group', async () => {
-      const { state, poller } = await connected(1);
+    it('a group change clears the numbers until the group\'s are fetched (15 s after the last poll), and names the group', async () => {
+      const { timers, state, poller, sent } = await connected(1);
       sandbox.clearLog();
       poller.setFilters({ ...ALL, groupId: 7 });
       assert.equal(state.snapshot.counters, undefined);
       assert.equal(state.snapshot.byRole, undefined);
       assert.equal(state.snapshot.updatedAt, undefined);
+      assert.equal(state.snapshot.nextPollAt, timers.now + GAP);
+      await timers.tickAsync(GAP - 1);
+      assert.equal(sent(), 1);
+      await timers.tickAsync(1);
       const loaded = await waitFor(state, (s) => s.counters !== undefined, 'group 7 counters');
       assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 2]]);
       assert.equal(loaded.groupName, 'Website relaunch');
@@ -192,9 +197,10 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
     });
 
     it('a user change is a scope change too', async () => {
-      const { state, poller } = await connected(3);
+      const { timers, state, poller } = await connected(3);
       poller.setFilters({ ...ALL, userId: 1 });
       assert.equal(state.snapshot.counters, undefined);
+      await timers.tickAsync(GAP);
       const loaded = await waitFor(state, (s) => s.counters !== undefined, 'user 1 counters seen by the admin');
       assert.deepEqual(counts(loaded.counters), [['expired', 2], ['new_comments', 5]]);
       assert.deepEqual(loaded.user, { id: 3, name: 'Viktor Orlov' }, 'still the webhook\'s own user');
@@ -209,7 +215,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       const from = pollers.snapshots.length;
       poller.setFilters({ ...ALL, groupId: 12 });
       await inFlight;
-      await timers.tickAsync(0); // the rerun for the new filters
+      await timers.tickAsync(GAP); // the new filters' poll, 15 s after the answer
       const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'group 12 counters', 5000);
       assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 1]]);
       assert.equal(loaded.groupName, 'Mobile app');
@@ -220,15 +226,20 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       );
     });
 
-    it('another role clears the old role\'s failure and asks again', async () => {
-      const { state, poller } = await connected(1);
+    it('another role clears the old role\'s failure at once, and asks again when the portal allows', async () => {
+      const { timers, state, poller, sent } = await connected(1);
       sandbox.inject('operationTimeLimit', { method: 'tasks.task.counters.get', times: 1 });
       await poller.refresh();
       assert.equal(state.snapshot.error?.failure.limit, 'operationTime', 'the view_all command failed inside the batch');
+      const retryAt = state.snapshot.nextPollAt!;
       sandbox.clearLog();
       poller.setFilters({ ...ALL, role: 'view_role_responsible' });
       assert.equal(state.snapshot.error, undefined, 'view_all\'s failure is not the responsible role\'s');
       assert.deepEqual(counts(state.snapshot.counters), [['expired', 1], ['new_comments', 3]]);
+      assert.equal(state.snapshot.nextPollAt, retryAt, 'the portal\'s wait holds a settings change too');
+      await timers.tickAsync(retryAt - timers.now - 1);
+      assert.equal(sent(), 2);
+      await timers.tickAsync(1);
       await waitFor(state, (s) => !s.loading && sandbox.requests.length === 1, 'the request for the new role');
       assert.equal(state.snapshot.error, undefined);
     });
@@ -236,12 +247,13 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
     it('another group clears the old group\'s failure at once, before its own numbers come', async () => {
       const { timers, state, poller } = await connected(1);
       poller.setFilters({ ...ALL, groupId: 30 });
+      await timers.tickAsync(GAP);
       await waitFor(state, (s) => s.error !== undefined, 'group 30\'s access error');
       assert.equal(state.snapshot.halted, true);
       poller.setFilters({ ...ALL, groupId: 7 });
       assert.equal(state.snapshot.error, undefined, 'group 30\'s error is not group 7\'s');
       assert.equal(state.snapshot.halted, false);
-      await timers.tickAsync(0); // the rerun, if group 30's run had not ended yet
+      await timers.tickAsync(GAP); // 15 s after group 30's answer
       const loaded = await waitFor(state, (s) => s.counters !== undefined && !s.loading, 'group 7 counters');
       assert.deepEqual(counts(loaded.counters), [['expired', 1], ['new_comments', 2]]);
     });
@@ -252,6 +264,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       await poller.refresh();
       assert.equal(state.snapshot.halted, true);
       poller.setFilters({ ...ALL, role: 'view_role_responsible' });
+      await timers.tickAsync(GAP);
       await waitFor(state, (s) => !s.loading && !s.halted && s.error === undefined, 'the answer for the new role');
       await until(() => timers.countTimers() === 1, 'polling again');
     });
@@ -259,6 +272,7 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
     it('a group the user cannot see: access error, halted, no numbers', async () => {
       const { timers, state, poller } = await connected(1);
       poller.setFilters({ ...ALL, groupId: 30 });
+      await timers.tickAsync(GAP);
       const failed = await waitFor(state, (s) => s.error !== undefined, 'the error');
       assert.equal(failed.error!.failure.kind, 'access');
       assert.equal(failed.halted, true);
@@ -322,7 +336,9 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
       await poller.refresh();
       assert.equal(state.snapshot.halted, true);
       throws = true;
-      await poller.refresh(); // the user clicks Refresh; the poll throws
+      const clicked = poller.refresh(); // the user clicks Refresh again; the poll throws
+      await timers.tickAsync(GAP); // not within 15 s of the last explicit one
+      await clicked;
       const s = state.snapshot;
       assert.equal(timers.countTimers(), 1, 'the scheduler retries (treats the throw as retryable)');
       assert.equal(s.nextPollAt, timers.now + INTERVAL);
@@ -454,9 +470,13 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
   });
 
   describe('listGroups', () => {
-    it('lists the connected user\'s groups', async () => {
-      const { poller } = await connected(1);
-      const groups = await poller.listGroups();
+    it('lists the connected user\'s groups, 15 s after the last request', async () => {
+      const { timers, poller, sent } = await connected(1);
+      const listed = poller.listGroups();
+      await timers.tickAsync(GAP - 1);
+      assert.equal(sent(), 1);
+      await timers.tickAsync(1);
+      const groups = await listed;
       assert.ok(groups.ok);
       assert.deepEqual(groups.value.map((g) => g.name), ['Mobile app', 'Website relaunch']);
     });

@@ -3,6 +3,10 @@
  * clock. Like Node, it runs a delay above 2^31-1 ms after 1 ms, so a test that lets such a
  * delay through sees the tight loop a real window would.
  *
+ * Wall time is the fake `Date.now`, monotonic time the fake `performance.now`: `tickAsync`
+ * moves both, `timers.setSystemTime` only the wall clock (a suspend and resume, NTP), with the
+ * timers still due after the same monotonic time, as Node's are.
+ *
  * Not a test file (no `.test`): mocha loads it only through the tests that import it.
  */
 import { createClock } from '@sinonjs/fake-timers';
@@ -25,6 +29,7 @@ export function fakeTime(start = FAKE_START): FakeTime {
     timers,
     clock: {
       now: () => timers.now,
+      monotonic: () => timers.performance.now() as number,
       setTimeout: (callback, ms) => timers.setTimeout(callback, ms) as Timer,
       clearTimeout: (timer) => timers.clearTimeout(timer as Parameters<FakeTimers['clearTimeout']>[0]),
     },

@@ -12,13 +12,19 @@ import {
   SLOW_FACTOR,
 } from '../../src/core/pollScheduler';
 import { Clock } from '../../src/core/clock';
+import { MIN_REQUEST_GAP_MS, RequestGate } from '../../src/core/requestGate';
 import { fakeTime } from './fakeTime';
 
 const INTERVAL = 60_000;
 
-/** The scheduler's run: each call is recorded and answered by the test (or by a script). */
+/**
+ * The scheduler's run: each call is recorded and answered by the test (or by a script). Like
+ * the poller's, each passes the gate before its request; one the gate refuses looks again.
+ */
 class Runs {
   readonly startedAt: number[] = [];
+  /** Runs whose request the gate refused. */
+  refused = 0;
   private readonly waiting: Array<(step: PollStep) => void> = [];
   active = 0;
   maxActive = 0;
@@ -26,10 +32,17 @@ class Runs {
   script: PollStep[] | undefined;
   private scriptIndex = 0;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly gate: RequestGate,
+  ) {}
 
   readonly run = (): Promise<PollStep> => {
     this.startedAt.push(this.clock.now());
+    if (!this.gate.passPoll()) {
+      this.refused++;
+      return Promise.resolve({ kind: 'look' });
+    }
     if (this.script) {
       const step = this.script[Math.min(this.scriptIndex++, this.script.length - 1)];
       return Promise.resolve(step);
@@ -62,12 +75,14 @@ class Runs {
 
 function setup(options: Partial<PollSchedulerOptions> = {}, random: () => number = () => 0.5) {
   const { clock, timers } = fakeTime();
-  const runs = new Runs(clock);
+  const gate = new RequestGate(clock);
+  const runs = new Runs(clock, gate);
   const phases: PollPhase[] = [];
   const nextAts: Array<number | undefined> = [];
   const scheduler: PollScheduler = new PollScheduler(runs.run, {
     intervalMs: INTERVAL,
     clock,
+    gate,
     random,
     onChange: () => {
       phases.push(scheduler.phase);
@@ -75,7 +90,7 @@ function setup(options: Partial<PollSchedulerOptions> = {}, random: () => number
     },
     ...options,
   });
-  return { timers, runs, scheduler, phases, nextAts, t0: timers.now };
+  return { timers, runs, scheduler, gate, phases, nextAts, t0: timers.now };
 }
 
 /** A random source that answers from a list, then repeats its last value. */
@@ -120,7 +135,7 @@ describe('PollScheduler', () => {
   describe('one run at a time', () => {
     it('a slow run is never overlapped, however long it takes', async () => {
       const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       assert.equal(runs.count, 1);
       assert.equal(scheduler.phase, 'running');
       assert.equal(timers.countTimers(), 0, 'no timer is armed while a run is out');
@@ -134,7 +149,7 @@ describe('PollScheduler', () => {
 
     it('the next run is scheduled from the end of the slow run, not its start', async () => {
       const { timers, runs, scheduler, t0 } = setup({}, () => 0.5);
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       await timers.tickAsync(45_000);
       await runs.finish();
       assert.equal(scheduler.nextAt, t0 + 45_000 + INTERVAL);
@@ -145,34 +160,69 @@ describe('PollScheduler', () => {
       assert.equal(runs.maxActive, 1);
     });
 
-    it('refreshNow during a run joins it, then runs once more (however often it was called)', async () => {
-      const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
-      let joined = false;
-      const a = scheduler.refreshNow().then(() => (joined = true));
-      void scheduler.refreshNow();
-      void scheduler.refreshNow();
+    it('a refresh during a run whose request went out is answered by one run after it (however often it was called), 15 s after the last explicit one', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      void scheduler.refresh();
+      let answered = false;
+      const a = scheduler.refresh().then(() => (answered = true));
+      void scheduler.refresh();
+      void scheduler.refresh();
       await timers.tickAsync(0);
-      assert.equal(runs.count, 1, 'joined, not started in parallel');
-      assert.equal(joined, false);
+      assert.equal(runs.count, 1, 'not started in parallel');
       await runs.finish();
-      await a;
-      assert.equal(joined, true, 'the joined promise settles when the run in progress ends');
-      assert.equal(runs.count, 1);
-      await timers.tickAsync(0);
-      assert.equal(runs.count, 2, 'exactly one rerun, at once');
+      assert.equal(answered, false, 'the run in progress asked before the refresh: not its answer');
+      assert.equal(scheduler.nextAt, t0 + MIN_REQUEST_GAP_MS, 'the run for it, 15 s after the first explicit one');
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      assert.equal(runs.count, 2, 'exactly one more run');
       assert.equal(runs.maxActive, 1);
       await runs.finish();
+      await a;
+      assert.equal(answered, true, 'settles when its own run ends');
       // and then back to the normal beat: no third immediate run
       await timers.tickAsync(INTERVAL - 1);
       assert.equal(runs.count, 2);
     });
 
-    it('refreshNow while waiting runs at once and replaces the pending timer', async () => {
+    it('a refresh during a scheduled run whose request went out: the run for it right after', async () => {
+      const { timers, runs, scheduler } = setup();
+      scheduler.start(1000);
+      await timers.tickAsync(1000);
+      const answered = scheduler.refresh();
+      await runs.finish();
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2, 'no explicit ask in the last 15 s: at once');
+      await runs.finish();
+      await answered;
+    });
+
+    it('a refresh during a run whose request has not gone out yet is answered by that request', async () => {
+      const { clock, timers } = fakeTime();
+      const gate = new RequestGate(clock);
+      let release: (() => void) | undefined;
+      let requests = 0;
+      const scheduler = new PollScheduler(
+        async () => {
+          await new Promise<void>((resolve) => (release = resolve)); // reading the shared files
+          if (gate.passPoll()) requests++;
+          return { kind: 'ok' };
+        },
+        { intervalMs: INTERVAL, clock, gate, random: () => 0.5 },
+      );
+      scheduler.start(0);
+      await timers.tickAsync(0);
+      const answered = scheduler.refresh();
+      release!();
+      await answered;
+      assert.equal(requests, 1);
+      assert.equal(gate.explicitPending, false);
+      assert.equal(scheduler.nextAt, timers.now + INTERVAL, 'the normal beat: no second run');
+    });
+
+    it('a refresh while waiting runs at once and replaces the pending timer', async () => {
       const { timers, runs, scheduler } = setup();
       scheduler.start(INTERVAL);
       assert.equal(timers.countTimers(), 1);
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       assert.equal(runs.count, 1);
       assert.equal(timers.countTimers(), 0);
       await runs.finish();
@@ -189,7 +239,7 @@ describe('PollScheduler', () => {
         },
         { intervalMs: INTERVAL, clock, random: () => 0.5 },
       );
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(calls, 1);
       assert.equal(scheduler.phase, 'waiting');
       assert.equal(scheduler.consecutiveFailures, 1);
@@ -203,7 +253,7 @@ describe('PollScheduler', () => {
       for (const r of values) {
         const { runs, scheduler, timers } = setup({ jitter: 0.2 }, () => r);
         runs.script = [{ kind: 'ok' }];
-        await scheduler.refreshNow();
+        await scheduler.refresh();
         delays.push(scheduler.nextAt! - timers.now);
       }
       for (const delay of delays) {
@@ -218,11 +268,11 @@ describe('PollScheduler', () => {
     it('defaults to ±10%', async () => {
       const low = setup({}, () => 0);
       low.runs.script = [{ kind: 'ok' }];
-      await low.scheduler.refreshNow();
+      await low.scheduler.refresh();
       assert.equal(low.scheduler.nextAt! - low.timers.now, INTERVAL * 0.9);
       const high = setup({}, () => 0.99999);
       high.runs.script = [{ kind: 'ok' }];
-      await high.scheduler.refreshNow();
+      await high.scheduler.refresh();
       const delay = high.scheduler.nextAt! - high.timers.now;
       assert.ok(delay > INTERVAL * 1.09 && delay <= INTERVAL * 1.1, String(delay));
     });
@@ -230,14 +280,14 @@ describe('PollScheduler', () => {
     it('jitter 0 gives the exact interval whatever the random value', async () => {
       const { runs, scheduler, timers } = setup({ jitter: 0 }, () => 0.93);
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
     });
 
     it('successive delays differ when the random values differ (no lock-step)', async () => {
       const { timers, runs, scheduler } = setup({}, sequence(0.1, 0.9, 0.3, 0.7));
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       const gaps: number[] = [];
       let last = timers.now;
       for (let i = 0; i < 3; i++) {
@@ -262,7 +312,7 @@ describe('PollScheduler', () => {
         { kind: 'ok' },
         { kind: 'ok' },
       ];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       const gaps: number[] = [];
       const failures: number[] = [scheduler.consecutiveFailures];
       for (let i = 0; i < 7; i++) {
@@ -278,29 +328,34 @@ describe('PollScheduler', () => {
     it('the default cap is 15 minutes', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       for (let i = 0; i < 12; i++) await timers.nextAsync();
       assert.equal(scheduler.nextAt! - timers.now, DEFAULT_MAX_BACKOFF_MS);
       assert.equal(DEFAULT_MAX_BACKOFF_MS, 15 * 60_000);
     });
 
-    it('refreshNow starts the backoff over', async () => {
+    it('a refresh asks at once during a backoff, and only its answer changes the failure count', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync();
       await timers.nextAsync();
       assert.equal(scheduler.consecutiveFailures, 3);
-      await scheduler.refreshNow();
-      assert.equal(scheduler.consecutiveFailures, 1);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
+      assert.equal(scheduler.nextAt! - timers.now, 4 * INTERVAL);
+      runs.script = undefined;
+      void scheduler.refresh();
+      assert.equal(runs.count, 4, 'the backoff does not hold an explicit ask');
+      assert.equal(scheduler.consecutiveFailures, 3, 'asking is not an answer');
+      await runs.finish({ kind: 'retry' });
+      assert.equal(scheduler.consecutiveFailures, 4, 'the answer counts');
+      assert.equal(scheduler.nextAt! - timers.now, 8 * INTERVAL);
     });
 
     it('honours the portal\'s notBefore when it is later than the backoff', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       const notBefore = timers.now + 10 * INTERVAL;
       runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.ok(scheduler.nextAt! >= notBefore, `next ${scheduler.nextAt! - notBefore} ms after notBefore`);
       assert.ok(scheduler.nextAt! <= notBefore + 1000, 'plus at most a second of spread');
       await timers.tickAsync(notBefore - timers.now - 1);
@@ -312,7 +367,7 @@ describe('PollScheduler', () => {
     it('a notBefore earlier than the backoff does not shorten it', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync();
       assert.equal(scheduler.consecutiveFailures, 2);
       // the third run fails with the portal saying "one second from now"
@@ -324,16 +379,16 @@ describe('PollScheduler', () => {
   });
 
   describe('halt', () => {
-    it('stops polling until refreshNow', async () => {
+    it('stops polling until a refresh', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(scheduler.phase, 'halted');
       assert.equal(scheduler.nextAt, undefined);
       assert.equal(timers.countTimers(), 0);
       await timers.tickAsync(24 * 3600_000);
       assert.equal(runs.count, 1);
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(runs.count, 2);
       assert.equal(scheduler.phase, 'waiting');
       assert.equal(timers.countTimers(), 1);
@@ -342,16 +397,16 @@ describe('PollScheduler', () => {
     it('a halt clears the failure count', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'retry' }, { kind: 'halt' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync();
       assert.equal(scheduler.phase, 'halted');
       assert.equal(scheduler.consecutiveFailures, 0);
     });
 
-    it('start does not restart a halted scheduler (only refreshNow does)', async () => {
+    it('start does not restart a halted scheduler (only a refresh does)', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.start(0);
       assert.equal(timers.countTimers(), 0);
       assert.equal(scheduler.phase, 'halted');
@@ -362,7 +417,7 @@ describe('PollScheduler', () => {
     it('pause while waiting cancels the timer; nothing runs while paused', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       assert.equal(scheduler.phase, 'paused');
       assert.equal(scheduler.nextAt, undefined);
@@ -374,7 +429,7 @@ describe('PollScheduler', () => {
     it('resume with fresh numbers waits out the rest of the interval', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       await timers.tickAsync(20_000);
       scheduler.resume();
@@ -389,7 +444,7 @@ describe('PollScheduler', () => {
     it('resume with stale numbers runs at once', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       await timers.tickAsync(5 * INTERVAL);
       scheduler.resume();
@@ -407,7 +462,7 @@ describe('PollScheduler', () => {
     it('resume when not paused does nothing', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       const next = scheduler.nextAt;
       scheduler.resume();
       assert.equal(runs.count, 1);
@@ -418,7 +473,7 @@ describe('PollScheduler', () => {
     it('pause does not un-halt or un-stop', async () => {
       const { runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       assert.equal(scheduler.phase, 'halted');
       scheduler.resume();
@@ -430,7 +485,7 @@ describe('PollScheduler', () => {
 
     it('pause during a run takes effect when the run ends', async () => {
       const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       scheduler.pause();
       await runs.finish();
       assert.equal(scheduler.phase, 'paused');
@@ -443,7 +498,7 @@ describe('PollScheduler', () => {
       const { timers, runs, scheduler } = setup();
       const notBefore = timers.now + 10 * INTERVAL;
       runs.script = [{ kind: 'retry', notBefore }, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       await timers.tickAsync(INTERVAL);
       scheduler.resume();
@@ -467,8 +522,8 @@ describe('PollScheduler', () => {
 
     it('a run in flight when stopped schedules nothing when it ends (nor its rerun)', async () => {
       const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
-      void scheduler.refreshNow(); // rerun requested
+      void scheduler.refresh();
+      void scheduler.refresh(); // rerun requested
       scheduler.stop();
       await runs.finish({ kind: 'retry' });
       assert.equal(scheduler.phase, 'stopped');
@@ -479,7 +534,7 @@ describe('PollScheduler', () => {
     it('start after stop polls again, with a fresh failure count', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync();
       scheduler.stop();
       assert.equal(scheduler.consecutiveFailures, 0);
@@ -489,29 +544,34 @@ describe('PollScheduler', () => {
       assert.equal(runs.count, 3);
     });
 
-    it('refreshNow after stop, while the stopped run is in flight, still runs', async () => {
+    it('a refresh after stop, while the stopped run is in flight, still runs (15 s after the first)', async () => {
       const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       scheduler.stop();
-      void scheduler.refreshNow();
+      void scheduler.refresh();
       await runs.finish({ kind: 'halt' });
-      await timers.tickAsync(0);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS - 1);
+      assert.equal(runs.count, 1, 'not twice within 15 s');
+      await timers.tickAsync(1);
       assert.equal(runs.count, 2, 'the refresh asked for after the stop ran');
     });
   });
 
   describe('stop and start with a run still in flight', () => {
     it('never overlaps runs, and the stale run does not decide the new schedule', async () => {
-      const { timers, runs, scheduler } = setup();
-      void scheduler.refreshNow();
+      const { timers, runs, scheduler, t0 } = setup();
+      void scheduler.refresh();
       scheduler.stop();
       scheduler.start(0);
-      await timers.tickAsync(0);
+      assert.equal(scheduler.nextAt, t0 + MIN_REQUEST_GAP_MS, 'a new connection\'s first poll: 15 s after the window\'s last request');
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
       await runs.finish({ kind: 'halt' }); // the stopped run ends (its client was replaced)
       await timers.tickAsync(0);
-      if (runs.count === 2) await runs.finish({ kind: 'ok' });
+      assert.equal(runs.refused, 1, 'the new run asks nothing within 15 s of the stopped run\'s answer');
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      await runs.finish({ kind: 'ok' });
       assert.equal(runs.maxActive, 1, 'one run at a time');
-      assert.equal(runs.count, 2, 'the new schedule ran');
+      assert.equal(runs.count, 3, 'the new schedule ran');
       assert.equal(scheduler.phase, 'waiting', 'and polling goes on');
       assert.equal(timers.countTimers(), 1);
     });
@@ -521,7 +581,7 @@ describe('PollScheduler', () => {
     it('reschedules a waiting scheduler with the new interval', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.setInterval(20_000);
       assert.equal(scheduler.nextAt, timers.now + 20_000);
       assert.equal(timers.countTimers(), 1);
@@ -532,7 +592,7 @@ describe('PollScheduler', () => {
     it('does not cut a backoff short', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync();
       const next = scheduler.nextAt;
       scheduler.setInterval(1000);
@@ -548,7 +608,7 @@ describe('PollScheduler', () => {
       const clamps: Array<[number, number]> = [];
       const { timers, runs, scheduler } = setup({ onClamp: (requested, used) => clamps.push([requested, used]), ...options });
       runs.script = [step];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       return { delay: scheduler.nextAt! - timers.now, clamps };
     }
 
@@ -572,21 +632,27 @@ describe('PollScheduler', () => {
       assert.deepEqual(clamps, []);
     });
 
-    it('a nextAt far ahead (another window\'s snapshot) waits the cap; a NaN one the interval', async () => {
-      const far = await delayAfter({ kind: 'ok', nextAt: Date.now() + 365 * 86_400_000 });
+    it('a look far ahead (another window\'s snapshot) waits the cap; a NaN one waits for the gate', async () => {
+      const far = await delayAfter({ kind: 'look', at: Date.now() + 365 * 86_400_000 });
       assert.equal(far.delay, CAP);
       assert.equal(far.clamps.length, 1);
-      const nan = await delayAfter({ kind: 'ok', nextAt: Number.NaN });
-      assert.equal(nan.delay, INTERVAL);
+      const nan = await delayAfter({ kind: 'look', at: Number.NaN });
+      assert.equal(nan.delay, MIN_REQUEST_GAP_MS, 'the request just made: 15 s');
     });
 
-    it('a nextAt in the past is not a tight loop', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [{ kind: 'ok', nextAt: 0 }];
-      await scheduler.refreshNow();
-      await timers.nextAsync();
-      await timers.nextAsync();
-      assert.deepEqual(runs.startedAt.slice(1).map((t, i) => t - runs.startedAt[i]), [1000, 1000]);
+    it('a look in the past is not a tight loop', async () => {
+      const { clock, timers } = fakeTime();
+      const startedAt: number[] = [];
+      const scheduler = new PollScheduler(
+        () => {
+          startedAt.push(clock.now());
+          return Promise.resolve({ kind: 'look', at: 0 });
+        },
+        { intervalMs: INTERVAL, clock },
+      );
+      scheduler.start(0);
+      for (let i = 0; i < 3; i++) await timers.nextAsync();
+      assert.deepEqual(startedAt.slice(1).map((t, i) => t - startedAt[i]), [1000, 1000]);
     });
 
     it('an interval of 3000000 s, Infinity or 1e308 polls hourly; -5 or 0 every 15 s; NaN every minute', () => {
@@ -619,6 +685,21 @@ describe('PollScheduler', () => {
       assert.deepEqual(clamps, [[900_001, CAP]]);
     });
 
+    it('a wait armed under a long interval, the interval shrunk: resumed, it is cut to the cap; not paused, resume arms nothing (found by the property test)', async () => {
+      for (const paused of [false, true]) {
+        const { timers, runs, scheduler } = setup({ intervalMs: CAP + 1, jitter: 0 });
+        runs.script = [{ kind: 'retry' }];
+        await scheduler.refresh();
+        assert.equal(scheduler.nextAt! - timers.now, CAP + 1, 'the interval is its own cap');
+        if (paused) scheduler.pause();
+        scheduler.setInterval(Number.NaN);
+        const timersBefore = timers.countTimers();
+        scheduler.resume();
+        if (paused) assert.equal(scheduler.nextAt! - timers.now, CAP);
+        else assert.deepEqual([scheduler.nextAt! - timers.now, timers.countTimers()], [CAP + 1, timersBefore], 'the timer set under the old cap stands');
+      }
+    });
+
     it('a step asking for an immediate retry still waits the minimum interval', async () => {
       const { delay } = await delayAfter({ kind: 'retry', notBefore: 0 }, { intervalMs: MIN_INTERVAL_MS, jitter: 0.5 }, );
       assert.ok(delay >= MIN_INTERVAL_MS, String(delay));
@@ -631,7 +712,7 @@ describe('PollScheduler', () => {
     it('after one rate limit, back at the interval within 10 minutes', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       const limitedAt = timers.now;
       assert.ok(scheduler.pace > 1, 'slowed down');
       while (timers.now < limitedAt + RECOVERY_MS) await timers.nextAsync();
@@ -643,7 +724,7 @@ describe('PollScheduler', () => {
     it('an isolated rate limit cuts the pace to 1/0.6 and retries after the plain backoff, not the slowed pace', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT, LIMIT, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(scheduler.pace, SLOW_FACTOR);
       assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the first retry: one interval');
       await timers.nextAsync();
@@ -657,14 +738,14 @@ describe('PollScheduler', () => {
       const { timers, runs, scheduler } = setup();
       const notBefore = timers.now + 5 * INTERVAL;
       runs.script = [{ ...LIMIT, notBefore }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.ok(scheduler.nextAt! >= notBefore && scheduler.nextAt! <= notBefore + 1000);
     });
 
     it('the slow-down decays with time, not with the number of polls', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause(); // no poll from here on
       const paces = [scheduler.pace];
       for (const minutes of [2.5, 5, 7.5]) {
@@ -680,7 +761,7 @@ describe('PollScheduler', () => {
     it('a further rate limit while recovering deepens the cut and quadruples the window', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync(); // the retry, one minute later: 1/10 of the window gone
       const limitedAt = timers.now;
       runs.script = [{ kind: 'ok' }];
@@ -696,7 +777,7 @@ describe('PollScheduler', () => {
     it('a whole window without a rate limit: the next one is isolated again', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       await timers.nextAsync(); // chained: a 40-minute window
       const chainedAt = timers.now;
       runs.script = [{ kind: 'ok' }];
@@ -714,7 +795,7 @@ describe('PollScheduler', () => {
     async function calmFor(minutes: number, ...script: PollStep[]) {
       const env = setup();
       env.runs.script = [...Array.from({ length: minutes + 1 }, (): PollStep => ({ kind: 'ok' })), ...script];
-      await env.scheduler.refreshNow();
+      await env.scheduler.refresh();
       for (let i = 0; i < minutes; i++) await env.timers.nextAsync();
       assert.equal(env.scheduler.pace, 1);
       return env;
@@ -770,7 +851,7 @@ describe('PollScheduler', () => {
       const { timers, runs, scheduler } = setup();
       // A rate limit every third poll: an office that stays over the limit.
       runs.script = [LIMIT];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       const waits: number[] = [];
       let limitedAt = timers.now;
       for (let i = 0; i < 60; i++) {
@@ -797,10 +878,10 @@ describe('PollScheduler', () => {
     it('runs once and goes back to paused, due an interval after it', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
       await timers.tickAsync(30_000);
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(runs.count, 2);
       assert.equal(scheduler.phase, 'paused');
       assert.equal(timers.countTimers(), 0);
@@ -818,7 +899,7 @@ describe('PollScheduler', () => {
       scheduler.start(0);
       scheduler.pause();
       runs.script = [{ kind: 'retry' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.equal(scheduler.phase, 'paused');
       await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
       assert.equal(runs.count, 1);
@@ -827,11 +908,253 @@ describe('PollScheduler', () => {
     it('from halted, an unfocused window polls once on Refresh and then holds', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       scheduler.pause();
-      await scheduler.refreshNow();
+      const answered = scheduler.refresh();
+      assert.equal(scheduler.phase, 'waiting', 'the second Refresh within 15 s waits, paused or not');
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      await answered;
       assert.equal(scheduler.phase, 'paused');
       await timers.tickAsync(10 * INTERVAL);
+      assert.equal(runs.count, 2);
+    });
+  });
+
+  describe('explicit asks (refresh) at the gate', () => {
+    it('a second refresh within 15 s of the first is deferred to 15 s after it; more clicks join it', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      await timers.tickAsync(4000);
+      let answered = 0;
+      for (let i = 0; i < 3; i++) {
+        void scheduler.refresh().then(() => answered++);
+        await timers.tickAsync(1000);
+      }
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.nextAt, t0 + MIN_REQUEST_GAP_MS, 'the state says when');
+      await timers.tickAsync(t0 + MIN_REQUEST_GAP_MS - timers.now);
+      assert.equal(runs.count, 2, 'one run for the three clicks');
+      assert.equal(answered, 3);
+      assert.deepEqual(runs.startedAt, [t0, t0 + MIN_REQUEST_GAP_MS]);
+      assert.equal(runs.refused, 0);
+    });
+
+    it('a refresh asks before the portal\'s notBefore', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', notBefore: timers.now + 10 * INTERVAL }, { kind: 'ok' }];
+      await scheduler.refresh();
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      await scheduler.refresh();
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.consecutiveFailures, 0, 'its answer was good');
+    });
+  });
+
+  describe('soon: a gesture asks as soon as the gate allows', () => {
+    it('5 s after a request: 15 s after it, and nextAt says so', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      await timers.tickAsync(5000);
+      scheduler.soon();
+      assert.equal(scheduler.nextAt, t0 + MIN_REQUEST_GAP_MS);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS - 5000 - 1);
+      assert.equal(runs.count, 1);
+      await timers.tickAsync(1);
+      assert.equal(runs.count, 2);
+      assert.equal(runs.refused, 0);
+    });
+
+    it('long after the last request: at once; never later than the run was due', async () => {
+      const { timers, runs, scheduler, gate } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      await timers.tickAsync(INTERVAL - 3000);
+      scheduler.soon();
+      assert.equal(scheduler.nextAt, timers.now, 'at once');
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2);
+      await timers.tickAsync(INTERVAL - 3000);
+      assert.ok(gate.pass('explicit'), 'Connect\'s check, 3 s before the poll is due');
+      const due = scheduler.nextAt;
+      scheduler.soon();
+      assert.equal(scheduler.nextAt, due, 'not moved to 15 s after the check');
+    });
+
+    it('while failing: the retry stays where the backoff or the portal put it, and so does the failure count', async () => {
+      const { timers, runs, scheduler, phases } = setup();
+      const notBefore = timers.now + 10 * INTERVAL;
+      runs.script = [{ kind: 'retry', notBefore }, { kind: 'retry' }];
+      await scheduler.refresh();
+      const retry = scheduler.nextAt;
+      const changes = phases.length;
+      for (let i = 0; i < 5; i++) {
+        scheduler.soon();
+        await timers.tickAsync(1000);
+      }
+      assert.equal(phases.length, changes, 'nothing moved, nothing re-armed (no state update to render)');
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.nextAt, retry);
+      assert.equal(scheduler.consecutiveFailures, 1);
+      await timers.tickAsync(retry! - timers.now);
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.consecutiveFailures, 2);
+      const backoff = scheduler.nextAt;
+      scheduler.soon();
+      assert.equal(scheduler.nextAt, backoff, 'the backoff holds a gesture too');
+    });
+
+    it('during a run: the next run when the gate allows after it, not at once', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      void scheduler.refresh();
+      scheduler.soon();
+      await timers.tickAsync(2000);
+      await runs.finish();
+      assert.equal(scheduler.nextAt, t0 + 2000 + MIN_REQUEST_GAP_MS, '15 s after the answer');
+    });
+
+    it('while paused: no run; on resume, as soon as allowed', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      scheduler.pause();
+      await timers.tickAsync(20_000);
+      scheduler.soon();
+      assert.equal(scheduler.phase, 'paused');
+      await timers.tickAsync(INTERVAL);
+      assert.equal(runs.count, 1);
+      scheduler.resume();
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2);
+    });
+
+    it('after a halt, nothing: only the user can fix it', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'halt' }];
+      await scheduler.refresh();
+      scheduler.soon();
+      assert.equal(scheduler.phase, 'halted');
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 1);
+    });
+
+    it('a new question after a halt restarts polling, when the gate allows; stopped, nothing', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      runs.script = [{ kind: 'halt' }, { kind: 'ok' }];
+      await scheduler.refresh();
+      scheduler.newQuestion();
+      assert.equal(scheduler.phase, 'waiting');
+      assert.equal(scheduler.nextAt, t0 + MIN_REQUEST_GAP_MS);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      assert.equal(runs.count, 2);
+      scheduler.stop();
+      scheduler.newQuestion();
+      scheduler.soon();
+      assert.equal(scheduler.phase, 'stopped');
+      assert.equal(timers.countTimers(), 0);
+    });
+
+    it('a new question during a run that halts on the old one: asked when the gate allows; a gesture then: halted', async () => {
+      for (const newQuestion of [true, false]) {
+        const { timers, runs, scheduler } = setup();
+        void scheduler.refresh();
+        if (newQuestion) scheduler.newQuestion();
+        else scheduler.soon();
+        await runs.finish({ kind: 'halt' });
+        assert.equal(scheduler.phase, newQuestion ? 'waiting' : 'halted');
+        assert.equal(scheduler.nextAt, newQuestion ? timers.now + MIN_REQUEST_GAP_MS : undefined);
+      }
+    });
+
+    it('a run the gate refuses (a request of another kind went first) looks again when it opens', async () => {
+      const { timers, runs, scheduler, gate } = setup();
+      runs.script = [{ kind: 'ok' }];
+      scheduler.start(INTERVAL);
+      await timers.tickAsync(INTERVAL - 5000);
+      assert.equal(gate.pass('explicit'), true, 'Connect\'s check');
+      await timers.tickAsync(5000);
+      assert.equal(runs.refused, 1);
+      assert.equal(scheduler.nextAt, timers.now + MIN_REQUEST_GAP_MS - 5000);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS - 5000);
+      assert.equal(runs.count, 2);
+      assert.equal(runs.refused, 1);
+    });
+  });
+
+  describe('a wall clock that jumps (monotonic waits)', () => {
+    const HOUR = 3600_000;
+
+    it('forward while paused: resume still waits the rest of the interval', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      scheduler.pause();
+      await timers.tickAsync(2000);
+      timers.setSystemTime(timers.now + HOUR);
+      await timers.tickAsync(4000);
+      scheduler.resume();
+      assert.equal(scheduler.nextAt, timers.now + INTERVAL - 6000, 'shown in wall time: now plus the rest');
+      await timers.tickAsync(INTERVAL - 6000 - 1);
+      assert.equal(runs.count, 1);
+      await timers.tickAsync(1);
+      assert.equal(runs.count, 2);
+    });
+
+    it('forward, then a new interval: counted from the last run', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      await timers.tickAsync(1000);
+      timers.setSystemTime(timers.now + HOUR);
+      await timers.tickAsync(100);
+      scheduler.setInterval(20_000);
+      assert.equal(scheduler.nextAt, timers.now + 20_000 - 1100);
+    });
+
+    it('backward while paused: resume after the interval runs at once', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      scheduler.pause();
+      timers.setSystemTime(timers.now - HOUR);
+      await timers.tickAsync(INTERVAL + 1000);
+      scheduler.resume();
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2);
+    });
+
+    it('a gesture after a backward jump still waits only 15 s from the last request', async () => {
+      const { timers, runs, scheduler, t0 } = setup();
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      timers.setSystemTime(timers.now - HOUR);
+      await timers.tickAsync(5000);
+      scheduler.soon();
+      assert.equal(scheduler.nextAt, t0 - HOUR + MIN_REQUEST_GAP_MS);
+      await timers.tickAsync(10_000);
+      assert.equal(runs.count, 2);
+    });
+
+    it('the slow-down after a rate limit decays with monotonic time, not a jump', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', slowDown: true }];
+      await scheduler.refresh();
+      scheduler.pause();
+      timers.setSystemTime(timers.now + HOUR);
+      assert.equal(scheduler.pace, SLOW_FACTOR);
+    });
+
+    it('the portal\'s notBefore is a wall time, turned into a wait when it comes', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [{ kind: 'retry', notBefore: timers.now + 10 * INTERVAL }];
+      await scheduler.refresh();
+      const wait = scheduler.nextAt! - timers.now;
+      timers.setSystemTime(timers.now + HOUR);
+      scheduler.soon();
+      await timers.tickAsync(wait - 1);
+      assert.equal(runs.count, 1, 'the jump does not shorten the portal\'s wait');
+      await timers.tickAsync(1);
       assert.equal(runs.count, 2);
     });
   });
@@ -851,7 +1174,7 @@ describe('PollScheduler', () => {
     it('reports halted', async () => {
       const { runs, scheduler, phases } = setup();
       runs.script = [{ kind: 'halt' }];
-      await scheduler.refreshNow();
+      await scheduler.refresh();
       assert.deepEqual(phases, ['running', 'halted']);
     });
   });

@@ -11,6 +11,11 @@
  * answer that `quote`s puts the webhook URL (its secret) into every string it sends: names,
  * titles, group and counter names, error descriptions, the redirect's host.
  *
+ * The user's actions are what they are in VS Code: Refresh and Connect are explicit asks;
+ * expanding a row, opening a picker, a settings change (which every window sees at once) and
+ * focus are gestures, which ask the portal only when the gate allows. The wall clock may jump
+ * either way (`jump`); the monotonic clock does not, and the world counts every gap on it.
+ *
  * While it runs, the world records the violations of the properties (see `violations`).
  *
  * Not a test file (no `.test`): mocha loads it only through the tests that import it.
@@ -32,8 +37,14 @@ import { WebhookUrl } from '../../src/core/webhookUrl';
 import { seededRandom } from '../sim/fleet';
 import { fakeTime, FakeTime } from './fakeTime';
 
-/** The shortest interval: automatic requests of one window are never closer than this. */
-export const MIN_AUTOMATIC_GAP_MS = 15_000;
+/** No two requests of one window are closer than this, but for an explicit one. */
+export const MIN_GAP_MS = 15_000;
+
+/** The latest time a `Date` can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+/** The scheduler's longest wait: a "not before" further ahead is waited only this long. */
+const LONGEST_WAIT_MS = 15 * 60_000;
 
 /** The scheduler's jitter: ± this fraction of every wait (its default). */
 const JITTER = 0.1;
@@ -71,13 +82,19 @@ export interface Identity {
   readonly hookUser: number;
 }
 
-/** A request a window's poller sent (verify's are not the poller's schedule: not here). */
+/** A request a window sent: its poll's, Connect's check, the group picker's list. */
 export interface Sent {
   readonly window: number;
+  /** Wall time (it may jump), and monotonic time (it does not). */
   readonly at: number;
-  /** The first request after a user action or a new webhook in that window. */
-  readonly userCaused: boolean;
+  readonly monotonic: number;
+  readonly purpose: Purpose;
+  /** The answer to the user's explicit ask: the first poll request after a Refresh, or Connect's check. */
+  readonly explicit: boolean;
 }
+
+/** Who sent a request: the poller's schedule, Connect's check, the group picker. */
+export type Purpose = 'poll' | 'verify' | 'groups';
 
 export function origin(portal: number): string {
   return `https://p${portal}.example`;
@@ -171,7 +188,7 @@ export class TrackedSharedPoll extends SharedPoll {
 }
 
 /** A poll is in progress: connected, focused, not halted, no next poll time (cleared while running). */
-function running(window: WorldWindow): boolean {
+function polling(window: WorldWindow): boolean {
   const s = window.state.snapshot;
   return s.connection.kind === 'connected' && window.focused && !s.halted && s.nextPollAt === undefined;
 }
@@ -197,17 +214,23 @@ export interface WorldWindow {
   runAtBlur?: boolean;
   /** Poll requests in flight. */
   inFlight: number;
-  /**
-   * How many of the next poll requests a user action (or a new webhook) caused: one, or two
-   * when it came during a run (that run's request, then the rerun the scheduler makes for it).
-   */
-  userActed: number;
-  /** Polling stopped on a failure only the user can fix, and no user action since. */
+  /** The user asked explicitly (Refresh): the next poll request is the answer to it. */
+  explicitAsked: boolean;
+  /** Polling stopped on a failure only the user can fix, and no Refresh, Connect or new question since. */
   halted: boolean;
   lastError?: CountersSnapshot['error'];
+  /** Monotonic: this window's last request, its last explicit one. */
   lastRequestAt: number | undefined;
-  /** When this window's poller was last sent to its own origin: it follows at once, same request. */
-  redirectedAt?: number;
+  lastExplicitAt: number | undefined;
+  /**
+   * Monotonic: what the portal's last answer to this window's poll said about the next request
+   * (Retry-After, operating_reset_at), up to the longest wait. A new webhook forgets it.
+   */
+  notBefore?: number;
+  /** Bumped by every new webhook (or none): an answer to an older one's request says nothing. */
+  connection: number;
+  /** When each of its clients was last sent to its own origin: it follows at once, the same request. */
+  redirectedAt: Partial<Record<Purpose, number>>;
   /** Whom the next client made is for: `verify`'s own, or the poller's (made by `connect`). */
   nextClient: 'verify' | 'poll';
   /** The releases of the task lists this window shows (expanded rows, Go to Task). */
@@ -254,6 +277,10 @@ export class World {
     return this.time.clock.now();
   }
 
+  get monotonic(): number {
+    return this.time.clock.monotonic();
+  }
+
   // ——— user actions ———
 
   /** At start, every window connects to the stored webhook (no verify). */
@@ -263,13 +290,12 @@ export class World {
   }
 
   /**
-   * Connect in one window, as the command does: verify (its request may hang), then store,
-   * connect with the verified answer; the other windows follow the store.
+   * Connect in one window, as the command does: verify (an explicit ask; its request may hang),
+   * then store, connect with the verified answer; the other windows follow the store.
    */
   connect(index: number, identity: Identity): Promise<void> {
     const window = this.windows[index];
     const webhook = webhookFor(identity);
-    this.userAction(window);
     return window.poller.verify(webhook).then((verified) => {
       if (!verified.ok || this.closed) return;
       this.stored = identity;
@@ -281,22 +307,30 @@ export class World {
   disconnect(index: number): void {
     this.stored = undefined;
     const window = this.windows[index];
-    this.userAction(window);
+    this.forgetConnection(window);
     window.poller.disconnect();
     this.followStore(window);
   }
 
+  /** Refresh (or Try Again): the explicit ask, while connected. */
   refresh(index: number): Promise<void> {
     const window = this.windows[index];
-    this.userAction(window);
+    if (window.poller.webhook) {
+      window.explicitAsked = true;
+      window.halted = false;
+    }
     return window.poller.refresh();
   }
 
-  /** Settings are the profile's: every window gets them. */
+  /**
+   * A settings change (settings sync, user settings.json): every window sees it at once. A
+   * gesture: it may ask only when the gate allows, through the shared poll. A new question may
+   * fix what halted polling.
+   */
   setFilters(change: Partial<Filters>): void {
     this.filters = { ...this.filters, ...change };
     for (const w of this.windows) {
-      this.userAction(w);
+      w.halted = false;
       w.poller.setFilters(this.filters);
     }
   }
@@ -305,12 +339,25 @@ export class World {
     for (const w of this.windows) w.poller.setIntervalMs(ms);
   }
 
-  /** A row expanded, or Go to Task opened: a list not shown yet is asked for at once. */
+  /** A row expanded, or Go to Task opened: a gesture (its list comes as soon as the gate allows). */
   showTasks(index: number, counters: readonly TaskListCounter[]): void {
     const window = this.windows[index];
-    const { taskLists, halted, connection } = window.state.snapshot;
-    if (connection.kind === 'connected' && !halted && counters.some((c) => taskLists?.[c] === undefined)) this.userAction(window);
     window.shownLists.push(window.poller.showTaskLists(counters));
+  }
+
+  /** Switch Role opened: a gesture, fresh counts as soon as the gate allows. */
+  rolePicker(index: number): void {
+    this.windows[index].poller.askSoon();
+  }
+
+  /** Switch Group opened: the user's groups, a request of its own when the gate allows. */
+  groupPicker(index: number): Promise<unknown> {
+    return this.windows[index].poller.listGroups();
+  }
+
+  /** The wall clock jumps (suspend and resume, NTP, a user): monotonic time and the timers do not. */
+  jump(ms: number): void {
+    this.time.timers.setSystemTime(this.now + ms);
   }
 
   /** Every row collapsed, the picker closed. */
@@ -321,7 +368,7 @@ export class World {
 
   blur(index: number): void {
     const window = this.windows[index];
-    window.runAtBlur = running(window);
+    window.runAtBlur = polling(window);
     window.focused = false;
     window.poller.pause();
   }
@@ -406,18 +453,21 @@ export class World {
       shared,
       focused: true,
       inFlight: 0,
-      userActed: 1,
+      explicitAsked: false,
       halted: false,
       lastRequestAt: undefined,
+      lastExplicitAt: undefined,
+      connection: 0,
       nextClient: 'verify',
       shownLists: [],
+      redirectedAt: {},
     };
     this.unsubscribe.push(state.subscribe((snapshot) => this.check(window, snapshot)));
     this.windows.push(window);
   }
 
   private newWebhook(window: WorldWindow, connect: () => void): void {
-    this.userAction(window);
+    this.forgetConnection(window);
     window.nextClient = 'poll';
     connect();
   }
@@ -428,7 +478,7 @@ export class World {
       const stored = this.stored;
       if (!stored) {
         if (w.poller.webhook) {
-          this.userAction(w);
+          this.forgetConnection(w);
           w.poller.disconnect();
         }
       } else if (!w.poller.webhook?.sameAs(webhookFor(stored))) {
@@ -437,9 +487,12 @@ export class World {
     }
   }
 
-  private userAction(window: WorldWindow): void {
-    window.userActed = Math.max(window.userActed, running(window) ? 2 : 1);
+  /** Another webhook, or none: what its portal said and a pending Refresh go with the old one. */
+  private forgetConnection(window: WorldWindow): void {
     window.halted = false;
+    window.notBefore = undefined;
+    window.explicitAsked = false;
+    window.connection++;
   }
 
   /** Property 3 on every state a window publishes; property 2's halt noted. */
@@ -495,38 +548,84 @@ export class World {
     }
   }
 
-  /** Properties 1 and 2 at every request a window's poller sends. */
-  private sending(window: WorldWindow): void {
-    const now = this.now;
-    const problem = (what: string) => this.violations.push(`window ${window.index} at ${now}: ${what}`);
-    window.inFlight++;
-    if (window.inFlight > 1) problem(`${window.inFlight} requests in flight`);
-    if (window.redirectedAt === now) return; // following a redirect: the same request
-    const userCaused = window.userActed > 0;
-    window.userActed = Math.max(0, window.userActed - 1);
-    if (userCaused) window.halted = false; // the user asked: a halt before it is answered
-    if (!userCaused && window.halted) problem('an automatic request after a failure only the user can fix');
-    if (!userCaused && !window.focused && !window.runAtBlur) problem('an automatic request while the window is away (paused)');
-    window.runAtBlur = false;
-    if (!userCaused && window.lastRequestAt !== undefined && now - window.lastRequestAt < MIN_AUTOMATIC_GAP_MS) {
-      problem(`automatic requests ${now - window.lastRequestAt} ms apart`);
+  /**
+   * Properties 1, 2 and the gate's at every request a window sends. Its poll requests: one at a
+   * time; explicit only as the first after a Refresh. Every request but an explicit one: not
+   * after a halt, not while away (but a run under way at the blur), not before the portal's
+   * "not before", never within MIN_GAP_MS of the window's previous request; explicit ones
+   * (Refresh, Connect's check) never within MIN_GAP_MS of each other. Gaps on the monotonic clock.
+   */
+  private sending(window: WorldWindow, purpose: Purpose): void {
+    const now = this.monotonic;
+    const problem = (what: string) => this.violations.push(`window ${window.index} at ${this.now} (monotonic ${now}): ${what}`);
+    if (purpose === 'poll') {
+      window.inFlight++;
+      if (window.inFlight > 1) problem(`${window.inFlight} requests in flight`);
     }
+    if (window.redirectedAt[purpose] === this.now) return; // following a redirect: the same request
+    const explicit = purpose === 'verify' || (purpose === 'poll' && window.explicitAsked);
+    if (purpose === 'poll' && explicit) {
+      window.explicitAsked = false;
+      window.halted = false; // the user asked: a halt before it is answered
+    }
+    if (!explicit) {
+      // A picker is opened in front of its window, and may list groups after a halt.
+      if (purpose === 'poll' && window.halted) problem('an automatic request after a failure only the user can fix');
+      if (purpose === 'poll' && !window.focused && !window.runAtBlur) problem('an automatic request while the window is away (paused)');
+      if (window.notBefore !== undefined && now < window.notBefore) problem(`a request ${window.notBefore - now} ms before the portal's "not before"`);
+      if (window.lastRequestAt !== undefined && now - window.lastRequestAt < MIN_GAP_MS) {
+        problem(`requests ${now - window.lastRequestAt} ms apart (${purpose}), not explicit`);
+      }
+    } else if (window.lastExplicitAt !== undefined && now - window.lastExplicitAt < MIN_GAP_MS) {
+      problem(`explicit requests ${now - window.lastExplicitAt} ms apart (${purpose})`);
+    }
+    if (purpose === 'poll') window.runAtBlur = false;
     window.lastRequestAt = now;
-    this.sent.push({ window: window.index, at: now, userCaused });
+    if (explicit) window.lastExplicitAt = now;
+    this.sent.push({ window: window.index, at: this.now, monotonic: now, purpose, explicit });
+  }
+
+  /**
+   * What the portal's answer to a poll says about the next request: QUERY_LIMIT_EXCEEDED's
+   * Retry-After, OPERATION_TIME_LIMIT's operating_reset_at (as Bitrix24 means them: seconds or
+   * an HTTP date; unix seconds), up to the longest wait; any other answer says nothing.
+   */
+  private portalWait(response: HttpResponse): number | undefined {
+    let error: { error?: unknown; operating_reset_at?: unknown } | undefined;
+    try {
+      error = JSON.parse(response.body) as typeof error;
+    } catch {
+      return undefined;
+    }
+    let at: number | undefined;
+    if (error?.error === 'QUERY_LIMIT_EXCEEDED' && response.retryAfter) {
+      const seconds = Number(response.retryAfter);
+      at = Number.isFinite(seconds) && seconds >= 0 ? this.now + seconds * 1000 : Date.parse(response.retryAfter);
+    } else if (error?.error === 'OPERATION_TIME_LIMIT') {
+      at = Number(error.operating_reset_at) * 1000;
+    }
+    // A time no clock can show (1e400, NaN) is no time: the poller waits its own backoff then.
+    if (at === undefined || !(at > this.now) || at > MAX_DATE_MS) return undefined;
+    return this.monotonic + Math.min(at - this.now, LONGEST_WAIT_MS);
   }
 
   // ——— the fake portal ———
 
-  private transport(window: WorldWindow, purpose: 'verify' | 'poll'): Transport {
+  private transport(window: WorldWindow, client: 'verify' | 'poll'): Transport {
     return {
       post: async (url: string, json: string, options: PostOptions): Promise<Outcome<HttpResponse>> => {
-        if (purpose === 'poll') this.sending(window);
-        if (json.includes('tasks.task.list') && window.shownLists.length === 0 && window.redirectedAt !== this.now) {
+        const purpose: Purpose = client === 'verify' ? 'verify' : url.includes('sonet_group.user.groups') ? 'groups' : 'poll';
+        this.sending(window, purpose);
+        const connection = window.connection;
+        if (json.includes('tasks.task.list') && window.shownLists.length === 0 && window.redirectedAt.poll !== this.now) {
           this.violations.push(`window ${window.index} at ${this.now}: a task list asked for while none is shown`);
         }
         try {
           const answer = await this.answer(url, json, options);
-          if (purpose === 'poll' && answer.ok && answer.value.location?.startsWith(new URL(url).origin)) window.redirectedAt = this.now;
+          if (answer.ok && answer.value.location?.startsWith(new URL(url).origin)) window.redirectedAt[purpose] = this.now;
+          if (purpose === 'poll' && connection === window.connection && !(answer.ok && answer.value.location)) {
+            window.notBefore = answer.ok ? this.portalWait(answer.value) : undefined;
+          }
           return answer;
         } finally {
           if (purpose === 'poll') window.inFlight--;
@@ -670,6 +769,10 @@ export type Step =
   | { readonly kind: 'disconnect'; readonly window: number }
   | { readonly kind: 'showTasks'; readonly window: number; readonly counters: readonly TaskListCounter[] }
   | { readonly kind: 'hideTasks'; readonly window: number }
+  | { readonly kind: 'rolePicker'; readonly window: number }
+  | { readonly kind: 'groupPicker'; readonly window: number }
+  /** The wall clock moves by `ms`, either way (suspend and resume, NTP). */
+  | { readonly kind: 'jump'; readonly ms: number }
   | { readonly kind: 'blur'; readonly window: number }
   | { readonly kind: 'focus'; readonly window: number }
   /** The next timer fires, and the action comes while the poll it starts reads or asks. */
@@ -684,7 +787,7 @@ export interface Scenario {
   readonly healthyIntervalMs: number;
 }
 
-/** What went wrong in one scenario: the violations of properties 1 to 5, none when it holds. */
+/** What went wrong in one scenario: the violations of the properties, none when they hold. */
 export async function runScenario(s: Scenario): Promise<string[]> {
   const world = await World.create({ windows: s.windows, intervalMs: s.intervalMs, filters: s.filters });
   const problems: string[] = [];
@@ -740,6 +843,12 @@ function act(world: World, st: Exclude<Step, { kind: 'during' | 'wait' | 'answer
       return world.showTasks(st.window, st.counters);
     case 'hideTasks':
       return world.hideTasks(st.window);
+    case 'rolePicker':
+      return world.rolePicker(st.window);
+    case 'groupPicker':
+      return void world.groupPicker(st.window);
+    case 'jump':
+      return world.jump(st.ms);
     case 'blur':
       return world.blur(st.window);
     case 'focus':
@@ -764,14 +873,14 @@ async function healthyTail(world: World, intervalMs: number): Promise<string[]> 
   void world.connect(0, { portal: 0, hookUser: 1 });
   await world.advance(0);
   await world.advance(2 * intervalMs + LEASE_TTL_MS + TAKEOVER_AFTER_MS + 2 * FOLLOW_DELAY_MS);
-  const from = world.now;
+  const from = world.monotonic;
   const intervals = 6;
   await world.advance(intervals * intervalMs);
-  const seen = world.sent.filter((s) => s.at >= from);
+  const seen = world.sent.filter((s) => s.purpose === 'poll' && s.monotonic >= from);
   const problems: string[] = [];
   const shortest = intervalMs * (1 - JITTER) - 1;
   seen.slice(1).forEach((s, i) => {
-    const gap = s.at - seen[i].at;
+    const gap = s.monotonic - seen[i].monotonic;
     if (gap < shortest) problems.push(`healthy windows: requests of ${seen[i].window} and ${s.window} ${gap} ms apart (interval ${intervalMs})`);
   });
   if (seen.length < intervals - 1) problems.push(`healthy windows: only ${seen.length} requests in ${intervals} intervals`);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { CountersSnapshot, Filters } from '../../src/core/countersState';
+import { MIN_REQUEST_GAP_MS as GAP } from '../../src/core/requestGate';
 import { SandboxPortal } from '../sandbox/portal';
 import { usePollerSandbox, waitForSnapshot as waitFor, webhookOf } from './support';
 
@@ -51,9 +52,10 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
     assert.equal(state.snapshot.taskLists, undefined);
   });
 
-  it('a shown list is asked for at once and then in every poll, one request each; released, no more', async () => {
+  it('a shown list is asked for as soon as allowed (15 s after the last poll) and then in every poll, one request each; released, no more', async () => {
     const { timers, state, poller } = await connected();
     const release = poller.showTaskLists(['expired', 'new_comments']);
+    await timers.tickAsync(GAP);
     const shown = await waitFor(state, (s) => ids(s, 'expired') !== undefined && ids(s, 'new_comments') !== undefined, 'the lists');
     assert.deepEqual(ids(shown, 'expired'), [101, 102]);
     assert.equal(sandbox.requests.length, 2, 'the first poll and the one the lists asked for');
@@ -72,10 +74,11 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
   it('another role never shows the old role\'s tasks: they go at once and the new role\'s are asked for', async () => {
     const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired']);
+    await timers.tickAsync(GAP);
     await waitFor(state, (s) => ids(s, 'expired')?.length === 2, 'view_all overdue');
     poller.setFilters({ ...ALL, role: 'view_role_originator' });
     assert.equal(state.snapshot.taskLists, undefined, 'dropped with the role');
-    await timers.tickAsync(0); // the rerun for the new role, if the lists' request was still settling
+    await timers.tickAsync(GAP); // the new role's, 15 s after the last answer
     const originator = await waitFor(state, (s) => ids(s, 'expired') !== undefined, 'originator overdue');
     assert.deepEqual(ids(originator, 'expired'), [102]);
     assert.equal(originator.filters.role, 'view_role_originator');
@@ -84,10 +87,11 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
   it('another group drops the lists and asks for that group\'s', async () => {
     const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired']);
+    await timers.tickAsync(GAP);
     await waitFor(state, (s) => ids(s, 'expired')?.length === 2, 'all groups');
     poller.setFilters({ ...ALL, groupId: 7 });
     assert.equal(state.snapshot.taskLists, undefined);
-    await timers.tickAsync(0);
+    await timers.tickAsync(GAP);
     assert.deepEqual(ids(await waitFor(state, (s) => ids(s, 'expired') !== undefined, 'group 7'), 'expired'), [101]);
   });
 
@@ -95,6 +99,7 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
     sandbox.setCommentFilters('rejected');
     const { timers, state, poller } = await connected();
     poller.showTaskLists(['expired', 'new_comments']);
+    await timers.tickAsync(GAP);
     const refused = await waitFor(state, (s) => s.taskLists?.new_comments !== undefined, 'the lists');
     assert.equal(refused.taskLists?.new_comments?.ok, false);
     assert.deepEqual(ids(refused, 'expired'), [101, 102]);
@@ -110,6 +115,7 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
     const { timers, state, poller } = await connected();
     sandbox.inject('operationTimeLimit', { method: 'tasks.task.list', times: 2 });
     poller.showTaskLists(['expired', 'new_comments']);
+    await timers.tickAsync(GAP);
     const limited = await waitFor(state, (s) => s.taskLists?.expired !== undefined, 'the lists');
     assert.equal(limited.taskLists?.expired?.ok, false);
     assert.equal(limited.error, undefined, 'the counters are fine');
