@@ -416,7 +416,7 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
 describe('PollScheduler properties (fast-check, fake time)', () => {
   const jitter = fc.double({ min: 0, max: 0.5, noNaN: true });
 
-  it('holds (a)–(i) for any interval, steps, user actions and clock jumps', async () => {
+  it('holds (a)–(j) for any interval, steps, user actions and clock jumps', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -434,7 +434,7 @@ describe('PollScheduler properties (fast-check, fake time)', () => {
     );
   });
 
-  it('holds (a)–(i) under a rate limit every k polls, then only ok ones, and (g) is exercised', async () => {
+  it('holds (a)–(j) under a rate limit every k polls, then only ok ones, and (g) is exercised', async () => {
     // Intervals and k small enough that the next rate limit comes inside the first window.
     const sustained = fc
       .record({
@@ -462,7 +462,7 @@ describe('PollScheduler properties (fast-check, fake time)', () => {
     );
   });
 
-  it('holds (a)–(j) through an outage of any length met while calm, and (h) is exercised', async () => {
+  it('holds (a)–(j) through an outage of any length met while calm, and (j) is exercised', async () => {
     // Polls at full speed for a whole recovery window, then n rate limits in a row (the portal
     // refusing everyone), then only ok steps.
     const outage = fc
