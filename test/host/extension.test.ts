@@ -229,7 +229,9 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(s.halted, true);
     assert.equal(s.nextPollAt, undefined, 'no retry: waiting does not lift the block');
     assert.equal(treeItem('error')?.label, 'Blocked by Bitrix24');
-    assert.match(String(treeItem('error')?.tooltip), /ask Bitrix24 support/);
+    const rowTooltip = treeItem('error')?.tooltip;
+    assert.ok(typeof rowTooltip === 'string', 'the error item has a plain-text tooltip');
+    assert.match(rowTooltip, /ask Bitrix24 support/);
     assert.match(tooltipText(), /ask Bitrix24 support/);
     assert.match(api.statusBar.item.text, /^\$\(warning\)/);
   });
