@@ -74,9 +74,9 @@ export function onDidChangeSettings(listener: (settings: Settings) => void): vsc
   });
 }
 
-/** A hand-edited settings.json can hold anything: fall back rather than fail. */
+/** A hand-edited settings.json can hold anything (1e20 too, not an id): fall back rather than fail. */
 function nonNegativeInteger(value: unknown, fallback = 0): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
 }
 
 /** The schema's bounds cannot stop a hand-edited 3000000 or -5: the nearest bound; not a number: the default. */

@@ -163,6 +163,17 @@ describe('Bitrix24 Task Counters in VS Code', function () {
     assert.equal(api.statusBar.item.text, '$(flame) 1 $(comment-discussion) 3');
   });
 
+  it('a hand-edited group id past 2^53 is no id: all groups, and no request names it', async () => {
+    await connect();
+    const config = vscode.workspace.getConfiguration('bitrix24Tasks');
+    await config.update('groupId', 1e20, vscode.ConfigurationTarget.Workspace);
+    // A later change seen means the earlier one was handled (events come in order).
+    await config.update('role', 'view_role_auditor', vscode.ConfigurationTarget.Workspace);
+    const s = await waitFor((x) => x.filters.role === 'view_role_auditor', 'the edited role');
+    assert.equal(s.filters.groupId, 0);
+    assert.doesNotMatch(JSON.stringify(portal.requests), /1e\+?20|100000000000000000000/);
+  });
+
   it('refreshes on command and shows new numbers and an unknown counter', async () => {
     await connect();
     portal.setCounters(1, { expired: 0, new_comments: 1, mentioned: 4, brand_new_counter: 2 });
