@@ -9,23 +9,28 @@
 #      if missing) when they are not installed yet (needs root; otherwise it says what to run);
 #   2. seeds @vscode/ripgrep's download cache from Debian's `rg`, so code-server's install
 #      does not try to download ripgrep;
-#   3. installs code-server (a real VS Code, default 4.99.3 = VS Code 1.99.3) into
-#      .vscode-test/code-server/ with its own package.json, outside the project's dependency
-#      tree, and checks that its native modules were built;
+#   3. installs two real VS Codes (code-server), each into .vscode-test/code-server-VERSION/ with
+#      its own package.json, outside the project's dependency tree: the engine floor (the
+#      VS Code of engines.vscode in package.json) and the current release; a release that needs
+#      another Node.js than this machine's gets that Node from the npm package node-linux-<arch>
+#      in the same folder. It checks that the native modules load, and writes
+#      .vscode-test/code-servers.json, which tells test/launch/headless.ts what to start;
 #   4. (root) makes portal.b24.test resolve to 127.0.0.1 and creates a throwaway CA trusted by the
 #      system store, for the HTTPS sandbox portal of the end-to-end suite (test/e2e/).
 # A re-run only checks and prints what is already in place (a few seconds).
 #
 # Environment overrides:
-#   CODE_SERVER_VERSION   code-server version to install (default 4.99.3; needs Node 20)
-#   B24_CODE_SERVER_DIR   install prefix (default <repo>/.vscode-test/code-server)
 #   B24_SETUP_FORCE=1     reinstall code-server even if the install looks complete
 #   B24_SKIP_TEST_HOST=1  skip step 4 (the /etc/hosts entry and the throwaway CA)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CS_VERSION="${CODE_SERVER_VERSION:-4.99.3}"
-CS_DIR="${B24_CODE_SERVER_DIR:-$ROOT/.vscode-test/code-server}"
+# The VS Codes the host and end-to-end suites run on (code-server X.Y.Z bundles VS Code 1.Y.Z).
+# The floor is the oldest VS Code that package.json's engines.vscode admits (checked below).
+# To move to the next release, change CURRENT_CODE_SERVER: nothing else names it.
+FLOOR_CODE_SERVER="4.99.3"
+CURRENT_CODE_SERVER="4.139.1"
+VSCODE_TEST_DIR="$ROOT/.vscode-test"
 RG_PKG_VERSION="1.15.11"      # the @vscode/ripgrep version that code-server 4.99.3 ships
 RG_ASSET_VERSION="v13.0.0-10" # the ripgrep-prebuilt release that @vscode/ripgrep 1.15.11 wants
 
@@ -60,14 +65,12 @@ if [ "${1:-}" = "--undo" ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 0. Node.js: code-server 4.99.x refuses anything but Node 20.
+# 0. Node.js and npm (this machine's: the project builds and tests on them; a code-server that
+#    needs another Node gets its own in step 3).
 # ---------------------------------------------------------------------------------------------
 command -v node >/dev/null || die "node is not on PATH"
 command -v npm >/dev/null || die "npm is not on PATH"
 NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$NODE_MAJOR" != "20" ]; then
-  die "code-server $CS_VERSION requires Node.js 20, found $(node -v)"
-fi
 log "node $(node -v), npm $(npm -v)"
 
 # ---------------------------------------------------------------------------------------------
@@ -134,79 +137,101 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 3. code-server, in its own prefix.
+# 3. The two VS Codes: code-server FLOOR and CURRENT, each in .vscode-test/code-server-VERSION/.
 # ---------------------------------------------------------------------------------------------
-CS_PKG="$CS_DIR/node_modules/code-server"
-CS_BIN="$CS_DIR/node_modules/.bin/code-server"
-VS_DIR="$CS_PKG/lib/vscode"
-MARKER="$CS_DIR/.setup-complete"
-MARKER_TEXT="code-server@$CS_VERSION node-v$NODE_MAJOR $(uname -m)"
+case "$(uname -m)" in
+  x86_64|amd64) NODE_ARCH="x64" ;;
+  aarch64|arm64) NODE_ARCH="arm64" ;;
+  *) NODE_ARCH="" ;;
+esac
 
-# Native pieces that must exist after a successful postinstall.
-required_files=(
-  "$VS_DIR/node_modules/@vscode/spdlog/build/Release/spdlog.node"
-  "$VS_DIR/node_modules/node-pty/build/Release/pty.node"
-  "$VS_DIR/node_modules/kerberos/build/Release/kerberos.node"
-  "$VS_DIR/node_modules/native-watchdog/build/Release/watchdog.node"
-  "$VS_DIR/node_modules/@vscode/ripgrep/bin/rg"
-  "$VS_DIR/node_modules.asar"
-  "$VS_DIR/extensions/node_modules/typescript/package.json"
-)
+# Environment for code-server's install scripts (see shared note offline-vscode-host.md):
+#  - npm_config_unsafe_perm: postinstall.sh refuses to run as root without it;
+#  - npm_config_yes: node-pty's install runs `npx node-gyp`, which must not prompt.
+export npm_config_unsafe_perm=true
+export npm_config_yes=true
+export npm_config_fund=false
+export npm_config_audit=false
+export npm_config_update_notifier=false
+
+# What VS Code's server loads from native code. Found by file name, since the packages move
+# between releases (native-watchdog became @vscode/native-watchdog) and some ship prebuilt
+# binaries (node-pty 1.2: prebuilds/linux-x64/pty.node).
+NATIVE_ADDONS=(spdlog.node pty.node watchdog.node kerberos.node)
+
+# An install is complete when its installed.json names this version and every file it lists
+# (the Node that runs it, its entry script, native addons, ripgrep, TypeScript) is there.
 install_complete() {
-  [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$MARKER_TEXT" ] || return 1
-  [ -x "$CS_BIN" ] || return 1
-  local f
-  for f in "${required_files[@]}"; do [ -e "$f" ] || return 1; done
-  return 0
+  node - "$1" "$2" <<'NODE' >/dev/null 2>&1
+const fs = require('fs');
+const [file, version] = process.argv.slice(2);
+const install = JSON.parse(fs.readFileSync(file, 'utf8'));
+if (install.codeServer !== version || typeof install.vscodeOption !== 'boolean') process.exit(1);
+for (const f of [install.node, install.entry, ...install.files]) fs.accessSync(f);
+NODE
 }
 
-if [ "${B24_SETUP_FORCE:-}" != "1" ] && install_complete; then
-  log "code-server: $CS_VERSION already installed in $CS_DIR"
-else
-  log "code-server: installing $CS_VERSION into $CS_DIR (takes about a minute) ..."
-  rm -rf "$CS_DIR/node_modules" "$CS_DIR/package-lock.json" "$MARKER"
-  mkdir -p "$CS_DIR"
-  INSTALL_LOG="$CS_DIR/install.log"
-  : >"$INSTALL_LOG"
+# install_code_server VERSION: code-server VERSION into .vscode-test/code-server-VERSION/, with
+# the Node.js its package.json asks for (engines.node): this machine's when the major versions
+# agree, otherwise the npm package node-linux-<arch>@MAJOR in the same folder. Writes
+# installed.json there.
+install_code_server() {
+  local version="$1"
+  local dir="$VSCODE_TEST_DIR/code-server-$version"
+  if [ "${B24_SETUP_FORCE:-}" != "1" ] && install_complete "$dir/installed.json" "$version"; then
+    log "code-server $version: already installed in ${dir#"$ROOT"/}"
+    return 0
+  fi
+  local t0=$SECONDS
+  log "code-server $version: installing into ${dir#"$ROOT"/} (log: ${dir#"$ROOT"/}/install.log) ..."
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local install_log="$dir/install.log"
+  : >"$install_log"
+  fail() { tail -n 60 "$install_log" >&2; die "code-server $version: $1 (full log: $install_log)"; }
 
   # Its own package.json. allowScripts: npm 11 skips dependency install scripts that are not
   # approved there; code-server's postinstall (which builds VS Code's native modules) and
   # argon2's must run.
-  cat >"$CS_DIR/package.json" <<JSON
+  cat >"$dir/package.json" <<JSON
 {
   "name": "b24-headless-code-server",
   "private": true,
   "description": "code-server for headless VS Code tests; installed by scripts/setup-headless.sh, not part of the extension",
-  "dependencies": { "code-server": "$CS_VERSION" },
+  "dependencies": { "code-server": "$version" },
   "allowScripts": { "code-server": true, "argon2": true }
 }
 JSON
 
-  # Environment for code-server's postinstall (see shared note offline-vscode-host.md):
-  #  - npm_config_unsafe_perm: postinstall.sh refuses to run as root without it;
-  #  - npm_config_yes: node-pty's install runs `npx node-gyp`, which must not prompt;
-  #  - npm_config_nodedir: build against Node's installed headers rather than downloading them.
-  export npm_config_unsafe_perm=true
-  export npm_config_yes=true
-  export npm_config_fund=false
-  export npm_config_audit=false
-  export npm_config_update_notifier=false
-  if [ -z "$(npm config get nodedir 2>/dev/null | grep -v '^null$' || true)" ] && [ -f /usr/include/node/node.h ]; then
-    export npm_config_nodedir=/usr
-  fi
-
   # a) Fetch the package tree without running scripts ...
-  log "code-server: npm install --ignore-scripts (log: $INSTALL_LOG)"
-  if ! (cd "$CS_DIR" && npm install --ignore-scripts --no-audit --no-fund >>"$INSTALL_LOG" 2>&1); then
-    tail -n 40 "$INSTALL_LOG" >&2
-    die "npm install code-server@$CS_VERSION failed (full log: $INSTALL_LOG)"
-  fi
+  (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund >>"$install_log" 2>&1) \
+    || fail "npm install failed"
+  local cs_pkg="$dir/node_modules/code-server"
+  local vs_dir="$cs_pkg/lib/vscode"
 
-  # b) ... approve the install scripts of the nested VS Code installs that code-server's
+  # b) ... the Node.js it runs on, and the headers its native modules build against ...
+  local node_wanted node_bin nodedir
+  node_wanted="$(node -p 'String(require(process.argv[1]).engines.node).match(/\d+/)[0]' "$cs_pkg/package.json")"
+  if [ "$node_wanted" = "$NODE_MAJOR" ]; then
+    node_bin="$(command -v node)"
+    nodedir="$(npm config get nodedir 2>/dev/null | grep -v '^null$' || true)"
+    if [ -z "$nodedir" ] && [ -f /usr/include/node/node.h ]; then nodedir=/usr; fi
+  else
+    [ -n "$NODE_ARCH" ] || die "no node-linux package for $(uname -m): code-server $version needs Node.js $node_wanted"
+    (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund "node-linux-$NODE_ARCH@$node_wanted" >>"$install_log" 2>&1) \
+      || fail "npm install node-linux-$NODE_ARCH@$node_wanted failed"
+    nodedir="$dir/node_modules/node-linux-$NODE_ARCH"
+    node_bin="$nodedir/bin/node"
+  fi
+  [ "$("$node_bin" -p 'process.versions.node.split(".")[0]')" = "$node_wanted" ] \
+    || die "code-server $version needs Node.js $node_wanted; $node_bin is $("$node_bin" -v)"
+  log "code-server $version: fetched in $((SECONDS - t0)) s; runs on Node.js $("$node_bin" -v) ($node_bin)"
+
+  # c) ... approve the install scripts of the nested VS Code installs that code-server's
   #    postinstall runs (`npm install` in lib/vscode and lib/vscode/extensions): each of those is
   #    a separate npm project, so they need their own allowScripts. The list is every package
   #    that their shrinkwraps mark with hasInstallScript, pinned to the shrinkwrapped version.
-  node - "$VS_DIR" "$VS_DIR/extensions" <<'NODE'
+  node - "$vs_dir" "$vs_dir/extensions" <<'NODE' >>"$install_log"
 const fs = require('fs');
 const path = require('path');
 for (const dir of process.argv.slice(2)) {
@@ -219,39 +244,97 @@ for (const dir of process.argv.slice(2)) {
     for (const [key, meta] of Object.entries(packages)) {
       if (!key || !meta.hasInstallScript) continue;
       const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
-      const spec = `${name}@${meta.version}`;
-      allow[spec] = true;
+      allow[`${name}@${meta.version}`] = true;
     }
   }
   pkg.allowScripts = allow;
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
-  console.log(`[setup-headless] allowScripts for ${path.relative(process.cwd(), dir) || dir}: ${Object.keys(allow).join(', ') || '(none)'}`);
+  console.log(`[setup-headless] allowScripts for ${dir}: ${Object.keys(allow).join(', ') || '(none)'}`);
 }
 NODE
 
-  # c) ... and run the install scripts (code-server's postinstall runs the nested installs and
-  #    builds kerberos, node-pty, spdlog, ... with node-gyp against Node's headers).
-  log "code-server: npm rebuild (runs code-server's postinstall; log: $INSTALL_LOG)"
-  if ! (cd "$CS_DIR" && npm rebuild --foreground-scripts >>"$INSTALL_LOG" 2>&1); then
-    tail -n 60 "$INSTALL_LOG" >&2
-    die "code-server's postinstall failed (full log: $INSTALL_LOG)"
-  fi
+  # d) ... and run the install scripts with that Node first on PATH: code-server's postinstall
+  #    reads the Node version from npm's user agent, runs the nested installs and builds
+  #    kerberos, node-pty, spdlog, ... with node-gyp against the headers in nodedir.
+  local t1=$SECONDS
+  local run_env=(env "PATH=$(dirname "$node_bin"):$PATH")
+  [ -n "$nodedir" ] && run_env+=("npm_config_nodedir=$nodedir")
+  (cd "$dir" && "${run_env[@]}" npm rebuild --foreground-scripts >>"$install_log" 2>&1) \
+    || fail "code-server's postinstall failed"
 
-  for f in "${required_files[@]}"; do
-    if [ ! -e "$f" ]; then
-      tail -n 60 "$INSTALL_LOG" >&2
-      die "code-server install is incomplete: missing ${f#"$CS_DIR"/} (full log: $INSTALL_LOG)"
-    fi
+  local addons=() name addon
+  for name in "${NATIVE_ADDONS[@]}"; do
+    addon="$(find "$vs_dir/node_modules" \( -path "*/build/Release/$name" -o -path "*/prebuilds/linux-$NODE_ARCH/$name" \) \
+      -print -quit)"
+    [ -n "$addon" ] || fail "the native module $name was not built"
+    addons+=("$addon")
   done
-  echo "$MARKER_TEXT" >"$MARKER"
-  log "code-server: installed"
-fi
+  # Built for this Node (a module built against another Node's headers fails to load).
+  "$node_bin" -e 'for (const f of process.argv.slice(1)) require(f)' "${addons[@]}" >>"$install_log" 2>&1 \
+    || fail "native modules do not load in Node.js $("$node_bin" -v)"
+  log "code-server $version: install scripts and native modules took $((SECONDS - t1)) s"
 
-# Its own config file: without one, code-server writes ~/.config/code-server/config.yaml.
-[ -f "$CS_DIR/config.yaml" ] || printf 'auth: none\nbind-addr: 127.0.0.1:0\n' >"$CS_DIR/config.yaml"
-CS_REPORTED="$(CODE_SERVER_CONFIG="$CS_DIR/config.yaml" "$CS_BIN" --version 2>/dev/null | head -1 || true)"
-[ -n "$CS_REPORTED" ] || die "$CS_BIN --version printed nothing: the install is broken (rerun with B24_SETUP_FORCE=1)"
-log "code-server: $CS_REPORTED"
+  local rg
+  # @vscode/ripgrep/bin/rg, or since 1.10x @vscode/ripgrep-universal/bin/linux-ARCH/rg.
+  rg="$(find "$vs_dir/node_modules/@vscode" -type f \( -path '*/ripgrep/bin/rg' -o -path "*/ripgrep-universal/bin/linux-$NODE_ARCH/rg" \) -print -quit)"
+  [ -n "$rg" ] || fail "no ripgrep binary under lib/vscode/node_modules/@vscode"
+  local typescript="$vs_dir/extensions/node_modules/typescript/package.json"
+  [ -f "$typescript" ] || fail "the built-in TypeScript extension has no typescript"
+  local entry="$cs_pkg/out/node/entry.js"
+  [ -f "$entry" ] || fail "no $entry"
+
+  # Its own config file: without one, code-server writes ~/.config/code-server/config.yaml.
+  printf 'auth: none\nbind-addr: 127.0.0.1:0\n' >"$dir/config.yaml"
+  local reported vscode
+  reported="$(CODE_SERVER_CONFIG="$dir/config.yaml" "$node_bin" "$entry" --version 2>>"$install_log" | head -1 || true)"
+  vscode="$(sed -n 's/.* with Code \([0-9.]*\).*/\1/p' <<<"$reported")"
+  [ -n "$vscode" ] || fail "\`code-server --version\` printed '$reported', not 'VERSION COMMIT with Code X.Y.Z'"
+  # Whether it passes VS Code server options through --vscode-option (4.139 does, 4.99 does
+  # not): test/launch/headless.ts needs one for extension development (see there).
+  local help vscode_option=false
+  help="$(CODE_SERVER_CONFIG="$dir/config.yaml" "$node_bin" "$entry" --help 2>>"$install_log" || true)"
+  if grep -q -- '--vscode-option' <<<"$help"; then vscode_option=true; fi
+
+  node - "$dir/installed.json" "$version" "$vscode" "$node_bin" "$entry" "$vscode_option" "$rg" "$typescript" "${addons[@]}" <<'NODE'
+const fs = require('fs');
+const [file, codeServer, vscode, node, entry, vscodeOption, ...files] = process.argv.slice(2);
+fs.writeFileSync(file, JSON.stringify({ codeServer, vscode, node, entry, vscodeOption: vscodeOption === 'true', files }, null, 2) + '\n');
+NODE
+  log "code-server $version: installed (VS Code $vscode) in $((SECONDS - t0)) s"
+}
+
+install_code_server "$FLOOR_CODE_SERVER"
+install_code_server "$CURRENT_CODE_SERVER"
+FLOOR_DIR="$VSCODE_TEST_DIR/code-server-$FLOOR_CODE_SERVER"
+CURRENT_DIR="$VSCODE_TEST_DIR/code-server-$CURRENT_CODE_SERVER"
+
+# What test/launch/headless.ts starts; and engines.vscode (with @types/vscode) must be the floor's
+# VS Code, so that the oldest version the extension admits is the one the suites run.
+node - "$VSCODE_TEST_DIR/code-servers.json" "$ROOT/package.json" "$FLOOR_DIR/installed.json" "$CURRENT_DIR/installed.json" <<'NODE' \
+  || die "package.json does not declare the VS Code the suites run as the floor"
+const fs = require('fs');
+const [manifest, pkgFile, floorFile, currentFile] = process.argv.slice(2);
+const read = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
+const floor = read(floorFile);
+const pkg = read(pkgFile);
+const minor = (v) => String(v).replace(/^\D*/, '').split('.').slice(0, 2).join('.');
+for (const [what, declared] of [['engines.vscode', pkg.engines.vscode], ['@types/vscode', pkg.devDependencies['@types/vscode']]]) {
+  if (minor(declared) !== minor(floor.vscode)) {
+    console.error(`[setup-headless] ${what} is "${declared}", but the floor code-server ${floor.codeServer} is VS Code ${floor.vscode}`);
+    process.exit(1);
+  }
+}
+fs.writeFileSync(manifest, JSON.stringify({ floor, current: read(currentFile) }, null, 2) + '\n');
+NODE
+log "VS Codes for the suites: floor $(node -p 'require(process.argv[1]).floor.vscode' "$VSCODE_TEST_DIR/code-servers.json"), current $(node -p 'require(process.argv[1]).current.vscode' "$VSCODE_TEST_DIR/code-servers.json") (.vscode-test/code-servers.json)"
+
+# Installs no longer pinned (an earlier release, or the single .vscode-test/code-server/ of
+# before) go: each is a gigabyte.
+for old in "$VSCODE_TEST_DIR"/code-server "$VSCODE_TEST_DIR"/code-server-*; do
+  [ -d "$old" ] && [ "$old" != "$FLOOR_DIR" ] && [ "$old" != "$CURRENT_DIR" ] || continue
+  rm -rf "$old"
+  log "removed ${old#"$ROOT"/} (not pinned any more)"
+done
 log "chromium: $("$CHROMIUM_BIN" --version 2>/dev/null | head -1)"
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
  *   - the sandbox Bitrix24 portal (test/sandbox/portal.ts) with the demo: every ~20 s
  *     something happens to user 1's tasks (a comment comes or is read, a deadline passes, a
  *     task is closed), and the counters and the task lists behind them follow;
- *   - code-server (VS Code 1.99 in the browser, installed by scripts/setup-headless.sh) on
- *     127.0.0.1, with BITRIX24_WEBHOOK_URL set to the sandbox webhook of user 1, so the
+ *   - code-server (the current VS Code release in the browser, or with B24_VSCODE=floor the oldest
+ *     one the extension supports; installed by scripts/setup-headless.sh) on 127.0.0.1, with BITRIX24_WEBHOOK_URL set to the sandbox webhook of user 1, so the
  *     extension connects at once ("from environment" in its tooltip);
  * and prints the address that opens VS Code with this repository's extension in development
  * mode (dist/extension.js: run `npm run compile` first; `npm start` does it in prestart).
@@ -28,7 +28,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  buildWorkbenchUrl, DEFAULT_CODE_SERVER_BIN, DEFAULT_USER_SETTINGS, repoRoot, startCodeServer, type CodeServer,
+  buildWorkbenchUrl, DEFAULT_USER_SETTINGS, describeVSCode, repoRoot, startCodeServer, vscodeUnderTest, type CodeServer,
+  type VSCodeUnderTest,
 } from '../test/launch/headless';
 import { parseCommandLine, parsePort, UsageError } from '../test/launch/args';
 import { SandboxPortal, startDemo, type Demo } from '../test/sandbox';
@@ -69,21 +70,21 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** What must be in place before anything starts; each problem says how to fix it. */
-function checkPrerequisites(): void {
+/** What must be in place before anything starts (each problem says how to fix it): the VS Code to run. */
+function checkPrerequisites(): VSCodeUnderTest {
   const problems: string[] = [];
   const bundle = path.join(repoRoot, 'dist', 'extension.js');
   if (!fs.existsSync(bundle)) problems.push(`${path.relative(repoRoot, bundle)} is missing: run \`npm run compile\`.`);
-  const bin = process.env.B24_CODE_SERVER_BIN ?? DEFAULT_CODE_SERVER_BIN;
-  if (!fs.existsSync(bin)) {
-    problems.push(`code-server is not installed (${bin}): run \`npm run setup:headless\` `
-      + '(once; installs code-server into .vscode-test/, about a minute).');
+  let vscode: VSCodeUnderTest | undefined;
+  try {
+    vscode = vscodeUnderTest();
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
   }
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major !== 20) problems.push(`code-server 4.99 needs Node.js 20; this is ${process.version}.`);
-  if (problems.length) {
+  if (!vscode || problems.length) {
     throw new UsageError(`Cannot start yet:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+  return vscode;
 }
 
 /** A workspace with a short note, so the Explorer is not empty. */
@@ -122,7 +123,7 @@ function writeWorkspace(dir: string, portal: SandboxPortal): void {
 
 async function main(): Promise<void> {
   const options = readOptions();
-  checkPrerequisites();
+  const vscode = checkPrerequisites();
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-start-'));
   const logDir = path.join(repoRoot, 'test-results', 'start');
@@ -179,9 +180,9 @@ async function main(): Promise<void> {
     let port = options.port;
     if (port === undefined) port = (await portIsFree(DEFAULT_PORT)) ? DEFAULT_PORT : undefined;
     else if (port !== 0 && !(await portIsFree(port))) throw new UsageError(`Port ${port} is taken; choose another with --port.`);
-    console.log('Starting code-server ...');
+    console.log(`Starting code-server ${vscode.codeServerVersion}, ${describeVSCode(vscode)} ...`);
     server = await startCodeServer({
-      workspace, userDataDir, extensionsDir, logFile,
+      workspace, userDataDir, extensionsDir, logFile, vscode, extensionDevelopment: true,
       port: port || undefined,
       env: { [WEBHOOK_ENV]: portal.webhookUrl(1) },
       startTimeoutMs: 120_000,

@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Locator, Page, Request, Route } from 'playwright-core';
-import { repoRoot, statusBarItem, type Workbench, type WorkbenchOptions } from '../launch/headless';
+import { describeVSCode, repoRoot, statusBarItem, vscodeRoleFromEnv, type Workbench, type WorkbenchOptions } from '../launch/headless';
 
 // Browser globals for the functions that run in the page (the project compiles without the
 // DOM lib; these declarations stay local to this module).
@@ -470,8 +470,9 @@ export class ExternalOpens {
 
 // --- What the suites share -------------------------------------------------------------------
 
-/** Where the e2e suites put screenshots and logs; a suite of its own may use a subfolder. */
-export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e');
+/** Where the e2e suites put screenshots and logs, one folder per VS Code (B24_VSCODE's, see
+ *  runE2eTests.ts); a suite of its own may use a subfolder. */
+export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e', vscodeRoleFromEnv());
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
 /** (polish.test.ts: its folder and its walkthrough screenshot.) */
 export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks'];
@@ -490,9 +491,11 @@ export function freshResultsDir(dir: string, keep: readonly string[] = []): stri
   return dir;
 }
 
-/** Copies a screenshot to media/screenshots/NAME when that is missing or B24_UPDATE_SCREENSHOTS=1. */
+/** Copies a screenshot to media/screenshots/NAME when that is missing or B24_UPDATE_SCREENSHOTS=1,
+ *  on the current VS Code release only (the README shows what people run). */
 export function copyToReadme(file: string, name: string): boolean {
   const target = path.join(README_SHOTS_DIR, name);
+  if (vscodeRoleFromEnv() !== 'current') return false;
   if (process.env.B24_UPDATE_SCREENSHOTS !== '1' && fs.existsSync(target)) return false;
   fs.mkdirSync(README_SHOTS_DIR, { recursive: true });
   fs.copyFileSync(file, target);
@@ -502,7 +505,7 @@ export function copyToReadme(file: string, name: string): boolean {
 /** Which build of the extension a suite drives. */
 export interface ExtensionUnderTest {
   mode: 'development' | 'vsix';
-  /** For the test log, e.g. "the packaged bitrix24-task-counters-0.1.0.vsix (installed)". */
+  /** For the test log, e.g. "the packaged test-results/bitrix24-task-counters.vsix, installed". */
   label: string;
   /** What to pass to startWorkbench for it. */
   options: Pick<WorkbenchOptions, 'extensionDevelopmentPath' | 'installVsix'>;
@@ -573,7 +576,7 @@ export async function waitForExtension(
 ): Promise<void> {
   await ui.statusItem.waitFor({ state: 'visible', timeout: 120_000 });
   await target.verify(wb);
-  console.log(`    (workbench up, extension active after ${((Date.now() - run.started) / 1000).toFixed(1)} s; `
+  console.log(`    (${describeVSCode(wb.vscode)}: workbench up, extension active after ${((Date.now() - run.started) / 1000).toFixed(1)} s; `
     + `${target.mode} mode; sandbox ${run.sandboxOrigin}; artifacts in ${path.relative(repoRoot, run.resultsDir)}/)`);
 }
 

@@ -13,7 +13,8 @@
  *   }
  *
  * Environment overrides:
- *   B24_CODE_SERVER_BIN   code-server executable (default <repo>/.vscode-test/code-server/node_modules/.bin/code-server)
+ *   B24_VSCODE            which VS Code: `current` (the current release, default) or `floor` (the
+ *                         oldest one engines.vscode admits); see .vscode-test/code-servers.json
  *   B24_CHROMIUM_PATH     Chromium executable (default /usr/bin/chromium)
  *   B24_HEADED=1          show the browser window (needs a display)
  *   B24_KEEP_TEMP=1       keep the temporary user-data/extensions/workspace dirs after dispose
@@ -24,12 +25,88 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import * as v from 'valibot';
 
 /** Repository root (this file compiles to out/test/launch/headless.js). */
 export const repoRoot: string = findRepoRoot(__dirname);
 
-export const DEFAULT_CODE_SERVER_BIN = path.join(
-  repoRoot, '.vscode-test', 'code-server', 'node_modules', '.bin', 'code-server');
+/**
+ * The two VS Codes the suites run on: `floor`, the oldest that package.json's engines.vscode
+ * admits, and `current`, the current release. scripts/setup-headless.sh pins and installs both
+ * (code-server, each with the Node.js it needs) and writes what it installed to this file.
+ */
+export const CODE_SERVERS_FILE = path.join(repoRoot, '.vscode-test', 'code-servers.json');
+export const VSCODE_ROLES = ['current', 'floor'] as const;
+export type VSCodeRole = (typeof VSCODE_ROLES)[number];
+/** Environment variable that picks one of VSCODE_ROLES (default `current`). */
+export const VSCODE_ENV = 'B24_VSCODE';
+
+const CodeServerInstall = v.object({
+  codeServer: v.string(),
+  vscode: v.string(),
+  /** The Node.js that runs it (this machine's, or the one installed beside it). */
+  node: v.string(),
+  /** code-server's entry script. */
+  entry: v.string(),
+  /** Whether code-server passes VS Code server options through `--vscode-option`. */
+  vscodeOption: v.boolean(),
+});
+const CodeServers = v.object({ floor: CodeServerInstall, current: CodeServerInstall });
+
+/** One VS Code to run: which role, its versions, and how to start it. */
+export interface VSCodeUnderTest {
+  role: VSCodeRole;
+  /** e.g. '1.139.1' */
+  version: string;
+  codeServerVersion: string;
+  node: string;
+  entry: string;
+  acceptsVscodeOption: boolean;
+}
+
+/** The role B24_VSCODE names, `current` when unset; anything else is an error. */
+export function vscodeRoleFromEnv(): VSCodeRole {
+  const value = process.env[VSCODE_ENV] || 'current';
+  const role = VSCODE_ROLES.find((r) => r === value);
+  if (!role) throw new Error(`${VSCODE_ENV}=${value}: expected one of ${VSCODE_ROLES.join(', ')}`);
+  return role;
+}
+
+/** The installed VS Code of that role (default: B24_VSCODE's), as the set-up recorded it. */
+export function vscodeUnderTest(role: VSCodeRole = vscodeRoleFromEnv()): VSCodeUnderTest {
+  const setup = 'Run `npm run setup:headless` (scripts/setup-headless.sh) first.';
+  let installs;
+  try {
+    installs = v.parse(CodeServers, JSON.parse(fs.readFileSync(CODE_SERVERS_FILE, 'utf8')));
+  } catch (error) {
+    throw new Error(`no usable ${CODE_SERVERS_FILE} (${error instanceof Error ? error.message : String(error)}). ${setup}`);
+  }
+  const install = installs[role];
+  for (const file of [install.node, install.entry]) {
+    if (!fs.existsSync(file)) throw new Error(`code-server ${install.codeServer} is incomplete: no ${file}. ${setup}`);
+  }
+  return {
+    role, version: install.vscode, codeServerVersion: install.codeServer, node: install.node, entry: install.entry,
+    acceptsVscodeOption: install.vscodeOption,
+  };
+}
+
+/**
+ * What code-server needs to serve a workbench URL whose payload carries development options
+ * (extensionDevelopmentPath, extensionTestsPath). A built VS Code's web workbench takes them
+ * only with its smoke-test driver enabled since some release after 1.99 (1.139 ignores them
+ * otherwise: no extension, no tests, nothing in any log); code-server 4.139 passes that server
+ * option through `--vscode-option`. 1.99 takes them always, and code-server 4.99 has no
+ * `--vscode-option`.
+ */
+function extensionDevelopmentArgs(vscode: VSCodeUnderTest): string[] {
+  return vscode.acceptsVscodeOption ? ['--vscode-option', 'enable-smoke-test-driver'] : [];
+}
+
+/** "VS Code 1.139.1 (current)", for logs and test titles. */
+export function describeVSCode(vscode: VSCodeUnderTest): string {
+  return `VS Code ${vscode.version} (${vscode.role})`;
+}
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Chromium flags for this offline machine (see shared note offline-vscode-host.md). */
@@ -55,6 +132,10 @@ export const DEFAULT_USER_SETTINGS: Readonly<Record<string, unknown>> = {
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
+  // VS Code since 1.10x: no AI chat, which reaches for GitHub (offline here) and opens in the
+  // secondary side bar, taking a third of the window from the editor and the panel.
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 export interface WorkbenchOptions {
@@ -75,7 +156,8 @@ export interface WorkbenchOptions {
   /** Where code-server.log, browser.log, vscode-logs/ and screenshots go (default: a new
    *  folder under <repo>/test-results/headless/). Created if missing; not emptied. */
   logDir?: string;
-  codeServerBin?: string;
+  /** Which VS Code (default: B24_VSCODE's, see vscodeUnderTest). */
+  vscode?: VSCodeUnderTest;
   chromiumPath?: string;
   headless?: boolean;
   viewport?: { width: number; height: number };
@@ -104,6 +186,8 @@ export interface Workbench {
   userDataDir: string;
   extensionsDir: string;
   logDir: string;
+  /** The VS Code that runs (its version, for what differs between releases). */
+  vscode: VSCodeUnderTest;
   /** code-server's stdout+stderr. */
   serverLogFile: string;
   /** Console messages and page errors of the workbench page(s). */
@@ -247,35 +331,44 @@ export function writeLanguagePack(userDataDir: string, locale: string): void {
 
 function serverEnv(extra: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const [name, value] of Object.entries(process.env)) {
     // Do not leak the environment of a VS Code this launcher may itself run in.
-    if (/^(VSCODE_|ELECTRON_)/.test(k)) continue;
-    if (k === 'PASSWORD' || k === 'HASHED_PASSWORD') continue;
-    env[k] = v;
+    if (/^(VSCODE_|ELECTRON_)/.test(name)) continue;
+    if (name === 'PASSWORD' || name === 'HASHED_PASSWORD') continue;
+    env[name] = value;
   }
-  for (const [k, v] of Object.entries(extra ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
   }
   return env;
 }
 
-function runToCompletion(bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string,
+/** Starts code-server (`vscode.entry` in its own Node.js) in a process group of its own. */
+function spawnCodeServerProcess(vscode: VSCodeUnderTest, args: string[], env: NodeJS.ProcessEnv, logFile: string,
+  cwd?: string): ChildProcess {
+  const fd = fs.openSync(logFile, 'a');
+  fs.writeSync(fd, `\n$ code-server ${vscode.codeServerVersion} ${args.join(' ')}\n`);
+  // detached: its own process group, so it can be killed with all it started (extension host,
+  // pty host, file watcher ...) at once.
+  const child = spawn(vscode.node, [vscode.entry, ...args], { env, stdio: ['ignore', fd, fd], detached: true, cwd });
+  fs.closeSync(fd);
+  return child;
+}
+
+function runToCompletion(vscode: VSCodeUnderTest, args: string[], env: NodeJS.ProcessEnv, logFile: string,
   timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fd = fs.openSync(logFile, 'a');
-    fs.writeSync(fd, `\n$ ${bin} ${args.join(' ')}\n`);
-    const child = spawn(bin, args, { env, stdio: ['ignore', fd, fd], detached: true });
-    fs.closeSync(fd);
+    const child = spawnCodeServerProcess(vscode, args, env, logFile);
     const timer = setTimeout(() => {
       if (child.pid) killGroup(child.pid, 'SIGKILL');
-      reject(new Error(`${path.basename(bin)} ${args.join(' ')} timed out after ${timeoutMs} ms`));
+      reject(new Error(`code-server ${args.join(' ')} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     child.on('error', (err) => { clearTimeout(timer); reject(err); });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`${path.basename(bin)} ${args.join(' ')} failed (${code ?? signal}); see ${logFile}:\n${tailFile(logFile, 30)}`));
+      else reject(new Error(`code-server ${args.join(' ')} failed (${code ?? signal}); see ${logFile}:\n${tailFile(logFile, 30)}`));
     });
   });
 }
@@ -288,7 +381,10 @@ export interface CodeServerOptions {
   env?: Record<string, string | undefined>;
   locale?: string;
   installVsix?: string | readonly string[];
-  codeServerBin?: string;
+  /** Default: B24_VSCODE's (see vscodeUnderTest). */
+  vscode?: VSCodeUnderTest;
+  /** Whether the workbench URL will carry development options (see buildWorkbenchUrl). */
+  extensionDevelopment?: boolean;
   extraServerArgs?: readonly string[];
   startTimeoutMs?: number;
   /** Listen on this 127.0.0.1 port instead of a free one (fails if it is taken). */
@@ -298,11 +394,7 @@ export interface CodeServerOptions {
 /** Starts code-server on a free 127.0.0.1 port (or `opts.port`) and waits until it answers /healthz. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   installExitHook();
-  const bin = opts.codeServerBin ?? process.env.B24_CODE_SERVER_BIN ?? DEFAULT_CODE_SERVER_BIN;
-  if (!fs.existsSync(bin)) {
-    throw new Error(`code-server not found at ${bin}. Run \`bash scripts/setup-headless.sh\` first `
-      + '(or set B24_CODE_SERVER_BIN).');
-  }
+  const vscode = opts.vscode ?? vscodeUnderTest();
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
   const env = serverEnv(opts.env);
   // A config file of our own, so code-server never writes ~/.config/code-server/config.yaml.
@@ -314,19 +406,19 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const vsixes = opts.installVsix === undefined ? []
     : typeof opts.installVsix === 'string' ? [opts.installVsix] : [...opts.installVsix];
   for (const vsix of vsixes) {
-    await runToCompletion(bin, [...common, '--install-extension', path.resolve(vsix), '--force'],
+    await runToCompletion(vscode, [...common, '--install-extension', path.resolve(vsix), '--force'],
       env, opts.logFile, 120_000);
   }
 
   if (opts.locale) writeLanguagePack(opts.userDataDir, opts.locale);
 
-  if (opts.port !== undefined) return spawnCodeServer(bin, opts.port, common, env, opts, timeoutMs);
+  if (opts.port !== undefined) return spawnCodeServer(vscode, opts.port, common, env, opts, timeoutMs);
   // freePort() can race with another process taking the port: retry on EADDRINUSE.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const logSize = fs.statSync(opts.logFile, { throwIfNoEntry: false })?.size ?? 0;
     try {
-      return await spawnCodeServer(bin, port, common, env, opts, timeoutMs);
+      return await spawnCodeServer(vscode, port, common, env, opts, timeoutMs);
     } catch (err) {
       const logged = fs.readFileSync(opts.logFile, 'utf8').slice(logSize);
       if (attempt < 3 && /EADDRINUSE/.test(logged)) continue;
@@ -335,7 +427,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   }
 }
 
-async function spawnCodeServer(bin: string, port: number, common: string[], env: NodeJS.ProcessEnv,
+async function spawnCodeServer(vscode: VSCodeUnderTest, port: number, common: string[], env: NodeJS.ProcessEnv,
   opts: CodeServerOptions, timeoutMs: number): Promise<CodeServer> {
   const args = [
     ...common,
@@ -347,17 +439,13 @@ async function spawnCodeServer(bin: string, port: number, common: string[], env:
     '--disable-getting-started-override',
     '--ignore-last-opened',
     ...(opts.locale ? ['--locale', opts.locale] : []),
+    ...(opts.extensionDevelopment ? extensionDevelopmentArgs(vscode) : []),
     ...(opts.extraServerArgs ?? []),
     opts.workspace,
   ];
-  const fd = fs.openSync(opts.logFile, 'a');
-  fs.writeSync(fd, `\n$ ${bin} ${args.join(' ')}\n`);
-  // detached: its own process group, so dispose() can kill code-server, its extension host,
-  // pty host, file watcher ... at once.
-  const child = spawn(bin, args, { env, stdio: ['ignore', fd, fd], detached: true, cwd: opts.workspace });
-  fs.closeSync(fd);
+  const child = spawnCodeServerProcess(vscode, args, env, opts.logFile, opts.workspace);
   const pgid = child.pid;
-  if (pgid === undefined) throw new Error(`could not start ${bin}`);
+  if (pgid === undefined) throw new Error(`could not start code-server ${vscode.codeServerVersion} (${vscode.node} ${vscode.entry})`);
   liveProcessGroups.add(pgid);
 
   let exitedFlag = false;
@@ -434,11 +522,12 @@ export async function launchChromium(opts: {
 export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workbench> {
   installExitHook();
   const t0 = Date.now();
+  const vscode = opts.vscode ?? vscodeUnderTest();
   const logDir = path.resolve(opts.logDir ?? path.join(repoRoot, 'test-results', 'headless', timestamp()));
   fs.mkdirSync(logDir, { recursive: true });
   const serverLogFile = path.join(logDir, 'code-server.log');
   const browserLogFile = path.join(logDir, 'browser.log');
-  fs.writeFileSync(serverLogFile, `[harness] ${new Date().toISOString()} starting code-server\n`);
+  fs.writeFileSync(serverLogFile, `[harness] ${new Date().toISOString()} starting code-server ${vscode.codeServerVersion} (${describeVSCode(vscode)})\n`);
   fs.writeFileSync(browserLogFile, '');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-vscode-'));
@@ -483,7 +572,8 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
       startCodeServer({
         workspace, userDataDir, extensionsDir, logFile: serverLogFile,
         env: opts.env, locale: opts.locale, installVsix: opts.installVsix,
-        codeServerBin: opts.codeServerBin, extraServerArgs: opts.extraServerArgs,
+        vscode, extraServerArgs: opts.extraServerArgs,
+        extensionDevelopment: opts.extensionDevelopmentPath !== undefined || opts.extensionTestsPath !== undefined,
         startTimeoutMs: opts.startTimeoutMs,
       }).then(async (s) => {
         server = s;
@@ -535,7 +625,7 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
     return {
       page, browser, context,
       serverUrl: srv.url, workbenchUrl, port: srv.port,
-      workspace, userDataDir, extensionsDir, logDir, serverLogFile, browserLogFile,
+      workspace, userDataDir, extensionsDir, logDir, vscode, serverLogFile, browserLogFile,
       server: srv,
       async screenshot(name?: string): Promise<string> {
         const file = name && path.isAbsolute(name) ? name

@@ -1,29 +1,32 @@
 /**
  * Runs the extension-host test suite (out/test/host/index.js) inside a real VS Code extension
- * host, headless: code-server + Debian Chromium (see headless.ts). Builds nothing: run
+ * host, headless: code-server + Debian Chromium (see headless.ts), on the current VS Code
+ * release and then on the floor (the oldest one engines.vscode admits). Builds nothing: run
  * `npm run compile` (dist/extension.js) and `tsc -p .` (out/) first, and once
  * `bash scripts/setup-headless.sh`.
  *
- *   node out/test/launch/runHostTests.js [--extension-dev-path DIR] [--tests-path FILE]
- *        [--workspace DIR] [--grep PATTERN] [--timeout MS] [--log-dir DIR]
+ *   node out/test/launch/runHostTests.js [--vscode current|floor] [--extension-dev-path DIR]
+ *        [--tests-path FILE] [--workspace DIR] [--grep PATTERN] [--timeout MS] [--log-dir DIR]
  *
- * Each option can also come from the environment: B24_EXTENSION_DEV_PATH,
+ * Each option can also come from the environment: B24_VSCODE, B24_EXTENSION_DEV_PATH,
  * B24_EXTENSION_TESTS_PATH, B24_TEST_WORKSPACE, B24_TEST_GREP, B24_HOST_TEST_TIMEOUT_MS,
- * B24_HOST_LOG_DIR. Defaults: the repository root, out/test/host/index.js, a fresh temp folder,
- * all tests, 10 minutes, test-results/host/.
+ * B24_HOST_LOG_DIR. Defaults: both VS Codes, the repository root, out/test/host/index.js, a
+ * fresh temp folder, all tests, 10 minutes per VS Code, test-results/host/ (a subfolder per
+ * VS Code: current/, floor/).
  *
- * Exit code 0 only if at least one test ran and none failed. The last line of the output is
- * `host-tests: N passed, N failed`.
+ * Exit code 0 only if on every VS Code at least one test ran and none failed. The output ends
+ * with a line per VS Code: `host-tests on VS Code 1.139.1 (current): N passed, N failed in S s`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  RESULTS_ENV, readHostResults, repoRoot, reportHostResults, sleep, startWorkbench, tailFile,
-  type HostTestResults, type Workbench,
+  describeVSCode, RESULTS_ENV, readHostResults, repoRoot, reportHostResults, sleep, startWorkbench, tailFile,
+  VSCODE_ENV, VSCODE_ROLES, vscodeUnderTest, type HostTestResults, type VSCodeUnderTest, type Workbench,
 } from './headless';
-import { parseCommandLine, parsePositiveInteger } from './args';
+import { parseCommandLine, parsePositiveInteger, UsageError } from './args';
 
 interface Options {
+  vscodes: VSCodeUnderTest[];
   extensionDevelopmentPath: string;
   extensionTestsPath: string;
   workspace?: string;
@@ -32,11 +35,12 @@ interface Options {
   logDir: string;
 }
 
-const USAGE = 'Usage: node out/test/launch/runHostTests.js [--extension-dev-path DIR] [--tests-path FILE] '
-  + '[--workspace DIR] [--grep PATTERN] [--timeout MS] [--log-dir DIR]';
+const USAGE = 'Usage: node out/test/launch/runHostTests.js [--vscode current|floor] [--extension-dev-path DIR] '
+  + '[--tests-path FILE] [--workspace DIR] [--grep PATTERN] [--timeout MS] [--log-dir DIR]';
 
 function readOptions(): Options {
   const flags = parseCommandLine({
+    vscode: { type: 'string' },
     'extension-dev-path': { type: 'string' },
     'tests-path': { type: 'string' },
     workspace: { type: 'string' },
@@ -48,7 +52,11 @@ function readOptions(): Options {
   const pick = (flag: keyof typeof flags, envName: string): string | undefined => flags[flag] ?? (env[envName] || undefined);
   const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '600000', 'timeout');
   const workspace = pick('workspace', 'B24_TEST_WORKSPACE');
+  const role = pick('vscode', VSCODE_ENV);
+  const roles = role === undefined ? VSCODE_ROLES : VSCODE_ROLES.filter((r) => r === role);
+  if (roles.length === 0) throw new UsageError(`--vscode needs one of ${VSCODE_ROLES.join(', ')}, got "${role}"\n${USAGE}`);
   return {
+    vscodes: roles.map((r) => vscodeUnderTest(r)),
     extensionDevelopmentPath: path.resolve(pick('extension-dev-path', 'B24_EXTENSION_DEV_PATH') ?? repoRoot),
     extensionTestsPath: path.resolve(pick('tests-path', 'B24_EXTENSION_TESTS_PATH')
       ?? path.join(repoRoot, 'out', 'test', 'host', 'index.js')),
@@ -74,35 +82,31 @@ function checkInputs(o: Options): void {
   console.log(`[host-tests] tests ${o.extensionTestsPath}`);
 }
 
-async function main(): Promise<number> {
-  const opts = readOptions();
-  checkInputs(opts);
+let running: Workbench | undefined;
 
-  fs.rmSync(opts.logDir, { recursive: true, force: true });
-  fs.mkdirSync(opts.logDir, { recursive: true });
-  const resultsFile = path.join(opts.logDir, 'results.json');
-
+/** The suite on one VS Code, its logs in its own subfolder of the log folder. */
+async function runOn(vscode: VSCodeUnderTest, opts: Options): Promise<{ code: number; summary: string }> {
+  const label = `host-tests on ${describeVSCode(vscode)}`;
+  const logDir = path.join(opts.logDir, vscode.role);
+  fs.mkdirSync(logDir, { recursive: true });
+  const resultsFile = path.join(logDir, 'results.json');
   const t0 = Date.now();
+  const seconds = (): string => ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`[host-tests] ${describeVSCode(vscode)}, code-server ${vscode.codeServerVersion}`);
   let wb: Workbench | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.error(`[host-tests] ${sig}: cleaning up`);
-    void (wb?.dispose() ?? Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   try {
-    wb = await startWorkbench({
+    wb = running = await startWorkbench({
+      vscode,
       extensionDevelopmentPath: opts.extensionDevelopmentPath,
       extensionTestsPath: opts.extensionTestsPath,
       workspace: opts.workspace,
-      logDir: opts.logDir,
+      logDir,
       env: { [RESULTS_ENV]: resultsFile, B24_TEST_GREP: opts.grep },
       // The tests may take long to start on a cold machine; the run timeout below is the limit.
       startTimeoutMs: Math.min(opts.timeoutMs, 180_000),
     });
     const tReady = Date.now();
-    console.log(`[host-tests] workbench open after ${((tReady - t0) / 1000).toFixed(1)} s (${wb.serverUrl}); running tests ...`);
+    console.log(`[host-tests] workbench open after ${seconds()} s (${wb.serverUrl}); running tests ...`);
 
     const deadline = t0 + opts.timeoutMs;
     let results: HostTestResults | undefined;
@@ -119,23 +123,45 @@ async function main(): Promise<number> {
       await sleep(250);
     }
     const tDone = Date.now();
-    const code = reportHostResults(results);
+    const code = reportHostResults(results, label);
     for (const f of results.failureDetails) {
       if (!results.specText.includes(f.message)) console.error(`  ✗ ${f.fullTitle}: ${f.message}`);
     }
-    console.log(`[host-tests] tests ${((tDone - tReady) / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s; logs in ${opts.logDir}`);
-    return code;
+    console.log(`[host-tests] tests ${((tDone - tReady) / 1000).toFixed(1)} s, total ${seconds()} s; logs in ${logDir}`);
+    const skipped = results.pending ? `, ${results.pending} skipped` : '';
+    return { code, summary: `${label}: ${results.passes} passed, ${results.failures} failed${skipped} in ${seconds()} s` };
   } catch (err) {
-    console.error(`[host-tests] ERROR: ${err instanceof Error ? err.message : String(err)}`);
-    const log = path.join(opts.logDir, 'code-server.log');
+    console.error(`[host-tests] ERROR on ${describeVSCode(vscode)}: ${err instanceof Error ? err.message : String(err)}`);
+    const log = path.join(logDir, 'code-server.log');
     if (wb && fs.existsSync(log)) {
       console.error(`--- tail of ${log} ---\n${tailFile(log, 40)}`);
     }
-    console.error(`[host-tests] logs (code-server, browser console, VS Code's exthost logs) in ${opts.logDir}`);
-    return 1;
+    console.error(`[host-tests] logs (code-server, browser console, VS Code's exthost logs) in ${logDir}`);
+    return { code: 1, summary: `${label}: did not finish (after ${seconds()} s)` };
   } finally {
     await wb?.dispose();
+    running = undefined;
   }
+}
+
+async function main(): Promise<number> {
+  const opts = readOptions();
+  checkInputs(opts);
+
+  fs.rmSync(opts.logDir, { recursive: true, force: true });
+  fs.mkdirSync(opts.logDir, { recursive: true });
+  const onSignal = (sig: NodeJS.Signals): void => {
+    console.error(`[host-tests] ${sig}: cleaning up`);
+    void (running?.dispose() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const outcomes = [];
+  for (const vscode of opts.vscodes) outcomes.push(await runOn(vscode, opts));
+  console.log('');
+  for (const { summary } of outcomes) console.log(summary);
+  return outcomes.some(({ code }) => code !== 0) ? 1 : 0;
 }
 
 main().then(
