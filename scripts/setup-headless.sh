@@ -257,7 +257,10 @@ NODE
   #    reads the Node version from npm's user agent, runs the nested installs and builds
   #    kerberos, node-pty, spdlog, ... with node-gyp against the headers in nodedir.
   local t1=$SECONDS
-  local run_env=(env "PATH=$(dirname "$node_bin"):$PATH")
+  # npm_config_user_agent is set anew: under `npm test` the outer npm's (Node 20) is in the
+  # environment, and npm takes a npm_config_* variable as its config, so the postinstall would
+  # read the wrong Node version from it.
+  local run_env=(env "PATH=$(dirname "$node_bin"):$PATH" "npm_config_user_agent=npm/$(npm -v) node/$("$node_bin" -v) linux $NODE_ARCH")
   [ -n "$nodedir" ] && run_env+=("npm_config_nodedir=$nodedir")
   (cd "$dir" && "${run_env[@]}" npm rebuild --foreground-scripts >>"$install_log" 2>&1) \
     || fail "code-server's postinstall failed"
