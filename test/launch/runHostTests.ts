@@ -50,7 +50,7 @@ function readOptions(): Options {
   }, USAGE);
   const env = process.env;
   const pick = (flag: keyof typeof flags, envName: string): string | undefined => flags[flag] ?? (env[envName] || undefined);
-  const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '600000', 'timeout');
+  const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '1800000', 'timeout');
   const workspace = pick('workspace', 'B24_TEST_WORKSPACE');
   const role = pick('vscode', VSCODE_ENV);
   const roles = role === undefined ? VSCODE_ROLES : VSCODE_ROLES.filter((r) => r === role);
