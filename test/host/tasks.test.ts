@@ -41,7 +41,8 @@ function counterRow(counter: string): vscode.TreeItem {
  * Expands or collapses one counter row as the workbench does: `reveal` (with a focus and
  * `list.collapse` to collapse, as a click on the twistie). VS Code drops a reveal that meets a
  * refresh of the tree ("the extension could have changed the tree during the reveal"), so it
- * is tried again until the tree view reports the row expanded or collapsed.
+ * is tried again until the tree view reports the row expanded or collapsed: for 30 s, past the
+ * poll an expanded row asks for (the request gate may hold it 15 s).
  */
 async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void> {
   const id = `counter:${counter}`;
@@ -60,7 +61,7 @@ async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void>
         await until(() => seen.includes(id), `the ${counter} row to ${to}`, 2000);
         return;
       } catch (error) {
-        if (attempt === 5) throw error;
+        if (attempt === 15) throw error;
       }
     }
   } finally {

@@ -10,7 +10,7 @@
  * Each option can also come from the environment: B24_EXTENSION_DEV_PATH,
  * B24_EXTENSION_TESTS_PATH, B24_TEST_WORKSPACE, B24_TEST_GREP, B24_HOST_TEST_TIMEOUT_MS,
  * B24_HOST_LOG_DIR. Defaults: the repository root, out/test/host/index.js, a fresh temp folder,
- * all tests, 10 minutes, test-results/host/.
+ * all tests, 45 minutes (a test's explicit asks come 15 s apart), test-results/host/.
  *
  * Exit code 0 only if at least one test ran and none failed. The last line of the output is
  * `host-tests: N passed, N failed`.
@@ -46,7 +46,7 @@ function readOptions(): Options {
   }, USAGE);
   const env = process.env;
   const pick = (flag: keyof typeof flags, envName: string): string | undefined => flags[flag] ?? (env[envName] || undefined);
-  const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '600000', 'timeout');
+  const timeout = parsePositiveInteger(pick('timeout', 'B24_HOST_TEST_TIMEOUT_MS') ?? '2700000', 'timeout');
   const workspace = pick('workspace', 'B24_TEST_WORKSPACE');
   return {
     extensionDevelopmentPath: path.resolve(pick('extension-dev-path', 'B24_EXTENSION_DEV_PATH') ?? repoRoot),
