@@ -49,6 +49,15 @@ async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void>
   const seen: string[] = [];
   const event = to === 'expand' ? api.view.treeView.onDidExpandElement : api.view.treeView.onDidCollapseElement;
   const listening = event(({ element }) => seen.push(String(element.id)));
+  // Expanded, the workbench asks for the row's children, whether or not it also reports the
+  // expansion (it does not for a row a dropped reveal already expanded).
+  const provider = api.view.provider;
+  if (to === 'expand') {
+    provider.getChildren = (parent) => {
+      if (parent?.id === id) seen.push(id);
+      return Object.getPrototypeOf(provider).getChildren.call(provider, parent) as vscode.TreeItem[];
+    };
+  }
   try {
     for (let attempt = 1; ; attempt++) {
       if (to === 'expand') {
@@ -66,6 +75,7 @@ async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void>
     }
   } finally {
     listening.dispose();
+    delete (provider as Partial<typeof provider>).getChildren; // the prototype's again
   }
 }
 
