@@ -9,8 +9,8 @@
  *   (other filters), which only bring the next run forward to when the gate allows one.
  *   Nothing but an answer (a step of a run that asked) changes the failure count.
  * - Every time is monotonic: a jump of the wall clock moves neither a wait nor the interval.
-  Wall time is only what `nextAt` shows and what a step brings from the portal or another
-   window (their epoch times are turned into waits when the step comes).
+ *   Wall time is only what `nextAt` shows and what a step brings from the portal or another
+ *   window (their epoch times are turned into waits when the step comes).
  * - Jitter on every delay, so windows and colleagues behind one office IP do not synchronise
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
@@ -20,7 +20,7 @@
  *   after the backoff would only hit it again.
  * - A failure only the user can fix (auth, scope, access…) halts polling until `refresh` or
  *   `newQuestion`.
- * - Every wait is clamped to [0, the cap] in `schedule`: whatever the interval, the portal or
+ * - Every wait is clamped to [0, the cap] in `dueIn` (and `arm`): whatever the interval, the portal or
  *   another window says, a timer never overflows (Node runs a delay above 2^31-1 ms after 1 ms,
  *   which would be a tight loop of requests).
  */

@@ -41,13 +41,23 @@ function counterRow(counter: string): vscode.TreeItem {
  * Expands or collapses one counter row as the workbench does: `reveal` (with a focus and
  * `list.collapse` to collapse, as a click on the twistie). VS Code drops a reveal that meets a
  * refresh of the tree ("the extension could have changed the tree during the reveal"), so it
- * is tried again until the tree view reports the row expanded or collapsed.
+ * is tried again until the tree view reports the row expanded or collapsed: for 30 s, past the
+ * poll an expanded row asks for (the request gate may hold it 15 s).
  */
 async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void> {
   const id = `counter:${counter}`;
   const seen: string[] = [];
   const event = to === 'expand' ? api.view.treeView.onDidExpandElement : api.view.treeView.onDidCollapseElement;
   const listening = event(({ element }) => seen.push(String(element.id)));
+  // Expanded, the workbench asks for the row's children, whether or not it also reports the
+  // expansion (it does not for a row a dropped reveal already expanded).
+  const provider = api.view.provider;
+  if (to === 'expand') {
+    provider.getChildren = (parent) => {
+      if (parent?.id === id) seen.push(id);
+      return Object.getPrototypeOf(provider).getChildren.call(provider, parent) as vscode.TreeItem[];
+    };
+  }
   try {
     for (let attempt = 1; ; attempt++) {
       if (to === 'expand') {
@@ -60,11 +70,12 @@ async function toggle(counter: string, to: 'expand' | 'collapse'): Promise<void>
         await until(() => seen.includes(id), `the ${counter} row to ${to}`, 2000);
         return;
       } catch (error) {
-        if (attempt === 5) throw error;
+        if (attempt === 15) throw error;
       }
     }
   } finally {
     listening.dispose();
+    delete (provider as Partial<typeof provider>).getChildren; // the prototype's again
   }
 }
 
