@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
     shared: new SharedPoll(context.globalStorageUri.fsPath, systemClock, vscode.env.sessionId),
     onSharingError: (error) => log.warn(`Sharing the poll with other windows failed: ${String(error)}`),
     onNotice: (message) => log.warn(message),
+    requestGapMs: requestGapUnderTest(context),
   });
   const store = new WebhookStore(context.secrets);
   const statusBar = new CountersStatusBar(settings.statusBar);
@@ -103,6 +104,16 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const folders = [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : []));
   return { state, statusBar, view, store, folders };
+}
+
+/**
+ * The extension-host tests' request spacing (`B24_TEST_REQUEST_GAP_MS`, test mode only): at
+ * the real 15 s their suite took over 20 minutes. The spacing itself is proven by the unit and
+ * property tests on a fake clock, and the end-to-end suite runs the real one.
+ */
+function requestGapUnderTest(context: vscode.ExtensionContext): number | undefined {
+  const gap = Number(process.env.B24_TEST_REQUEST_GAP_MS);
+  return context.extensionMode === vscode.ExtensionMode.Test && gap > 0 ? gap : undefined;
 }
 
 export function deactivate(): void {

@@ -11,7 +11,7 @@ import { CountersState, Filters, sameScope, TaskLists, WebhookSource } from './c
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
 import { PortalText, portalText, sentence } from './portalText';
-import { MIN_REQUEST_GAP_MS, RequestGate } from './requestGate';
+import { RequestGate } from './requestGate';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
 import { TASK_LIST_COUNTERS, TaskListCounter } from './taskList';
 import { WebhookUrl } from './webhookUrl';
@@ -27,6 +27,8 @@ export interface CountersPollerOptions {
   readonly onSharingError?: (error: unknown) => void;
   /** Things worth a line in the log: a wait cut to the cap, a task list the portal refused. */
   readonly onNotice?: (message: PortalText) => void;
+  /** The request gate's spacing (`RequestGate.minGapMs`); its 15 s by default. */
+  readonly requestGapMs?: number;
 }
 
 /**
@@ -90,6 +92,7 @@ export class CountersPoller {
     this.scheduler = new PollScheduler(() => this.poll(), {
       intervalMs: options.intervalMs,
       clock: this.clock,
+      gate: new RequestGate(this.clock, options.requestGapMs),
       random: options.random,
       onChange: () => this.scheduleChanged(),
       onClamp: (requestedMs, usedMs) =>
@@ -257,7 +260,7 @@ export class CountersPoller {
     const client = this.client;
     if (!client) return fail(NOT_CONNECTED);
     const openAt = this.gate.openAt('whenAllowed');
-    if (openAt - this.clock.monotonic() > MIN_REQUEST_GAP_MS) {
+    if (openAt - this.clock.monotonic() > this.gate.minGapMs) {
       return fail(this.state.snapshot.error?.failure ?? { kind: 'rateLimited', detail: sentence`waiting for the portal before asking again` });
     }
     await this.gate.passWhenOpen('whenAllowed');

@@ -31,7 +31,18 @@ export class RequestGate {
   private explicitAsks = 0;
   private explicitAnswers = 0;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  /**
+   * @param minGapMs the spacing, MIN_REQUEST_GAP_MS but in the extension-host tests (see
+   *   `extension.ts`), which would otherwise wait 15 s a step; never below one second.
+   */
+  readonly minGapMs: number;
+
+  constructor(
+    private readonly clock: Clock = systemClock,
+    minGapMs = MIN_REQUEST_GAP_MS,
+  ) {
+    this.minGapMs = Math.max(1000, Number.isFinite(minGapMs) ? minGapMs : MIN_REQUEST_GAP_MS);
+  }
 
   /** Monotonic ms from which a request may go: now, or later. */
   openAt(ask: Ask): number {
@@ -112,11 +123,11 @@ export class RequestGate {
   }
 
   private openFrom(ask: Ask, now: number): number {
-    if (ask === 'explicit') return Math.max(now, after(this.explicitAt));
-    return Math.max(now, after(this.askedAt), after(this.answeredAt), this.waitUntil ?? -Infinity);
+    if (ask === 'explicit') return Math.max(now, this.after(this.explicitAt));
+    return Math.max(now, this.after(this.askedAt), this.after(this.answeredAt), this.waitUntil ?? -Infinity);
   }
-}
 
-function after(at: number | undefined): number {
-  return at === undefined ? -Infinity : at + MIN_REQUEST_GAP_MS;
+  private after(at: number | undefined): number {
+    return at === undefined ? -Infinity : at + this.minGapMs;
+  }
 }

@@ -221,7 +221,16 @@ describe('The tasks behind the numbers (extension host)', function () {
       assert.equal(listCommands(requests[0]).length, 2, `poll ${poll + 1}: both lists in the batch`);
     }
 
-    await vscode.commands.executeCommand('workbench.actions.treeView.bitrix24Tasks.counters.collapseAll');
+    // The command returns before the extension hears of the collapse: a poll started meanwhile
+    // still carries the lists. Wait for both rows' collapse events.
+    const collapsed = new Set<string>();
+    const listening = api.view.treeView.onDidCollapseElement(({ element }) => collapsed.add(String(element.id)));
+    try {
+      await vscode.commands.executeCommand('workbench.actions.treeView.bitrix24Tasks.counters.collapseAll');
+      await until(() => collapsed.has('counter:expired') && collapsed.has('counter:new_comments'), 'both rows to collapse');
+    } finally {
+      listening.dispose();
+    }
     for (let poll = 0; poll < 2; poll++) {
       const requests = await requestsOfOnePoll();
       assert.equal(requests.length, 1, `after collapsing, poll ${poll + 1}: one request`);
