@@ -17,7 +17,7 @@ import Mocha from 'mocha';
 import type { HostTestResults } from '../launch/headless';
 
 const RESULTS_ENV = 'B24_TEST_RESULTS';
-/** Generous: a test's explicit asks (Connect, Refresh) come 15 s apart, as the request gate has them. */
+/** Generous: a slow machine, and a test that waits out the portal's Retry-After. */
 const TEST_TIMEOUT_MS = 120_000;
 
 /** All `*.test.js` files below `dir`, sorted. */

@@ -251,7 +251,7 @@ describe('Secrets never leak (extension host)', function () {
   });
 
   it('every fault the sandbox injects, each followed by Refresh, then recovery', async function () {
-    this.timeout(FAULT_KINDS.length * 2 * 20_000); // two explicit asks a fault: 15 s apart
+    this.timeout(FAULT_KINDS.length * 2 * 20_000); // two explicit asks a fault, a gate spacing apart (generous: the real 15 s)
     await connect();
     const options: Partial<Record<FaultKind, FaultOptions>> = {
       slow: { delayMs: 500 }, // within the client's timeout: a slow success
@@ -304,7 +304,7 @@ describe('Secrets never leak (extension host)', function () {
     await connect(portal.webhookUrl(2));
     const before = said.length;
     const picking = vscode.commands.executeCommand('bitrix24Tasks.selectGroup');
-    const deadline = Date.now() + 25_000; // the group list waits 15 s after Connect's check
+    const deadline = Date.now() + 25_000; // the group list waits the gate's spacing after Connect's check
     while (!said.slice(before).some((m) => /sonet/.test(m)) && Date.now() < deadline) await sleep(50);
     assert.ok(said.slice(before).some((m) => /sonet/.test(m)), `the missing scope was explained: ${said.slice(before).join(' | ')}`);
     await sleep(300);

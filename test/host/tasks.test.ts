@@ -272,7 +272,7 @@ describe('The tasks behind the numbers (extension host)', function () {
   });
 
   it('after a 503 with Retry-After: 600, expanding Overdue and opening the pickers ask nothing; only Refresh does', async function () {
-    this.timeout(90_000); // two explicit asks, 15 s apart
+    this.timeout(90_000); // two explicit asks, a gate spacing apart (generous: the real 15 s)
     portal.inject('queryLimit', { retryAfterSeconds: 600, times: 1 });
     await vscode.commands.executeCommand('bitrix24Tasks.refresh');
     const failed = await waitFor((s) => s.error?.failure.kind === 'rateLimited' && s.nextPollAt !== undefined, 'the 503');

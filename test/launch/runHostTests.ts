@@ -11,8 +11,9 @@
  * Each option can also come from the environment: B24_VSCODE, B24_EXTENSION_DEV_PATH,
  * B24_EXTENSION_TESTS_PATH, B24_TEST_WORKSPACE, B24_TEST_GREP, B24_HOST_TEST_TIMEOUT_MS,
  * B24_HOST_LOG_DIR. Defaults: both VS Codes, the repository root, out/test/host/index.js, a
- * fresh temp folder, all tests, 30 minutes per VS Code (a test's explicit asks come 15 s
- * apart), test-results/host/ (a subfolder per VS Code: current/, floor/).
+ * fresh temp folder, all tests, 30 minutes per VS Code (generous: the suite takes about two),
+ * test-results/host/ (a subfolder per VS Code: current/, floor/). The extension's request gate
+ * spaces requests 1 s apart instead of 15 s here (B24_TEST_REQUEST_GAP_MS, test mode only).
  *
  * Exit code 0 only if on every VS Code at least one test ran and none failed. The output ends
  * with a line per VS Code: `host-tests on VS Code 1.139.1 (current): N passed, N failed in S s`.
