@@ -77,7 +77,7 @@ export class CountersPoller {
   private readonly shownLists = new Map<TaskListCounter, number>();
   /** Lists the portal refused for this question: not asked again until it changes. */
   private refusedLists: TaskLists = {};
-  /** Epoch ms until which `tasks.task.list` is over its time budget: lists rest, counters go on. */
+  /** Monotonic ms until which `tasks.task.list` is over its time budget: lists rest, counters go on. */
   private listsRestUntil: number | undefined;
   /** The keys this window published under the current webhook: removed on disconnect. */
   private readonly published = new Set<string>();
@@ -296,7 +296,7 @@ export class CountersPoller {
 
   /** The lists shown somewhere, unless refused or resting. */
   private listsToAsk(): TaskListCounter[] {
-    if (this.listsRestUntil !== undefined && this.clock.now() < this.listsRestUntil) return [];
+    if (this.listsRestUntil !== undefined && this.clock.monotonic() < this.listsRestUntil) return [];
     return TASK_LIST_COUNTERS.filter((counter) => this.shownLists.has(counter) && !this.refusedLists[counter]);
   }
 
@@ -308,12 +308,13 @@ export class CountersPoller {
   private listsFrom(answer: RoleCounters, asked: Filters): TaskLists | undefined {
     if (asked.role !== this.state.snapshot.filters.role) return undefined;
     if (!answer.taskLists) return this.listsToAsk().length === 0 && this.shownLists.size > 0 ? this.state.snapshot.taskLists : undefined;
-    const now = this.clock.now();
     for (const [counter, list] of Object.entries(answer.taskLists) as Array<[TaskListCounter, TaskLists[TaskListCounter]]>) {
       if (!list || list.ok) continue;
       if (list.error.limit === 'operationTime') {
-        this.listsRestUntil = Math.min(list.error.retryAt ?? now + LIST_REST_MS, now + LIST_REST_MS);
-        this.options.onNotice?.(sentence`The task lists rest for ${Math.round((this.listsRestUntil - now) / 1000)} s: ${list.error.detail}`);
+        // The portal's reset time is wall time: counted from now, the rest is a monotonic wait.
+        const restMs = Math.min(list.error.retryAt === undefined ? LIST_REST_MS : list.error.retryAt - this.clock.now(), LIST_REST_MS);
+        this.listsRestUntil = this.clock.monotonic() + restMs;
+        this.options.onNotice?.(sentence`The task lists rest for ${Math.round(restMs / 1000)} s: ${list.error.detail}`);
       } else if (!isRetryable(list.error)) {
         this.refusedLists = { ...this.refusedLists, [counter]: list };
         this.options.onNotice?.(sentence`The portal refused the ${counter} task list; its row opens the list in the browser instead: ${list.error.detail}`);

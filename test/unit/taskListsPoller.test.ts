@@ -124,4 +124,37 @@ describe('CountersPoller: the tasks behind the counters (fake clock, sandbox por
     assert.deepEqual(listCommands(sandbox).at(-1), [], 'no list command while resting');
     assert.equal(state.snapshot.taskLists?.expired?.ok, false, 'the reason stays shown');
   });
+
+  /** Shows the overdue list and has its first answer be OPERATION_TIME_LIMIT: the lists rest. */
+  async function resting() {
+    const env = await connected();
+    sandbox.inject('operationTimeLimit', { method: 'tasks.task.list', times: 1 });
+    env.poller.showTaskLists(['expired']);
+    await env.timers.tickAsync(GAP);
+    await waitFor(env.state, (s) => s.taskLists?.expired?.ok === false && !s.loading, 'the refused list');
+    return env;
+  }
+
+  /** Runs the next scheduled poll and resolves with the list commands it carried. */
+  async function nextPoll({ timers, state }: Awaited<ReturnType<typeof connected>>): Promise<string[] | undefined> {
+    const before = sandbox.requests.length;
+    await timers.tickAsync(INTERVAL);
+    await waitFor(state, () => sandbox.requests.length === before + 1 && !state.snapshot.loading, 'the next poll');
+    return listCommands(sandbox).at(-1);
+  }
+
+  it('the lists rest ten minutes on the monotonic clock: a wall clock set an hour back does not make it seventy', async () => {
+    const env = await resting();
+    env.timers.setSystemTime(env.timers.now - 60 * 60_000); // a resume from suspend, NTP
+    const polls: number[] = [];
+    for (let poll = 1; poll <= 11; poll++) polls.push((await nextPoll(env))?.length ?? -1);
+    assert.deepEqual(polls.slice(0, 9), [0, 0, 0, 0, 0, 0, 0, 0, 0], 'resting for nine polls a minute apart');
+    assert.equal(polls[10], 1, `asked for again eleven minutes on: ${polls.join(', ')}`);
+  });
+
+  it('a wall clock set an hour forward does not end the rest early', async () => {
+    const env = await resting();
+    env.timers.setSystemTime(env.timers.now + 60 * 60_000);
+    assert.deepEqual(await nextPoll(env), [], 'still resting');
+  });
 });
