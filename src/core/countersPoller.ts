@@ -403,6 +403,7 @@ export class CountersPoller {
    */
   private follow(snapshot: SharedSnapshot, nextPollAt: number, asked: Filters): PollStep {
     const { outcome, fetchedAt } = snapshot;
+    this.gate.followed(outcome.ok ? undefined : this.clock.monotonic() + (nextPollAt - this.clock.now()));
     const step = outcome.ok ? this.apply(outcome.value, asked, fetchedAt) : this.failed(outcome.error, fetchedAt);
     return step.kind === 'halt' ? step : { kind: 'look', at: nextPollAt + FOLLOW_DELAY_MS };
   }

@@ -114,6 +114,15 @@ export class RequestGate {
   }
 
   /**
+   * Another window's answer, shared with this one: while it is a failure, this window waits as
+   * that one does, until `waitUntil` (monotonic), so a follower's own requests (the group list)
+   * keep the portal's Retry-After too. It made no request: its spacing stays as it was.
+   */
+  followed(waitUntil?: number): void {
+    this.waitUntil = waitUntil;
+  }
+
+  /**
    * Another webhook (or none): the portal's wait and a pending explicit ask belong to the old
    * one. The spacing of this window's requests stays.
    */

@@ -337,6 +337,30 @@ describe('multi-window: three pollers share one poll through the storage folder'
     for (const w of all) assert.equal(w.state.snapshot.error, undefined, `window ${w.id} recovered`);
   });
 
+  it('a follower keeps the portal\'s Retry-After its leader was told: its group picker asks nothing until then', async () => {
+    open('A');
+    open('B');
+    await runUntil(clock.now() + 2 * INTERVAL);
+    sandbox.inject('queryLimit', { retryAfterSeconds: 600 });
+    await runUntil(clock.now() + 2 * INTERVAL);
+    const leader = windows.find((w) => w.id === sent.at(-1)?.window);
+    const follower = windows.find((w) => w !== leader);
+    assert.ok(leader && follower, 'one window asked, the other followed');
+    assert.equal(follower.state.snapshot.error?.failure.kind, 'rateLimited', 'the follower shows the leader\'s answer');
+    const asked = sent.length;
+    const groups = await follower.poller.listGroups();
+    await settle();
+    assert.equal(groups.ok, false, 'no groups while the portal asked to wait');
+    assert.equal(sent.length, asked, `no request: ${JSON.stringify(sent.slice(asked))}`);
+
+    sandbox.clearFaults();
+    await runUntil(clock.now() + 10 * 60_000 + FOLLOW_DELAY_MS);
+    assert.equal(follower.state.snapshot.error, undefined, 'the leader\'s good answer, followed');
+    const listing = follower.poller.listGroups();
+    await runUntil(clock.now() + MIN_GAP_MS);
+    assert.ok((await listing).ok, 'the picker lists groups again');
+  });
+
   it('different filters are separate polls, each shared by the windows that ask the same', async () => {
     const [a, b] = [open('A'), open('B')];
     const [c, d] = [open('C', { ...ALL, groupId: 7 }), open('D', { ...ALL, groupId: 7 })];
