@@ -165,12 +165,12 @@ describe('Portal text never acts: hostile names in the VS Code workbench (end to
 
   it('shows the names in the tree as written, ten counters and "and N more"', async () => {
     await ui.openCountersView();
-    const rows = await ui.waitForTree((r) => r.includes(`Group ${GROUP}`), 'the hostile group');
-    assert.deepEqual(rows.slice(0, 12), [
+    const expected = [
       'Overdue 2', 'New comments 5', `${COUNTER} 1`,
       ...Object.keys(JUNK).slice(0, 7).map((name) => `${name.replace(/_/g, ' ')} 1`),
-      `and ${MORE} more counters`, 'Role All my tasks',
-    ]);
+      `and ${MORE} more counters`, 'Role All my tasks', `Group ${GROUP}`,
+    ];
+    await ui.waitForTreeStart(expected);
     assert.deepEqual(await linksAndIcons(ui.countersPane.locator('.pane-body')), { links: [], icons: 0, images: 0 });
     await ui.focusEditorArea();
     await ui.sidebarShot(path.join(RESULTS_DIR, 'tree.png'));

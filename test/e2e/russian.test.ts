@@ -88,8 +88,8 @@ describe('Bitrix24 Task Counters in a Russian VS Code (end to end)', function ()
     // The activity-bar entry is named after the container (and says the badge after it).
     assert.match((await ui.containerAction.getAttribute('aria-label')) ?? '', /^Задачи Битрикс24( - |$)/);
 
-    const rows = await ui.waitForTree((r) => r[0] === 'Просрочено 2' && r[1] === 'Новые комментарии 5', 'Просрочено 2, Новые комментарии 5');
-    assert.deepEqual(rows.slice(0, 5), ['Просрочено 2', 'Новые комментарии 5', 'Роль Все мои задачи', 'Группа Все группы', 'По ролям']);
+    const rows = await ui.waitForTreeStart(['Просрочено 2', 'Новые комментарии 5', 'Роль Все мои задачи', 'Группа Все группы', 'По ролям'],
+      (r) => r.some((row) => row.startsWith('Обновлено')));
     assert.ok(rows.some((row) => new RegExp(`^Обновлено в \\d\\d:\\d\\d ${AGE}$`).test(row)), `no "Обновлено в ЧЧ:ММ только что" row in ${JSON.stringify(rows)}`);
     // The counter rows' accessible names are the plural phrases.
     const counterRows = ui.treeRows.filter({ has: ui.page.locator('.codicon-flame, .codicon-comment-discussion') });

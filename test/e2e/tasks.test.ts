@@ -146,8 +146,7 @@ describe('The tasks behind the numbers in the VS Code workbench (end to end)', f
   it('expands "Overdue" into its tasks (screenshot)', async () => {
     const { ui } = session();
     await ui.treeRow('Overdue').click();
-    const rows = await ui.waitForTree((r) => r[1] === 'Update the release checklist 2 days overdue', 'the overdue tasks');
-    assert.deepEqual(rows.slice(0, 4), [
+    await ui.waitForTreeStart([
       'Overdue 2',
       'Update the release checklist 2 days overdue',
       'Исправить оплату картой 3 hours overdue',
@@ -213,8 +212,7 @@ describe('The tasks behind the numbers in a Russian VS Code (end to end)', funct
     await s.ui.openCountersView();
     await s.ui.waitForTree((r) => r[0] === 'Просрочено 2', 'Просрочено 2');
     await s.ui.treeRow('Просрочено').click();
-    const rows = await s.ui.waitForTree((r) => r.length > 3 && r[2].startsWith('Исправить'), 'the overdue tasks');
-    assert.deepEqual(rows.slice(0, 4), [
+    await s.ui.waitForTreeStart([
       'Просрочено 2',
       'Update the release checklist просрочена на 2 дня',
       'Исправить оплату картой просрочена на 3 часа',

@@ -105,8 +105,8 @@ describe('Bitrix24 Task Counters in the VS Code workbench (end to end)', functio
 
   it('shows the counters in the "Counters" view and a badge on the activity bar', async () => {
     await ui.openCountersView();
-    const rows = await ui.waitForTree((r) => r[0] === 'Overdue 2' && r[1] === 'New comments 5', 'Overdue 2, New comments 5');
-    assert.deepEqual(rows.slice(0, 4), ['Overdue 2', 'New comments 5', 'Role All my tasks', 'Group All groups']);
+    const rows = await ui.waitForTreeStart(['Overdue 2', 'New comments 5', 'Role All my tasks', 'Group All groups'],
+      (r) => r.some((row) => row.startsWith('Updated')));
     assert.ok(rows.some((row) => /^Updated \S+/.test(row)), `no "Updated …" row in ${JSON.stringify(rows)}`);
     await ui.waitForValue(() => ui.badgeLabel(), (label) => label === 'Bitrix24 Tasks - 7 need attention (overdue and new comments)',
       'the badge to say 7');

@@ -244,6 +244,16 @@ export class WorkbenchDriver {
     return this.waitForValue(() => this.treeRowTexts(), check, `the tree to show ${what}`, timeoutMs);
   }
 
+  /**
+   * Waits until the tree's first rows are exactly `first` (and `check` holds, if given), and
+   * returns all its rows. Waited for as a whole: while the tree re-renders, the page may hold
+   * only some of its rows, so a read after a wait for one row can miss the others.
+   */
+  async waitForTreeStart(first: readonly string[], check: (rows: string[]) => boolean = () => true): Promise<string[]> {
+    const wanted = JSON.stringify(first);
+    return this.waitForTree((rows) => JSON.stringify(rows.slice(0, first.length)) === wanted && check(rows), `the rows ${wanted}`);
+  }
+
   /** The first tree row whose label (not description) is exactly `label`. */
   treeRow(label: string): Locator {
     const exact = new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`);
