@@ -259,6 +259,14 @@ describe('classifyResponse', () => {
       assert.equal(empty.retryAt, undefined);
     });
 
+    it('a negative Retry-After is no retryAt (neither seconds nor a date, though Date.parse reads "-5" as May 2001)', () => {
+      for (const retryAfter of ['-5', '-1', '-120']) {
+        const error = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter }), context));
+        assert.equal(error.retryAt, undefined, retryAfter);
+        assert.equal(error.kind, 'rateLimited');
+      }
+    });
+
     it('operating_reset_at that is no time after 1970 (0, negative, empty, a boolean, a list, text) is no retryAt', () => {
       for (const reset of [0, -1758868752, '0', '-5', '', true, [1758868752], 'soon', null]) {
         const error = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT', operating_reset_at: reset }), context));
