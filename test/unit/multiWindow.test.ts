@@ -387,7 +387,7 @@ describe('SharedPoll: the files between windows', () => {
 
   // Another window (or process) acting between two steps of this one's, at the file system:
   // the interleavings that only races produce otherwise.
-  type FsStep = 'writeFile' | 'rename' | 'link';
+  type FsStep = 'writeFile' | 'rename' | 'link' | 'stat';
   const restores: Array<() => void> = [];
   afterEach(() => restores.splice(0).reverse().forEach((restore) => restore()));
 
@@ -599,6 +599,26 @@ describe('SharedPoll: the files between windows', () => {
     failing('writeFile', (file) => file === lockFile(), 'EACCES');
     await assert.rejects(a.tryLease(KEY), /EACCES/);
     assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`], 'no temporary file left');
+  });
+
+  it('a lease that cannot be read and whose age cannot be told is an error, never free to take', async () => {
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(leaseFile(), '{"windowId":"c","expi');
+    failing('stat', (file) => file === leaseFile(), 'EACCES');
+    await assert.rejects(windowOf('b').tryLease(KEY), /EACCES/);
+    assert.equal(await fs.readFile(leaseFile(), 'utf8'), '{"windowId":"c","expi', 'left as it was');
+  });
+
+  it('a release that cannot move the lease aside, or put another\'s back, is an error (reported by the poller), not a silent success', async () => {
+    const [a, c] = [windowOf('a'), windowOf('c')];
+    await a.tryLease(KEY);
+    failing('rename', (file) => file === leaseFile(), 'EACCES');
+    await assert.rejects(a.release(KEY), /EACCES/);
+    restores.splice(0).forEach((restore) => restore());
+    time.timers.tick(LEASE_TTL_MS);
+    before('rename', (file) => file === leaseFile(), async () => assert.ok(await c.tryLease(KEY)));
+    failing('link', (file) => file.endsWith('.aside'), 'EACCES');
+    await assert.rejects(a.release(KEY), /EACCES/);
   });
 
   it('the lease outlives the longest call: the client\'s timeout for the request and every redirect it follows', () => {
