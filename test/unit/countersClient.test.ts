@@ -801,6 +801,16 @@ describe('CountersClient: answers the sandbox never gives (a canned portal)', ()
       assert.deepEqual(valueOf(nameless.user!), { id: 7, name: '#7' });
     });
 
+    it('user.current without a valid id and profile refused: profile\'s refusal', async () => {
+      const answer = valueOf(
+        await canned(() => batch({ result: { ...ROLE_RESULTS, user: { ID: 0 } }, result_error: { profile: { error: 'ACCESS_DENIED', error_description: 'no profile' } } }))
+          .client.getCountersByRole({}, { withUser: true }),
+      );
+      const error = failureOf(answer.user!);
+      assert.equal(error.kind, 'access');
+      assert.equal(error.detail, 'ACCESS_DENIED: no profile');
+    });
+
     it('both answering without a valid id: an access failure (an inactive user?)', async () => {
       const answer = valueOf(await withUser({ ID: 0 }, { NAME: 'Anna' }));
       const error = failureOf(answer.user!);
