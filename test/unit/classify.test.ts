@@ -328,6 +328,7 @@ describe('classifyResponse', () => {
         const error = failure(classifyResponse(response(status, '<html><body>Bad Gateway</body></html>', { contentType: 'text/html' }), context));
         assert.equal(error.kind, 'server', String(status));
         assert.equal(error.status, status);
+        assert.equal(error.detail, `the portal answered HTTP ${status}`);
         assert.equal(isRetryable(error), true);
       }
     });
