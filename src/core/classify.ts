@@ -145,11 +145,14 @@ function unixSecondsToMs(value: unknown): number | undefined {
   return typeof seconds === 'number' && seconds > 0 ? showableTime(seconds * 1000) : undefined;
 }
 
-/** `Retry-After` is either delay seconds or an HTTP date. */
+/**
+ * `Retry-After` is either delay seconds or an HTTP date. A number is never a date: Date.parse
+ * reads "-5" as May 2001.
+ */
 function retryAfterToMs(value: string | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return showableTime(now + seconds * 1000);
+  if (!Number.isNaN(seconds)) return Number.isFinite(seconds) && seconds >= 0 ? showableTime(now + seconds * 1000) : undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : date;
 }

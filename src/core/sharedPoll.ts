@@ -114,8 +114,9 @@ export class SharedPoll {
   }
 
   async write(key: string, snapshot: SharedSnapshot): Promise<void> {
-    const temporary = await this.writeAside(key, 'snapshot', snapshot);
-    await fs.rename(temporary, this.file(key, 'snapshot')); // readers never see half a file
+    const file = this.file(key, 'snapshot');
+    const temporary = await this.writeAside(file, snapshot);
+    await fs.rename(temporary, file); // readers never see half a file
   }
 
   /**
@@ -127,7 +128,7 @@ export class SharedPoll {
   async tryLease(key: string): Promise<boolean> {
     const file = this.file(key, 'lease');
     const lease: Lease = { windowId: this.windowId, expiresAt: this.clock.now() + LEASE_TTL_MS };
-    const temporary = await this.writeAside(key, 'lease', lease);
+    const temporary = await this.writeAside(file, lease);
     try {
       if (await linked(temporary, file)) return true; // only one window can create it
       if (!(await this.expired(file))) return false;
@@ -162,10 +163,10 @@ export class SharedPoll {
     return path.join(this.folder, `${kind}-${key}.json`);
   }
 
-  /** A new file of this window's own, whole, next to where it goes; returns its path. */
-  private async writeAside(key: string, kind: Kind, content: unknown): Promise<string> {
+  /** A new file of this window's own, whole, next to `file` where it goes; returns its path. */
+  private async writeAside(file: string, content: unknown): Promise<string> {
     await fs.mkdir(this.folder, { recursive: true, mode: 0o700 });
-    const temporary = `${this.file(key, kind)}.${this.windowId}.${randomBytes(4).toString('hex')}.tmp`;
+    const temporary = `${file}.${this.windowId}.${randomBytes(4).toString('hex')}.tmp`;
     await fs.writeFile(temporary, JSON.stringify(content), { mode: 0o600, flag: 'wx' });
     return temporary;
   }

@@ -87,6 +87,17 @@ describe('classifyResponse', () => {
       });
     }
 
+    // Every status that would classify differently by itself: the code still decides.
+    for (const [code, , kind] of table) {
+      it(`${code} → ${kind} whatever the status (400, 401, 403, 429, 503)`, () => {
+        for (const status of [400, 401, 403, 429, 503]) {
+          const error = failure(classifyResponse(response(status, { error: code }), context));
+          assert.equal(error.kind, kind, `HTTP ${status}`);
+          assert.equal(error.status, status);
+        }
+      });
+    }
+
     it('OVERLOAD_LIMIT stops polling: the block is manual, only Bitrix24 support lifts it', () => {
       const error = failure(classifyResponse(response(503, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload.' }), context));
       assert.equal(error.kind, 'blocked');
@@ -148,10 +159,18 @@ describe('classifyResponse', () => {
       assert.equal(failure(classifyResponse(response(403, { result: {} }), context)).kind, 'access');
     });
 
-    it('a 200 JSON object without `result` is not a success', () => {
+    it('a 400 JSON answer without an error code is a bad request, even with a result', () => {
+      const error = failure(classifyResponse(response(400, { result: { expired: 1 } }), context));
+      assert.equal(error.kind, 'badRequest');
+      assert.equal(error.status, 400);
+      assert.equal(error.detail, 'the portal answered HTTP 400 without an error code');
+    });
+
+    it('a 200 JSON object without `result` is not a success: not a Bitrix24 envelope', () => {
       const error = failure(classifyResponse(response(200, { hello: 'world' }), context));
-      assert.notEqual(error.kind, undefined);
+      assert.equal(error.kind, 'notJson');
       assert.equal(error.status, 200);
+      assert.equal(error.detail, 'the answer is JSON but not a Bitrix24 envelope (no result)');
     });
   });
 
@@ -227,9 +246,33 @@ describe('classifyResponse', () => {
       assert.equal(infinite.retryAt, undefined);
     });
 
-    it('a bare 429 without a code is rate limited', () => {
+    it('a bare 429 without a code is rate limited, by the query rate', () => {
       const error = failure(classifyResponse(response(429, '{}'), context));
       assert.equal(error.kind, 'rateLimited');
+      assert.equal(error.limit, 'queryRate');
+    });
+
+    it('Retry-After: 0 is now; an empty one is none', () => {
+      const zero = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: '0' }), context));
+      assert.equal(zero.retryAt, NOW);
+      const empty = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter: '' }), context));
+      assert.equal(empty.retryAt, undefined);
+    });
+
+    it('a negative Retry-After is no retryAt (neither seconds nor a date, though Date.parse reads "-5" as May 2001)', () => {
+      for (const retryAfter of ['-5', '-1', '-120']) {
+        const error = failure(classifyResponse(response(503, { error: 'QUERY_LIMIT_EXCEEDED' }, { retryAfter }), context));
+        assert.equal(error.retryAt, undefined, retryAfter);
+        assert.equal(error.kind, 'rateLimited');
+      }
+    });
+
+    it('operating_reset_at that is no time after 1970 (0, negative, empty, a boolean, a list, text) is no retryAt', () => {
+      for (const reset of [0, -1758868752, '0', '-5', '', true, [1758868752], 'soon', null]) {
+        const error = failure(classifyResponse(response(429, { error: 'OPERATION_TIME_LIMIT', operating_reset_at: reset }), context));
+        assert.equal(error.retryAt, undefined, JSON.stringify(reset));
+        assert.equal(error.limit, 'operationTime');
+      }
     });
   });
 
@@ -249,6 +292,16 @@ describe('classifyResponse', () => {
       const error = failure(classifyResponse(response(200, '  <html><body>login</body></html>'), context));
       assert.equal(error.kind, 'notJson');
       assert.match(error.detail, /HTML/);
+    });
+
+    it('HTML is recognised by its first character after any white space, whatever the content type', () => {
+      for (const body of ['<html><body>login</body></html>', '\n\t \r\n<!DOCTYPE html>']) {
+        const error = failure(classifyResponse(response(200, body, { contentType: 'text/plain' }), context));
+        assert.match(error.detail, /HTML page \(HTTP 200, text\/plain\)/, JSON.stringify(body));
+      }
+      const later = failure(classifyResponse(response(200, 'Service unavailable, see <a href="x">', { contentType: 'text/plain' }), context));
+      assert.equal(later.kind, 'notJson');
+      assert.match(later.detail, /not valid JSON \(HTTP 200, text\/plain\)/, 'a < further on is no HTML page');
     });
 
     it('cut-off JSON → notJson, saying it may be cut off', () => {
@@ -275,6 +328,7 @@ describe('classifyResponse', () => {
         const error = failure(classifyResponse(response(status, '<html><body>Bad Gateway</body></html>', { contentType: 'text/html' }), context));
         assert.equal(error.kind, 'server', String(status));
         assert.equal(error.status, status);
+        assert.equal(error.detail, `the portal answered HTTP ${status}`);
         assert.equal(isRetryable(error), true);
       }
     });

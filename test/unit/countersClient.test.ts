@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { CounterSet, MAX_SHOWN_COUNTERS, ROLES } from '../../src/core/counters';
 import { CountersClient, CountersClientOptions, CountersFilter, RequestLogEntry } from '../../src/core/countersClient';
-import { Outcome } from '../../src/core/outcome';
+import { Outcome, succeed } from '../../src/core/outcome';
 import { ELLIPSIS, MAX_PORTAL_TEXT } from '../../src/core/portalText';
+import { HttpResponse } from '../../src/core/transport';
 import { DEFAULT_USERS, SandboxPortal } from '../sandbox/portal';
 import { counts, failureOf, SECRET_PREFIX, until, useSandboxPortal, webhookOf } from './support';
 
@@ -657,5 +658,195 @@ describe('CountersClient: the portal\'s names are cleaned where they enter', fun
     assert.ok(counters.counters.some((c) => c.name === 'leak •••'));
     assert.ok(counters.counters.every((c) => c.name.length <= MAX_PORTAL_TEXT && !c.name.includes(SECRET)));
     assert.ok(counters.counters.length > MAX_SHOWN_COUNTERS, 'more than a surface lists');
+  });
+});
+
+describe('CountersClient: answers the sandbox never gives (a canned portal)', () => {
+  const hook = webhookOf('https://portal.example/rest/1/cannedsecret7/');
+  const COUNTERS = { expired: { counter: 2, code: 6291456 } };
+  const ROLE_RESULTS = Object.fromEntries(ROLES.map((role) => [role, COUNTERS]));
+
+  interface Canned {
+    readonly client: CountersClient;
+    /** Every URL posted to, in order. */
+    readonly urls: string[];
+    readonly log: RequestLogEntry[];
+  }
+
+  /** A client whose every request `answer` answers; `elapse` ms of its clock pass per request. */
+  function canned(answer: (url: string) => HttpResponse, elapse = 0): Canned {
+    const urls: string[] = [];
+    const log: RequestLogEntry[] = [];
+    let clock = NOW;
+    const client = new CountersClient(hook, {
+      now: () => clock,
+      onRequest: (entry) => log.push(entry),
+      transport: {
+        post: (url) => {
+          urls.push(url);
+          clock += elapse;
+          return Promise.resolve(succeed(answer(url)));
+        },
+      },
+    });
+    return { client, urls, log };
+  }
+
+  const json = (body: unknown, extra: Partial<HttpResponse> = {}): HttpResponse => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body), ...extra });
+  /** A batch answer with these sections (every role's counters unless `result` says otherwise). */
+  const batch = (sections: Record<string, unknown>) => json({ result: { result: ROLE_RESULTS, ...sections } });
+
+  describe('redirects and Location', () => {
+    it('a Location on an answer that is no redirect (200, 299, 400) is not followed: the answer is read as it is', async () => {
+      for (const [status, kind] of [[200, undefined], [299, undefined], [400, 'badRequest']] as const) {
+        const { client, urls } = canned(() => ({ ...batch({}), status, location: 'https://elsewhere.example/rest/' }));
+        const answer = await client.getCountersByRole({});
+        assert.equal(answer.ok ? undefined : answer.error.kind, kind, `HTTP ${status}`);
+        assert.equal(urls.length, 1, `HTTP ${status}: one request`);
+      }
+    });
+
+    it('300 and 399 with a Location are redirects: refused to another origin', async () => {
+      for (const status of [300, 399]) {
+        const { client, urls } = canned(() => ({ status, contentType: '', body: '', location: 'https://elsewhere.example/rest/' }));
+        const error = failureOf(await client.getCountersByRole({}));
+        assert.equal(error.kind, 'redirected', `HTTP ${status}`);
+        assert.equal(error.status, status);
+        assert.equal(urls.length, 1);
+      }
+    });
+
+    it('a same-origin redirect is followed to its Location; the log has one entry with the whole call\'s time', async () => {
+      const moved = 'https://portal.example/rest/1/cannedsecret7/moved/batch';
+      const { client, urls, log } = canned((url) => (url === moved ? batch({}) : { status: 307, contentType: '', body: '', location: moved }), 40);
+      valueOf(await client.getCountersByRole({}));
+      assert.deepEqual(urls, [hook.methodUrl('batch'), moved]);
+      assert.deepEqual(log.map((e) => [e.method, e.status, e.durationMs]), [['batch', 200, 80]]);
+    });
+
+    it('a Location that is no URL is refused, naming no host', async () => {
+      const { client } = canned(() => ({ status: 302, contentType: '', body: '', location: 'http://[' }));
+      const error = failureOf(await client.getCountersByRole({}));
+      assert.equal(error.kind, 'redirected');
+      assert.equal(error.redirectHost, 'an unknown address');
+      assert.match(error.detail, /redirected the request to an unknown address/);
+    });
+  });
+
+  describe('the batch answer\'s shape', () => {
+    it('a command with neither a result nor an error fails alone, saying so', async () => {
+      const others = Object.fromEntries(Object.entries(ROLE_RESULTS).filter(([role]) => role !== 'view_all'));
+      const answer = valueOf(await canned(() => batch({ result: others })).client.getCountersByRole({}));
+      const error = failureOf(answer.byRole.view_all);
+      assert.equal(error.kind, 'notJson');
+      assert.equal(error.detail, 'the batch answer has no result for tasks.task.counters.get');
+      assert.deepEqual(counts(valueOf(answer.byRole.view_role_auditor)), [['expired', 2]]);
+    });
+
+    it('sections that are null, text or PHP\'s empty array fail every command, never the client', async () => {
+      for (const result of [null, 'x', [], 7]) {
+        const answer = valueOf(await canned(() => batch({ result, result_error: result, result_time: result, result_total: result })).client.getCountersByRole({}));
+        for (const role of ROLES) assert.equal(failureOf(answer.byRole[role]).kind, 'notJson', `${JSON.stringify(result)}: ${role}`);
+        assert.deepEqual(answer.time, {});
+      }
+      for (const body of [{ result: null }, { result: 'x' }]) {
+        const answer = valueOf(await canned(() => json(body)).client.getCountersByRole({}));
+        assert.equal(failureOf(answer.byRole.view_all).kind, 'notJson', JSON.stringify(body));
+      }
+    });
+
+    it('an error entry that is not an error object (null, text) leaves the command\'s result', async () => {
+      const answer = valueOf(await canned(() => batch({ result_error: { view_all: null, view_role_auditor: 'x' } })).client.getCountersByRole({}));
+      assert.deepEqual(counts(valueOf(answer.byRole.view_all)), [['expired', 2]]);
+      assert.deepEqual(counts(valueOf(answer.byRole.view_role_auditor)), [['expired', 2]]);
+    });
+
+    it('counters in an unexpected shape fail that role, naming the method', async () => {
+      const answer = valueOf(await canned(() => batch({ result: { ...ROLE_RESULTS, view_all: 'x' } })).client.getCountersByRole({}));
+      const error = failureOf(answer.byRole.view_all);
+      assert.equal(error.kind, 'notJson');
+      assert.equal(error.detail, 'the portal\'s answer to tasks.task.counters.get has an unexpected shape');
+    });
+
+    it('the time budget: the most used and the latest reset of the counters\' commands; a block without numbers adds nothing', async () => {
+      const times = {
+        view_all: { operating: 3, operating_reset_at: 1_700_000_100 },
+        view_role_responsible: { operating_reset_at: 1_700_000_500 },
+        view_role_accomplice: { operating: 9 },
+        view_role_auditor: { operating: '50', operating_reset_at: '1800000000' },
+        view_role_originator: 'x',
+      };
+      const answer = valueOf(await canned(() => batch({ result_time: times })).client.getCountersByRole({}));
+      assert.deepEqual(answer.time, { operating: 9, operatingResetAt: 1_700_000_500_000 });
+      const none = valueOf(await canned(() => batch({ result_time: { view_all: { operating: 'x' } } })).client.getCountersByRole({}));
+      assert.deepEqual(none.time, { operating: undefined, operatingResetAt: undefined });
+    });
+  });
+
+  describe('the user', () => {
+    const withUser = (user: unknown, profile: unknown) =>
+      canned(() => batch({ result: { ...ROLE_RESULTS, user, profile } })).client.getCountersByRole({}, { withUser: true });
+
+    it('a user.current without a valid id (0, text, none) gives way to profile', async () => {
+      for (const ID of [0, '0', 'x', -4, undefined]) {
+        const answer = valueOf(await withUser({ ID, NAME: 'Wrong' }, { ID: '7', NAME: 'Anna', LAST_NAME: 'Smirnova' }));
+        assert.deepEqual(valueOf(answer.user!), { id: 7, name: 'Anna Smirnova' }, String(ID));
+      }
+    });
+
+    it('a name part that is not text is left out; no name at all is the id', async () => {
+      const partial = valueOf(await withUser({ ID: 7, NAME: 42, LAST_NAME: 'Smirnova' }, {}));
+      assert.deepEqual(valueOf(partial.user!), { id: 7, name: 'Smirnova' });
+      const nameless = valueOf(await withUser({ ID: 7, NAME: { first: 'A' } }, {}));
+      assert.deepEqual(valueOf(nameless.user!), { id: 7, name: '#7' });
+    });
+
+    it('user.current without a valid id and profile refused: profile\'s refusal', async () => {
+      const answer = valueOf(
+        await canned(() => batch({ result: { ...ROLE_RESULTS, user: { ID: 0 } }, result_error: { profile: { error: 'ACCESS_DENIED', error_description: 'no profile' } } }))
+          .client.getCountersByRole({}, { withUser: true }),
+      );
+      const error = failureOf(answer.user!);
+      assert.equal(error.kind, 'access');
+      assert.equal(error.detail, 'ACCESS_DENIED: no profile');
+    });
+
+    it('both answering without a valid id: an access failure (an inactive user?)', async () => {
+      const answer = valueOf(await withUser({ ID: 0 }, { NAME: 'Anna' }));
+      const error = failureOf(answer.user!);
+      assert.equal(error.kind, 'access');
+      assert.equal(error.detail, 'the portal did not say who the webhook belongs to (inactive user?)');
+    });
+  });
+
+  describe('the groups', () => {
+    it('an answer that is not a list is an unexpected shape, naming the method', async () => {
+      for (const result of [{ GROUP_ID: 5 }, 'x', null]) {
+        const error = failureOf(await canned(() => json({ result })).client.userGroups());
+        assert.equal(error.kind, 'notJson');
+        assert.equal(error.detail, 'the portal\'s answer to sonet_group.user.groups has an unexpected shape', JSON.stringify(result));
+      }
+    });
+
+    it('rows without a valid id are left out; a name that is not text is the id', async () => {
+      const rows = [null, 'x', { GROUP_ID: '0', GROUP_NAME: 'zero' }, { GROUP_ID: 'x', GROUP_NAME: 'text' }, { GROUP_ID: -3, GROUP_NAME: 'negative' }, { GROUP_ID: '5', GROUP_NAME: 42 }, { GROUP_ID: 6, GROUP_NAME: 'Beta' }];
+      const groups = valueOf(await canned(() => json({ result: rows })).client.userGroups());
+      assert.deepEqual(groups, [{ id: 5, name: '#5' }, { id: 6, name: 'Beta' }]);
+      const inBatch = valueOf(await canned(() => batch({ result: { ...ROLE_RESULTS, groups: rows } })).client.getCountersByRole({}, { withGroups: true }));
+      assert.deepEqual(valueOf(inBatch.groups!), groups);
+    });
+  });
+
+  it('only the new-comments list drops tasks without unread comments; an overdue one is listed whatever its comments', async () => {
+    const task = (id: number, newComments: number) => ({ id, title: `t${id}`, status: 2, counter: { counters: { newComments } } });
+    const page = { tasks: [task(1, 0), task(2, 3)] };
+    const answer = valueOf(
+      await canned(() => batch({ result: { ...ROLE_RESULTS, list_expired: page, list_new_comments: page }, result_total: { list_expired: 2, list_new_comments: 2 } }))
+        .client.getCountersByRole({}, { lists: { role: 'view_all', counters: ['expired', 'new_comments'] } }),
+    );
+    const expired = valueOf(answer.taskLists!.expired!);
+    assert.deepEqual([expired.tasks.map((t) => t.id), expired.total], [[1, 2], 2]);
+    const commented = valueOf(answer.taskLists!.new_comments!);
+    assert.deepEqual([commented.tasks.map((t) => t.id), commented.total], [[2], 1]);
   });
 });

@@ -482,6 +482,50 @@ describe('CountersPoller (fake clock, sandbox portal)', function () {
     });
   });
 
+  describe('requestGapMs: the request gate\'s spacing', () => {
+    async function connectedWithGap(requestGapMs: number) {
+      const env = pollers.createPoller(ALL, INTERVAL, {}, { requestGapMs });
+      env.poller.connect(webhook(1), 'stored');
+      await env.timers.tickAsync(START_DELAY);
+      await waitFor(env.state, (s) => !s.loading, 'the first poll');
+      return env;
+    }
+
+    it('the group list goes the given gap after the last request, not 15 s', async () => {
+      const { timers, poller, sent } = await connectedWithGap(2000);
+      const listed = poller.listGroups();
+      await timers.tickAsync(1999);
+      assert.equal(sent(), 1, 'not within the gap');
+      await timers.tickAsync(1);
+      const groups = await listed;
+      assert.ok(groups.ok, 'answered after 2 s');
+      assert.equal(sent(), 2);
+    });
+
+    it('a gap longer than 15 s is waited out for the group list, not refused as the portal\'s wait', async () => {
+      const { timers, poller, sent } = await connectedWithGap(120_000);
+      const listed = poller.listGroups();
+      await timers.tickAsync(120_000 - 1);
+      assert.equal(sent(), 1);
+      await timers.tickAsync(1);
+      const groups = await listed;
+      assert.ok(groups.ok, JSON.stringify(groups));
+      assert.equal(sent(), 2);
+    });
+
+    it('while failing, the group list is refused at once when the backoff has more than the gap left', async () => {
+      const { timers, state, poller, sent } = await connectedWithGap(2000);
+      sandbox.inject('internalError', { times: 1 });
+      await timers.tickAsync(INTERVAL);
+      const failed = await waitFor(state, (s) => s.error !== undefined && s.nextPollAt !== undefined, 'the failed poll');
+      await timers.tickAsync(failed.nextPollAt! - timers.now - 10_000); // 10 s of the backoff left
+      const before = sent();
+      const groups = await poller.listGroups();
+      assert.equal(failureOf(groups).kind, failed.error!.failure.kind, 'the failure that made it wait');
+      assert.equal(sent(), before, 'nothing sent');
+    });
+  });
+
   describe('setIntervalMs', () => {
     it('reschedules the next poll', async () => {
       const { timers, state, poller } = await connected(1);

@@ -13,7 +13,7 @@ import { CountersClient, DEFAULT_TIMEOUT_MS, MAX_SAME_ORIGIN_REDIRECTS, RoleCoun
 import { CountersPoller } from '../../src/core/countersPoller';
 import { CountersState, Filters } from '../../src/core/countersState';
 import { Outcome } from '../../src/core/outcome';
-import { MAX_PORTAL_TEXT } from '../../src/core/portalText';
+import { MAX_PORTAL_TEXT, sentence } from '../../src/core/portalText';
 import { DEFAULT_MAX_BACKOFF_MS } from '../../src/core/pollScheduler';
 import { FOLLOW_DELAY_MS, LEASE_TTL_MS, SharedPoll, SharedSnapshot, TAKEOVER_AFTER_MS } from '../../src/core/sharedPoll';
 import { HttpResponse, nodeFetchTransport, PostOptions, Transport } from '../../src/core/transport';
@@ -405,6 +405,40 @@ describe('SharedPoll: the files between windows', () => {
   const windowOf = (id: string) => new SharedPoll(folder, time.clock, id);
   const leaseFile = () => path.join(folder, `lease-${KEY}.json`);
   const snapshotFile = () => path.join(folder, `snapshot-${KEY}.json`);
+  const lockFile = () => `${leaseFile()}.takeover`;
+  const holder = async () => (JSON.parse(await fs.readFile(leaseFile(), 'utf8')) as { windowId: string }).windowId;
+  const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+
+  // Another window (or process) acting between two steps of this one's, at the file system:
+  // the interleavings that only races produce otherwise.
+  type FsStep = 'writeFile' | 'rename' | 'link' | 'stat';
+  const restores: Array<() => void> = [];
+  afterEach(() => restores.splice(0).reverse().forEach((restore) => restore()));
+
+  function patchFs(step: FsStep, replace: (original: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]) => Promise<unknown>): void {
+    const calls = fs as unknown as Record<FsStep, (...args: unknown[]) => Promise<unknown>>;
+    const original = calls[step];
+    calls[step] = replace(original);
+    restores.push(() => (calls[step] = original));
+  }
+
+  /** `act` runs once, just before the first `step` on a path that `matches`; then the step goes on. */
+  function before(step: FsStep, matches: (file: string) => boolean, act: () => Promise<unknown>): void {
+    let done = false;
+    patchFs(step, (original) => async (...args) => {
+      if (!done && matches(String(args[0]))) {
+        done = true;
+        await act();
+      }
+      return original(...args);
+    });
+  }
+
+  /** Every `step` on a path that `matches` fails with `code`. */
+  function failing(step: FsStep, matches: (file: string) => boolean, code: string): void {
+    patchFs(step, (original) => (...args) =>
+      matches(String(args[0])) ? Promise.reject(Object.assign(new Error(`${code}: ${step}`), { code })) : original(...args));
+  }
 
   function snapshot(writer: string, nextPollAt: number): SharedSnapshot {
     const counters = { ok: true as const, value: { counters: [{ name: 'expired', count: 1, code: 6291456 }], total: 1, visible: true } };
@@ -423,6 +457,193 @@ describe('SharedPoll: the files between windows', () => {
     if (typeof value !== 'object' || value === null) return [];
     return Object.values(value).flatMap(stringsIn);
   }
+
+  it('the key: the counters are shared whatever the role; with task lists, only by windows asking the same role and lists', () => {
+    const auditor: Filters = { ...ALL, role: 'view_role_auditor' };
+    const key = SharedPoll.key(hook, ALL);
+    assert.match(key, /^[0-9a-f]{24}$/);
+    assert.equal(SharedPoll.key(hook, auditor), key, 'every role\'s counters are in one answer');
+    assert.notEqual(SharedPoll.key(hook, { ...ALL, userId: 2 }), key);
+    assert.notEqual(SharedPoll.key(hook, { ...ALL, groupId: 7 }), key);
+    assert.notEqual(SharedPoll.key(webhookOf('https://portal.bitrix24.com/rest/4/othersecret99/'), ALL), key);
+    const listed = SharedPoll.key(hook, ALL, ['expired']);
+    assert.notEqual(listed, key);
+    assert.notEqual(SharedPoll.key(hook, auditor, ['expired']), listed, 'the lists are the role\'s');
+    assert.notEqual(SharedPoll.key(hook, { ...ALL, groupId: 7 }, ['expired']), listed);
+    assert.notEqual(SharedPoll.key(hook, ALL, ['expired', 'new_comments']), listed);
+  });
+
+  it('a snapshot is current until TAKEOVER_AFTER_MS past its writer\'s next poll, not a millisecond longer', async () => {
+    const a = windowOf('a');
+    await a.write(KEY, snapshot('w', time.clock.now() + 60_000));
+    time.timers.tick(60_000 + TAKEOVER_AFTER_MS);
+    assert.ok(await a.current(KEY, reader()));
+    time.timers.tick(1);
+    assert.equal(await a.current(KEY, reader()), undefined);
+  });
+
+  it('a file that does not parse is reported with what is wrong and where; a reader that takes no reports still gets nothing', async () => {
+    const a = windowOf('a');
+    const good = snapshot('w', time.clock.now() + 60_000);
+    await fs.mkdir(folder, { recursive: true });
+    const problems: Array<[string, RegExp]> = [
+      ['{"writer":"w","fetch', /: it is not JSON \(cut off\?\)$/],
+      [JSON.stringify({ ...good, outcome: { ok: true, value: { ...(good.outcome.ok ? good.outcome.value : {}), taskLists: 'x' } } }), /: .+ at outcome\.value\.taskLists$/],
+      ['null', /: .+ at the top$/],
+    ];
+    for (const [text, problem] of problems) {
+      await fs.writeFile(snapshotFile(), text);
+      const ignored: unknown[] = [];
+      assert.equal(await a.current(KEY, reader(ignored)), undefined);
+      assert.equal(ignored.length, 1);
+      assert.match(String(ignored[0]), new RegExp(`ignored the snapshot file snapshot-${KEY}\\.json`));
+      assert.match(String(ignored[0]), problem);
+      assert.equal(await a.current(KEY, { redact: hook.redact }), undefined, 'no onIgnored: nothing to report to, no error');
+    }
+  });
+
+  it('a snapshot that cannot be read (a folder in its place) is reported, not taken for a missing one', async () => {
+    const a = windowOf('a');
+    await fs.mkdir(snapshotFile(), { recursive: true });
+    const ignored: unknown[] = [];
+    assert.equal(await a.current(KEY, reader(ignored)), undefined);
+    assert.equal(ignored.length, 1);
+    assert.match(String(ignored[0]), /it cannot be read \(EISDIR\)/);
+  });
+
+  it('a failure\'s network cause and the time budget come back as written; an unknown cause is no snapshot', async () => {
+    const a = windowOf('a');
+    const good = snapshot('w', time.clock.now() + 60_000);
+    assert.ok(good.outcome.ok);
+    for (const networkCause of ['timeout', 'refused', 'dns', 'reset', 'tls', 'other'] as const) {
+      const failed: SharedSnapshot = {
+        ...good,
+        outcome: {
+          ok: true,
+          value: {
+            ...good.outcome.value,
+            byRole: { ...good.outcome.value.byRole, view_all: { ok: false, error: { kind: 'network', detail: sentence`no answer`, networkCause } } },
+            time: { operating: 12.5, operatingResetAt: time.clock.now() + 600_000 },
+          },
+        },
+      };
+      await a.write(KEY, failed);
+      assert.deepEqual(await a.current(KEY, reader()), failed, networkCause);
+    }
+    const unknown = JSON.parse(await fs.readFile(snapshotFile(), 'utf8')) as { outcome: { value: { byRole: { view_all: { error: { networkCause: string } } } } } };
+    unknown.outcome.value.byRole.view_all.error.networkCause = 'gremlins';
+    await fs.writeFile(snapshotFile(), JSON.stringify(unknown));
+    const ignored: unknown[] = [];
+    assert.equal(await a.current(KEY, reader(ignored)), undefined);
+    assert.equal(ignored.length, 1);
+  });
+
+  it('a takeover lock left by a window that died taking over is removed once as old as the TTL, then the lease is taken; a younger one is someone\'s', async () => {
+    await windowOf('dead').tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS); // its lease expired
+    await fs.writeFile(lockFile(), 'window-dying');
+    const aged = async (ms: number) => {
+      const at = new Date(time.clock.now() - ms);
+      await fs.utimes(lockFile(), at, at);
+    };
+    const b = windowOf('b');
+    await aged(LEASE_TTL_MS - 1);
+    assert.equal(await b.tryLease(KEY), false);
+    assert.ok(await exists(lockFile()), 'a lock younger than the TTL stays');
+    await aged(LEASE_TTL_MS);
+    assert.equal(await b.tryLease(KEY), false, 'the old lock is removed, not taken at once');
+    assert.equal(await exists(lockFile()), false);
+    assert.equal(await b.tryLease(KEY), true);
+    assert.equal(await holder(), 'b');
+  });
+
+  it('an expired lease another window takes over while this one creates the takeover lock is left to that window', async () => {
+    await windowOf('dead').tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS);
+    const [b, c] = [windowOf('b'), windowOf('c')];
+    let cWon: boolean | undefined;
+    before('writeFile', (file) => file === lockFile(), async () => (cWon = await c.tryLease(KEY)));
+    assert.equal(await b.tryLease(KEY), false);
+    assert.equal(cWon, true);
+    assert.equal(await holder(), 'c');
+    assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`], 'no lock or temporary file left');
+  });
+
+  it('an expired lease its owner releases while this window takes it over is simply taken', async () => {
+    const dead = windowOf('dead');
+    await dead.tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS); // suspended past its lease; it wakes up and releases it
+    const b = windowOf('b');
+    before('writeFile', (file) => file === lockFile(), () => dead.release(KEY));
+    assert.equal(await b.tryLease(KEY), true);
+    assert.equal(await holder(), 'b');
+    assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`]);
+  });
+
+  it('a release whose lease was taken over and released meanwhile minds no missing file', async () => {
+    const [a, c] = [windowOf('a'), windowOf('c')];
+    await a.tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS);
+    before('rename', (file) => file === leaseFile(), async () => {
+      assert.ok(await c.tryLease(KEY));
+      await c.release(KEY);
+    });
+    await a.release(KEY);
+    assert.deepEqual(await fs.readdir(folder), []);
+  });
+
+  it('a release whose lease was taken over between the look and the removal puts the other window\'s lease back', async () => {
+    const [a, c] = [windowOf('a'), windowOf('c')];
+    await a.tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS);
+    before('rename', (file) => file === leaseFile(), async () => assert.ok(await c.tryLease(KEY)));
+    await a.release(KEY);
+    assert.equal(await holder(), 'c');
+    assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`]);
+  });
+
+  it('…unless a third window took the free place meanwhile: its lease stays, no error', async () => {
+    const [a, c, d] = [windowOf('a'), windowOf('c'), windowOf('d')];
+    await a.tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS);
+    before('rename', (file) => file === leaseFile(), async () => assert.ok(await c.tryLease(KEY)));
+    before('link', (file) => file.endsWith('.aside'), async () => assert.ok(await d.tryLease(KEY)));
+    await a.release(KEY);
+    assert.equal(await holder(), 'd');
+    assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`]);
+  });
+
+  it('a file system that refuses the lease (no hard links, no permission) is an error, never "another window leads"', async () => {
+    const a = windowOf('a');
+    failing('link', (file) => file.endsWith('.tmp'), 'EPERM');
+    await assert.rejects(a.tryLease(KEY), /EPERM/);
+    restores.splice(0).forEach((restore) => restore());
+    await windowOf('dead').tryLease(KEY);
+    time.timers.tick(LEASE_TTL_MS);
+    failing('writeFile', (file) => file === lockFile(), 'EACCES');
+    await assert.rejects(a.tryLease(KEY), /EACCES/);
+    assert.deepEqual(await fs.readdir(folder), [`lease-${KEY}.json`], 'no temporary file left');
+  });
+
+  it('a lease that cannot be read and whose age cannot be told is an error, never free to take', async () => {
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(leaseFile(), '{"windowId":"c","expi');
+    failing('stat', (file) => file === leaseFile(), 'EACCES');
+    await assert.rejects(windowOf('b').tryLease(KEY), /EACCES/);
+    assert.equal(await fs.readFile(leaseFile(), 'utf8'), '{"windowId":"c","expi', 'left as it was');
+  });
+
+  it('a release that cannot move the lease aside, or put another\'s back, is an error (reported by the poller), not a silent success', async () => {
+    const [a, c] = [windowOf('a'), windowOf('c')];
+    await a.tryLease(KEY);
+    failing('rename', (file) => file === leaseFile(), 'EACCES');
+    await assert.rejects(a.release(KEY), /EACCES/);
+    restores.splice(0).forEach((restore) => restore());
+    time.timers.tick(LEASE_TTL_MS);
+    before('rename', (file) => file === leaseFile(), async () => assert.ok(await c.tryLease(KEY)));
+    failing('link', (file) => file.endsWith('.aside'), 'EACCES');
+    await assert.rejects(a.release(KEY), /EACCES/);
+  });
 
   it('the lease outlives the longest call: the client\'s timeout for the request and every redirect it follows', () => {
     assert.ok(LEASE_TTL_MS > DEFAULT_TIMEOUT_MS * (1 + MAX_SAME_ORIGIN_REDIRECTS), `${LEASE_TTL_MS} ms`);

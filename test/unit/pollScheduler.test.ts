@@ -358,6 +358,7 @@ describe('PollScheduler', () => {
       await scheduler.refresh();
       assert.ok(scheduler.nextAt! >= notBefore, `next ${scheduler.nextAt! - notBefore} ms after notBefore`);
       assert.ok(scheduler.nextAt! <= notBefore + 1000, 'plus at most a second of spread');
+      assert.equal(scheduler.nextAt, notBefore + 500, 'spread by the random source: half of it, half a second');
       await timers.tickAsync(notBefore - timers.now - 1);
       assert.equal(runs.count, 1, 'not a single request before the portal allows it');
       await timers.nextAsync();
@@ -414,6 +415,15 @@ describe('PollScheduler', () => {
   });
 
   describe('pause and resume', () => {
+    it('a pause while stopped holds nothing: a start after it polls on time (the poller pauses again after starting)', async () => {
+      const { timers, runs, scheduler } = setup();
+      scheduler.pause();
+      scheduler.start(1000);
+      assert.equal(scheduler.phase, 'waiting');
+      await timers.tickAsync(1000);
+      assert.equal(runs.count, 1);
+    });
+
     it('pause while waiting cancels the timer; nothing runs while paused', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [{ kind: 'ok' }];
@@ -589,6 +599,27 @@ describe('PollScheduler', () => {
       assert.equal(scheduler.nextAt - timers.now, 20_000);
     });
 
+    it('the same interval again moves nothing, though a new jitter would', async () => {
+      const { runs, scheduler } = setup({}, sequence(0.5, 0.95));
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      const next = scheduler.nextAt;
+      scheduler.setInterval(INTERVAL);
+      assert.equal(scheduler.nextAt, next);
+    });
+
+    it('counts the new interval from the last run, not from the change', async () => {
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      const ranAt = timers.now;
+      await timers.tickAsync(10_000);
+      scheduler.setInterval(2 * INTERVAL);
+      assert.equal(scheduler.nextAt, ranAt + 2 * INTERVAL);
+      scheduler.setInterval(MIN_INTERVAL_MS);
+      assert.equal(scheduler.nextAt, ranAt + MIN_INTERVAL_MS, '5 s from now: 15 s after the last run');
+    });
+
     it('does not cut a backoff short', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }];
@@ -719,6 +750,20 @@ describe('PollScheduler', () => {
       assert.ok(timers.now <= limitedAt + RECOVERY_MS + INTERVAL, `first poll after recovery at ${timers.now - limitedAt}`);
       assert.equal(scheduler.pace, 1);
       assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
+    });
+
+    it('a new connection (stop, start) forgets the slow-down: the old webhook\'s rate limit is not the new one\'s', async () => {
+      const { timers, runs, scheduler } = setup();
+      runs.script = [LIMIT];
+      await scheduler.refresh();
+      assert.ok(scheduler.pace > 1);
+      scheduler.stop();
+      assert.equal(scheduler.pace, 1);
+      runs.script = [{ kind: 'ok' }];
+      scheduler.start(MIN_REQUEST_GAP_MS);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the plain interval');
     });
 
     it('an isolated rate limit cuts the pace to 1/0.6 and retries after the plain backoff, not the slowed pace', async () => {

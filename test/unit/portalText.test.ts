@@ -51,6 +51,11 @@ describe('portalText', () => {
     assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(shown), 'a lone high surrogate');
     assert.equal(truncate('ab😀cd', 4), 'ab…');
   });
+
+  it('keeps every unit it can: a pair before the cut costs nothing, and only spaces at the cut go', () => {
+    assert.equal(truncate('😀abcdef', 6), '😀abc…', 'the pair is whole and far from the cut');
+    assert.equal(truncate(' ab  cdefg', 6), ' ab…', 'the spaces before the ellipsis go, the leading one stays');
+  });
 });
 
 describe('PortalText: made by portalText and sentence only (what must not type-check is checked by tsc: @ts-expect-error)', () => {

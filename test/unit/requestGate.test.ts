@@ -112,6 +112,38 @@ describe('RequestGate', () => {
     assert.equal(gate.pass('explicit'), false, 'it counted');
   });
 
+  it('spaces requests by the gap it is given, explicit ones and the poll\'s alike', () => {
+    const { clock, set } = movingClock();
+    const gate = new RequestGate(clock, 2500);
+    assert.equal(gate.minGapMs, 2500);
+    set(0);
+    assert.ok(gate.pass('whenAllowed'));
+    assert.ok(gate.pass('explicit'));
+    set(2499);
+    assert.equal(gate.pass('whenAllowed'), false, 'not within the gap');
+    assert.equal(gate.pass('explicit'), false, 'nor an explicit one within the gap of the last explicit one');
+    assert.ok(Math.abs(gate.openAt('whenAllowed') - 2500) < 1);
+    set(2501);
+    assert.equal(gate.passPoll(), true, 'well before 15 s');
+    assert.equal(gate.pass('explicit'), true);
+  });
+
+  it('a gap below one second is one second; one that is not a finite number is the 15 s default', () => {
+    const { clock } = movingClock();
+    const cases: Array<[number, number]> = [
+      [0, 1000], [-5000, 1000], [999, 1000], [1000, 1000], [1001, 1001], [600_000, 600_000],
+      [NaN, GAP], [Infinity, GAP], [-Infinity, GAP],
+    ];
+    for (const [given, expected] of cases) {
+      const gate = new RequestGate(clock, given);
+      assert.equal(gate.minGapMs, expected, `given ${given}`);
+      assert.ok(gate.pass('whenAllowed'));
+      const passedAt = clock.monotonic();
+      assert.ok(Math.abs(gate.openAt('whenAllowed') - (passedAt + expected)) < 1, `given ${given}: the next request ${expected} ms later`);
+    }
+    assert.equal(new RequestGate(clock).minGapMs, GAP, 'none given: 15 s');
+  });
+
   it('counts on the monotonic clock: a wall clock jump changes nothing', () => {
     const { clock, timers } = fakeTime();
     const gate = new RequestGate(clock);

@@ -126,7 +126,7 @@ export class PollerSandbox {
     filters: Filters,
     intervalMs: number,
     client: CountersClientOptions = {},
-    poller: Pick<CountersPollerOptions, 'onNotice'> = {},
+    poller: Pick<CountersPollerOptions, 'onNotice' | 'requestGapMs'> = {},
   ): PollerUnderTest {
     const { clock, timers } = fakeTime(Date.now());
     const state = new CountersState(filters);
