@@ -30,7 +30,8 @@ import {
   SandboxTask,
   TaskInput,
 } from './tasks';
-import { intParam, isObject, isoSeconds } from './wire';
+import { failure, Failure, insufficientScope, methodNotFound, Outcome, Params, succeed } from './outcome';
+import { intParam, isObject, isoSeconds, phpArray } from './wire';
 
 export type { CommentFilterMode, RealStatus, SandboxTask, TaskInput } from './tasks';
 
@@ -227,42 +228,10 @@ const CONTROL_PREFIX = '/_sandbox/';
 // Outcomes of a REST method, and Bitrix24's errors
 // ---------------------------------------------------------------------------------------------
 
-type Params = Record<string, unknown>;
-
-interface Success {
-  ok: true;
-  result: unknown;
-  total?: number;
-  next?: number;
-}
-
-interface Failure {
-  ok: false;
-  status: number;
-  error: string;
-  description: string;
-  /** Extra body fields (e.g. operating_reset_at). */
-  extra?: Record<string, unknown>;
-  headers?: Record<string, string>;
-}
-
-type Outcome = Success | Failure;
-
-function succeed(result: unknown, more: { total?: number; next?: number } = {}): Success {
-  return { ok: true, result, ...more };
-}
-
-function failure(status: number, error: string, description: string, more: Partial<Failure> = {}): Failure {
-  return { ok: false, status, error, description, ...more };
-}
-
 const noAuthFound = () => failure(401, 'NO_AUTH_FOUND', 'Wrong authorization data');
 const invalidCredentials = () => failure(401, 'INVALID_CREDENTIALS', 'Invalid request credentials');
-const insufficientScope = () =>
-  failure(401, 'insufficient_scope', 'The request requires higher privileges than provided by the webhook token');
 /** A webhook (not an app) gets this wording when REST is off for the plan. */
 const accessDenied = () => failure(401, 'ACCESS_DENIED', 'REST is available only by subscription');
-const methodNotFound = () => failure(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
 /** The tasks module throws; the REST layer reports it as error "0" with "(internal error)". */
 const groupNotFound = () => failure(400, '0', 'Group not found or access denied. (internal error)');
 const batchTooLong = () => failure(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded');
@@ -355,17 +324,6 @@ function assignPath(target: Params, path: string[], value: string): void {
 function nextPhpIndex(node: Params): number {
   const indices = Object.keys(node).map(Number).filter(Number.isInteger);
   return indices.length === 0 ? 0 : Math.max(...indices) + 1;
-}
-
-
-/**
- * What PHP's json_encode makes of an associative array: `[]` when empty (hence the batch's
- * empty sections and `"result": []`), a JSON array for keys 0..n-1, otherwise an object.
- */
-function phpArray(entries: Array<[string, unknown]>): unknown {
-  if (entries.length === 0) return [];
-  if (entries.every(([key], index) => key === String(index))) return entries.map(([, value]) => value);
-  return Object.fromEntries(entries);
 }
 
 interface TimeBlock {
