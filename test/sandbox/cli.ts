@@ -15,9 +15,10 @@ interface CliOptions {
   host: string;
   demo: boolean;
   leakyBucket: boolean;
+  hostile: boolean;
 }
 
-const USAGE = 'Usage: node out/test/sandbox/cli.js [--port N] [--host H] [--demo] [--leaky-bucket]';
+const USAGE = 'Usage: node out/test/sandbox/cli.js [--port N] [--host H] [--demo] [--leaky-bucket] [--hostile]';
 
 function readOptions(): CliOptions {
   const values = parseCommandLine({
@@ -25,8 +26,15 @@ function readOptions(): CliOptions {
     host: { type: 'string', default: '127.0.0.1' },
     demo: { type: 'boolean', default: false },
     'leaky-bucket': { type: 'boolean', default: false },
+    hostile: { type: 'boolean', default: false },
   }, USAGE);
-  return { port: parsePort(values.port, 'port'), host: values.host, demo: values.demo, leakyBucket: values['leaky-bucket'] };
+  return {
+    port: parsePort(values.port, 'port'),
+    host: values.host,
+    demo: values.demo,
+    leakyBucket: values['leaky-bucket'],
+    hostile: values.hostile,
+  };
 }
 
 function printBanner(portal: SandboxPortal, options: CliOptions): void {
@@ -46,6 +54,9 @@ function printBanner(portal: SandboxPortal, options: CliOptions): void {
     `  curl -X POST ${portal.origin}/_sandbox/fault -d '{"kind":"queryLimit","times":3}'`,
     `  curl -X POST ${portal.origin}/_sandbox/clear        (clears faults)`,
     `  curl ${portal.origin}/_sandbox/requests              (request log; POST reset-log empties it)`,
+    `  curl ${portal.origin}/_sandbox/cards/101             (a task's card: description, checklist, comments, time; PATCH changes it)`,
+    `  curl -X POST ${portal.origin}/_sandbox/cards/101/comments -d '{"authorId":3,"text":"Any news?"}'   (a colleague comments)`,
+    `  curl -X POST ${portal.origin}/_sandbox/card-quirks -d '{"comments":"chat"}'   (the new card: comments in the task chat)`,
     '',
     options.demo ? "Demo: user 1's tasks change every ~20 s." : "Run with --demo to make user 1's tasks change over time.",
     'Ctrl-C to stop.',
@@ -60,7 +71,13 @@ function describeUser(user: SandboxUser): string {
 
 async function main(): Promise<void> {
   const options = readOptions();
-  const portal = await SandboxPortal.start({ host: options.host, port: options.port, leakyBucket: options.leakyBucket });
+  const portal = await SandboxPortal.start({
+    host: options.host,
+    port: options.port,
+    leakyBucket: options.leakyBucket,
+    // Descriptions and comments with <script>, javascript: links, tracking images, bidi controls, a webhook URL.
+    card: { sample: options.hostile ? 'hostile' : 'plain' },
+  });
   printBanner(portal, options);
   const demo = options.demo
     ? startDemo(portal, {

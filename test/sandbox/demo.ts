@@ -23,7 +23,14 @@ interface DemoEvent {
   change(portal: SandboxPortal, tasks: DemoTasks): void;
 }
 
-const comments = (portal: SandboxPortal, id: number, unread: number) => portal.updateTask(id, { unread: { [USER]: unread } });
+const COMMENTS = ['Any news on this?', 'I left two notes in the description.', 'See my last comment, please.'];
+
+/** The colleague comments (real comments in the task's card); each one is unread for the user. */
+const comments = (portal: SandboxPortal, id: number, count: number) => {
+  for (let n = 0; n < count; n++) portal.cards.post(id, COLLEAGUE, COMMENTS[n % COMMENTS.length], portal.now());
+};
+/** The user reads all of a task's comments. */
+const read = (portal: SandboxPortal, id: number) => portal.cards.read(id, USER, Number.POSITIVE_INFINITY, portal.now());
 const overdue = (portal: SandboxPortal, id: number) => portal.updateTask(id, { deadline: portal.now() - 60_000 });
 const done = (portal: SandboxPortal, id: number) => portal.updateTask(id, { status: 5 });
 
@@ -31,13 +38,13 @@ const EVENTS: readonly DemoEvent[] = [
   { description: 'a colleague commented on a task you are responsible for', change: (p, t) => comments(p, t.mine, 1) },
   { description: 'two comments on a task you audit', change: (p, t) => comments(p, t.audited, 2) },
   { description: 'a task you are responsible for is now overdue', change: (p, t) => overdue(p, t.mine) },
-  { description: 'you read the new comments', change: (p, t) => comments(p, t.mine, 0) },
-  { description: 'you read the comments on the audited task', change: (p, t) => comments(p, t.audited, 0) },
+  { description: 'you read the new comments', change: (p, t) => read(p, t.mine) },
+  { description: 'you read the comments on the audited task', change: (p, t) => read(p, t.audited) },
   { description: 'a task you assigned is now overdue', change: (p, t) => overdue(p, t.assigned) },
   { description: 'you closed the overdue task', change: (p, t) => done(p, t.mine) },
   { description: 'a comment on a task you help with', change: (p, t) => comments(p, t.helping, 1) },
   { description: 'the assignee finished the overdue task you assigned', change: (p, t) => done(p, t.assigned) },
-  { description: 'you read the comment on the task you help with', change: (p, t) => comments(p, t.helping, 0) },
+  { description: 'you read the comment on the task you help with', change: (p, t) => read(p, t.helping) },
 ];
 
 export interface DemoOptions {

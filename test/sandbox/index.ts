@@ -3,6 +3,7 @@
  * it. Everything else in test/sandbox/ is its inside (eslint.config.mjs keeps scripts/ to this
  * file; the unit tests of the sandbox read the inside on purpose).
  */
+export type { CardInput, CardOptions, CardQuirks } from './cards';
 export { startDemo, type Demo } from './demo';
 export {
   batchCommandsOf, DEFAULT_COUNTERS, DEFAULT_USERS, FAULT_KINDS, SandboxPortal,

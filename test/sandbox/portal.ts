@@ -4,19 +4,22 @@
  *
  * It answers the inbound-webhook methods the extension uses (`tasks.task.counters.get`,
  * `tasks.task.list`, `user.current`, `profile`, `sonet_group.user.groups`, `server.time`,
- * `batch`) with Bitrix24's envelopes, errors and quirks, as Bitrix24's REST documentation and its
- * server code describe them,
+ * `batch`, and the task card's methods: cards.ts) with Bitrix24's envelopes, errors and quirks, as
+ * Bitrix24's REST documentation and its server code describe them,
  * and can inject the faults a real portal or the network in front of it produces.
  *
  * The counters are derived from the portal's tasks (tasks.ts), so lists and counters agree
  * unless a test makes them disagree with setCounters.
  *
  * Secrets: nothing here prints or logs a webhook secret; the request log only records whether
- * the path carried one. `webhookUrl()` is the one deliberate way to get it.
+ * the path carried one. `webhookUrl()` is the one deliberate way to get it; the hostile card
+ * sample quotes one in a comment on purpose, as a colleague might paste it (cardSample.ts).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { CardOptions, REST_V3_PREFIX, TaskCards } from './cards';
+import { COMMENT_METHODS } from './comments';
 import { BITRIX24_BUCKET, LeakyBucket, LeakyBucketOptions } from './leakyBucket';
 import {
   COMMENT_FILTER_KEYS,
@@ -30,7 +33,9 @@ import {
   SandboxTask,
   TaskInput,
 } from './tasks';
-import { intParam, isObject, isoSeconds } from './wire';
+import { failure, Failure, insufficientScope, methodNotFound, Outcome, Params, succeed } from './outcome';
+import { CARD_METHODS } from './taskCard';
+import { intParam, isObject, isoSeconds, phpArray } from './wire';
 
 export type { CommentFilterMode, RealStatus, SandboxTask, TaskInput } from './tasks';
 
@@ -161,6 +166,8 @@ export interface SandboxOptions {
   groups?: SandboxGroup[];
   /** The ms clock for the `time` block, the bucket and overdue tasks; default Date.now. */
   now?: () => number;
+  /** The task card: the default tasks' sample and the behaviours the notes are unsure of (cards.ts). */
+  card?: CardOptions;
 }
 
 /** A counter set for a user, role and group. */
@@ -233,42 +240,10 @@ const CONTROL_PREFIX = '/_sandbox/';
 // Outcomes of a REST method, and Bitrix24's errors
 // ---------------------------------------------------------------------------------------------
 
-type Params = Record<string, unknown>;
-
-interface Success {
-  ok: true;
-  result: unknown;
-  total?: number;
-  next?: number;
-}
-
-interface Failure {
-  ok: false;
-  status: number;
-  error: string;
-  description: string;
-  /** Extra body fields (e.g. operating_reset_at). */
-  extra?: Record<string, unknown>;
-  headers?: Record<string, string>;
-}
-
-type Outcome = Success | Failure;
-
-function succeed(result: unknown, more: { total?: number; next?: number } = {}): Success {
-  return { ok: true, result, ...more };
-}
-
-function failure(status: number, error: string, description: string, more: Partial<Failure> = {}): Failure {
-  return { ok: false, status, error, description, ...more };
-}
-
 const noAuthFound = () => failure(401, 'NO_AUTH_FOUND', 'Wrong authorization data');
 const invalidCredentials = () => failure(401, 'INVALID_CREDENTIALS', 'Invalid request credentials');
-const insufficientScope = () =>
-  failure(401, 'insufficient_scope', 'The request requires higher privileges than provided by the webhook token');
 /** A webhook (not an app) gets this wording when REST is off for the plan. */
 const accessDenied = () => failure(401, 'ACCESS_DENIED', 'REST is available only by subscription');
-const methodNotFound = () => failure(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
 /** The tasks module throws; the REST layer reports it as error "0" with "(internal error)". */
 const groupNotFound = () => failure(400, '0', 'Group not found or access denied. (internal error)');
 const batchTooLong = () => failure(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded');
@@ -369,17 +344,6 @@ function nextPhpIndex(node: Params): number {
   return indices.length === 0 ? 0 : Math.max(...indices) + 1;
 }
 
-
-/**
- * What PHP's json_encode makes of an associative array: `[]` when empty (hence the batch's
- * empty sections and `"result": []`), a JSON array for keys 0..n-1, otherwise an object.
- */
-function phpArray(entries: Array<[string, unknown]>): unknown {
-  if (entries.length === 0) return [];
-  if (entries.every(([key], index) => key === String(index))) return entries.map(([, value]) => value);
-  return Object.fromEntries(entries);
-}
-
 interface TimeBlock {
   start: number;
   finish: number;
@@ -441,6 +405,8 @@ class PortalData {
   private readonly extras = new Map<string, Record<string, number>>();
   private readonly revoked = new Set<number>();
   commentFilters: CommentFilterMode = 'supported';
+  /** Descriptions, checklists, comments, time and timers of the tasks (cards.ts). */
+  readonly cards: TaskCards = new TaskCards(this);
 
   constructor(users: readonly SandboxUser[], groups: readonly SandboxGroup[]) {
     users.forEach((user) => this.addUser(user));
@@ -556,6 +522,7 @@ class PortalData {
   removeTask(id: number): void {
     this.requireTask(id);
     this.tasks.delete(id);
+    this.cards.forget(id);
   }
 
   private requireTask(id: number): SandboxTask {
@@ -603,6 +570,8 @@ const METHODS: Readonly<Record<string, RestMethod>> = {
   'profile': { scopes: [], run: profile },
   'server.time': { scopes: [], run: serverTime },
   'sonet_group.user.groups': { scopes: ['sonet'], run: sonetUserGroups },
+  ...CARD_METHODS,
+  ...COMMENT_METHODS,
 };
 
 function findMethod(name: string): RestMethod | undefined {
@@ -947,11 +916,13 @@ function parseRestPath(pathname: string, query: string): RestPath | undefined {
   if (!pathname.startsWith('/rest/')) return undefined;
   const afterRest = pathname.slice('/rest/'.length) + (query ? `?${query}` : '');
   const segments = pathname.slice('/rest/'.length).split('/').map(decodeFormComponent);
+  // REST 3.0, `/rest/api/<id>/<secret>/<method>`: its methods are registered under their own prefix.
+  const api = segments.length > 1 && segments[0] === 'api' ? (segments.shift(), REST_V3_PREFIX) : '';
   if (segments.length >= 2 && /^\d+$/.test(segments[0])) {
-    const method = normalizeMethod(segments.slice(2).join('/'));
+    const method = api + normalizeMethod(segments.slice(2).join('/'));
     return { userId: Number(segments[0]), secret: segments[1], method, afterRest };
   }
-  return { userId: null, secret: null, method: normalizeMethod(segments.join('/')), afterRest };
+  return { userId: null, secret: null, method: api + normalizeMethod(segments.join('/')), afterRest };
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -1043,6 +1014,7 @@ export class SandboxPortal {
     (options.tasks ?? (defaults ? defaultTasks(this.now()) : [])).forEach((task) => this.data.putTask(task, this.now()));
     if (defaults) DEFAULT_EXTRA_COUNTERS.forEach((preset) => this.data.setExtraCounters(preset));
     this.setCommentFilters(options.commentFilters ?? 'supported');
+    this.data.cards.configure(options.card ?? {}, defaults && !options.tasks);
     this.bucketOptions = options.leakyBucket === true ? BITRIX24_BUCKET : options.leakyBucket || undefined;
     this.server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }) : http.createServer();
     this.server.on('connection', (socket: Socket) => this.track(socket));
@@ -1053,6 +1025,13 @@ export class SandboxPortal {
   static async start(options: SandboxOptions = {}): Promise<SandboxPortal> {
     const portal = new SandboxPortal(options);
     await portal.listen();
+    try {
+      // The default tasks' cards quote a webhook URL, known once listening.
+      portal.cards.loadSample((userId) => portal.webhookUrl(userId), portal.now());
+    } catch (error) {
+      await portal.close();
+      throw error;
+    }
     return portal;
   }
 
@@ -1086,6 +1065,11 @@ export class SandboxPortal {
   countersOf(userId: number, filter: CounterFilter = {}): Record<string, number> {
     const { role, groupId } = counterFilter(filter);
     return { ...this.data.countersOf(userId, role, groupId, this.now()) };
+  }
+
+  /** The tasks' cards: descriptions, checklists, comments, time, timers, quirks (cards.ts). */
+  get cards(): TaskCards {
+    return this.data.cards;
   }
 
   /** Every task, in the order added; copies. */
@@ -1288,6 +1272,7 @@ export class SandboxPortal {
     const restMethod = findMethod(method);
     if (!restMethod) return methodNotFound();
     if (!hasScope(caller, restMethod.scopes)) return insufficientScope();
+    this.data.cards.settle(this.now());
     return restMethod.run({ caller, params, data: this.data, nowMs: this.now() });
   }
 
@@ -1417,7 +1402,7 @@ export class SandboxPortal {
         this.clearLog();
         return { ok: true };
       default:
-        return undefined;
+        return this.data.cards.control(route, body, this.now());
     }
   }
 }

@@ -146,7 +146,7 @@ function requireUnread(value: unknown): Record<number, number> {
 // ---------------------------------------------------------------------------------------------
 
 /** Creator, responsible, accomplice or auditor: the `view_all` role and the MEMBER filter. */
-function isMember(task: SandboxTask, userId: number): boolean {
+export function isMember(task: SandboxTask, userId: number): boolean {
   return (
     task.createdBy === userId ||
     task.responsibleId === userId ||
@@ -155,7 +155,7 @@ function isMember(task: SandboxTask, userId: number): boolean {
   );
 }
 
-function inRole(task: SandboxTask, userId: number, role: Role): boolean {
+export function inRole(task: SandboxTask, userId: number, role: Role): boolean {
   switch (role) {
     case 'view_all':
       return isMember(task, userId);
@@ -342,10 +342,11 @@ function taskFields(task: SandboxTask, context: ListContext, withCounters: boole
   };
 }
 
-function person(id: number, context: ListContext): Record<string, string> {
+/** A user as the task methods show one (creator, responsible, tasks.task.get's accomplicesData…). */
+export function person(id: number, { userName }: Pick<ListContext, 'userName'>): Record<string, string> {
   return {
     id: String(id),
-    name: context.userName(id),
+    name: userName(id),
     link: `/company/personal/user/${id}/`,
     icon: '/bitrix/images/tasks/default_avatar.png',
   };

@@ -18,3 +18,13 @@ export function intParam(value: unknown): number | undefined {
   if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
   return undefined;
 }
+
+/**
+ * What PHP's json_encode makes of an associative array: `[]` when empty (hence the batch's
+ * empty sections and `"result": []`), a JSON array for keys 0..n-1, otherwise an object.
+ */
+export function phpArray(entries: Array<[string, unknown]>): unknown {
+  if (entries.length === 0) return [];
+  if (entries.every(([key], index) => key === String(index))) return entries.map(([, value]) => value);
+  return Object.fromEntries(entries);
+}
