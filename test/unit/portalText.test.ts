@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Failure } from '../../src/core/outcome';
 import {
-  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, PortalText, portalText, sentence, showableTime, truncate,
+  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, PortalText, portalRun, portalText, sentence, showableTime, truncate,
 } from '../../src/core/portalText';
 import type { TaskSummary } from '../../src/core/taskList';
 import type * as Words from '../../src/ui/words';
@@ -50,6 +50,21 @@ describe('portalText', () => {
     assert.ok(shown.length <= MAX_PORTAL_TEXT);
     assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(shown), 'a lone high surrogate');
     assert.equal(truncate('ab😀cd', 4), 'ab…');
+  });
+});
+
+describe('portalRun: a run of text inside markup', () => {
+  it('keeps its spaces, where runs meet and in a line of code, and makes unprintable characters spaces', () => {
+    assert.equal(portalRun('Ask ', redact, 100), 'Ask ');
+    assert.equal(portalRun('    return x;\t// done', redact, 100), '    return x; // done');
+    assert.equal(portalRun('Invoice \u202Efdp.exe\u2069 from', redact, 100), 'Invoice  fdp.exe  from');
+  });
+
+  it('redacts the secret before its own cap, so no part of it is left at the cut', () => {
+    assert.equal(portalRun(`see /rest/1/${SECRET}/ now`, redact, 100), 'see /rest/1/•••/ now');
+    const shown = portalRun(`${'a'.repeat(10)}${SECRET}`, redact, 14);
+    assert.equal(shown, `${'a'.repeat(10)}•••`);
+    assert.equal(portalRun('abcdef', redact, 4), `abc${ELLIPSIS}`);
   });
 });
 
