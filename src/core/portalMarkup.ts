@@ -19,7 +19,8 @@ import { portalRun, PortalText, portalText, Redact } from './portalText';
 /**
  * How much markup is read and how much text comes out, in UTF-16 units. The parser's time
  * grows with the square of the length for some inputs (it searches the rest of the text for
- * each distinct tag's close and for each `[`): at this length the worst takes a tenth of a second.
+ * each distinct tag's close and for each `[`): at this length the worst takes a fraction of a
+ * second, at 256 KiB it took seconds.
  */
 export const MAX_MARKUP_LENGTH = 32_768;
 
@@ -48,7 +49,7 @@ type Content = ReturnType<typeof parse>[number] | string | number | null | undef
 
 /**
  * Tag names in any case (`[B]…[/b]`); `[CODE]` holds its text as written, tags and all.
- * Backslash escapes stay off: Bitrix24 has none, and a path like `C:\[x]` stays as written.
+ * Backslash escapes stay off, so a path like `C:\[x]` stays as written.
  */
 const PARSE_OPTIONS = { caseFreeTags: true, contextFreeTags: ['code'] };
 
@@ -178,7 +179,7 @@ class MarkupReader {
       case 'list':
         return () => this.#list(content, uniqueAttr(tag) !== undefined, depth);
       case 'quote':
-        return () => this.#quote(uniqueAttr(tag), inner('trim'));
+        return () => this.#quote(uniqueAttr(tag), () => inner('trim'));
       case 'code':
         return () => this.#code(innerText(content));
       case 'table':
@@ -222,10 +223,11 @@ class MarkupReader {
     return nonEmpty(items, (items) => ({ kind: 'list', ordered, items }));
   }
 
-  #quote(author: string | undefined, children: MarkupNode[]): MarkupNode[] {
+  /** The author first, as the quote reads: its text takes the budget before the quoted text. */
+  #quote(author: string | undefined, inner: () => MarkupNode[]): MarkupNode[] {
     const by = author === undefined ? '' : portalText(author, this.redact);
-    if (by === '') return nonEmpty(children, (children) => ({ kind: 'quote', children }));
-    return this.#fits(by) ? [{ kind: 'quote', author: by, children }] : [];
+    if (by === '') return nonEmpty(inner(), (children) => ({ kind: 'quote', children }));
+    return this.#fits(by) ? [{ kind: 'quote', author: by, children: inner() }] : [];
   }
 
   #code(text: string): MarkupNode[] {

@@ -254,6 +254,14 @@ describe('portalMarkup: hostile text never acts (the sandbox\'s hostile sample)'
     assert.ok(label.kind === 'text' && label.text.length <= MAX_MARKUP_LENGTH && label.text.endsWith('…'), JSON.stringify(label).slice(-80));
   });
 
+  it('a quote\'s author takes the budget before the quoted text, so a long quote keeps its author', () => {
+    const markup = read(`[QUOTE=Anna Petrova][URL=https://x.example/${'ÿ'.repeat(8000)}][/URL][/QUOTE]`);
+    assert.equal(markup.length, 2);
+    assert.deepEqual(markup[1], truncated);
+    const quote = markup[0];
+    assert.ok(quote.kind === 'quote' && quote.author === 'Anna Petrova' && quote.children[0].kind === 'link', JSON.stringify(markup).slice(0, 200));
+  });
+
   it('text that fills the budget exactly is not truncated', () => {
     assert.deepEqual(read('x'.repeat(MAX_MARKUP_LENGTH)), [text('x'.repeat(MAX_MARKUP_LENGTH))]);
   });
