@@ -145,12 +145,12 @@ class MarkupReader {
       }
       const convert = this.#converter(item, depth, inLink);
       if (convert === undefined) {
-        pending.push(...contentOf(item).reverse());
+        append(pending, contentOf(item).reverse());
         continue;
       }
       this.#text(run, out);
       run = '';
-      out.push(...convert());
+      append(out, convert());
     }
     this.#text(run, out);
     return out;
@@ -319,7 +319,7 @@ function innerText(content: readonly Content[]): string {
   const pending = [...content].reverse();
   while (pending.length > 0) {
     const item = pending.pop();
-    if (isTag(item)) pending.push(...contentOf(item).reverse());
+    if (isTag(item)) append(pending, contentOf(item).reverse());
     else text += item ?? '';
   }
   return text;
@@ -356,6 +356,11 @@ function trimBlock(nodes: MarkupNode[]): MarkupNode[] {
   while (start < end && blank(nodes[start])) start++;
   while (end > start && blank(nodes[end - 1])) end--;
   return nodes.slice(start, end);
+}
+
+/** A loop, not `target.push(...items)`: its arguments go on the stack, and a tag can hold 32,000 pieces. */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 function nonEmpty<T>(parts: T[], make: (parts: T[]) => MarkupNode): MarkupNode[] {

@@ -4,6 +4,7 @@
  * properties are in portalMarkup.property.test.ts.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { MarkupNode, markupText, MAX_MARKUP_DEPTH, MAX_MARKUP_LENGTH, portalMarkup } from '../../src/core/portalMarkup';
 import { WebhookUrl } from '../../src/core/webhookUrl';
 
@@ -149,6 +150,14 @@ describe('portalMarkup: broken markup reads as text', () => {
     }
     assert.equal(depth, MAX_MARKUP_DEPTH);
     assert.deepEqual(node, { kind: 'bold', children: [text('deep')] });
+  });
+
+  it('a tag holding tens of thousands of pieces reads on a small stack (no push(...pieces), whose arguments go on the stack)', () => {
+    const script = `
+      const { portalMarkup } = require(${JSON.stringify(require.resolve('../../src/core/portalMarkup'))});
+      const pieces = '[ '.repeat(16000);
+      for (const input of ['[X]' + pieces + '[/X]', '[DISK FILE ID=1]' + pieces + '[/DISK]']) portalMarkup(input, (text) => text);`;
+    execFileSync(process.execPath, ['--stack-size=100', '-e', script], { stdio: 'pipe' });
   });
 
   it('thousands of nested tags neither overflow the stack nor lose the text', () => {
