@@ -13,7 +13,7 @@
 
 declare const cleaned: unique symbol;
 
-/** Portal text fit to show, log or store: made by `portalText` (or `sentence` around it) only. */
+/** Portal text fit to show, log or store: made by `portalText`, `portalRun` (or `sentence` around them) only. */
 export type PortalText = string & { readonly [cleaned]: true };
 
 /** Removes the webhook's secret from text (`WebhookUrl.redact`). */
@@ -36,7 +36,22 @@ const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu;
  * space, at most MAX_PORTAL_TEXT characters with an ellipsis.
  */
 export function portalText(text: string, redact: Redact): PortalText {
-  return truncate(redact(text.replace(UNPRINTABLE, ' ')).replace(/\s+/g, ' ').trim(), MAX_PORTAL_TEXT) as PortalText;
+  return truncate(printable(text, redact).replace(/\s+/g, ' ').trim(), MAX_PORTAL_TEXT) as PortalText;
+}
+
+/**
+ * A run of portal text inside markup (the words between two tags of a description, a line of
+ * code), cleaned like `portalText` but with its spaces kept as written: runs meet at them
+ * (`Ask [USER=3]Viktor[/USER] for the logs`), and a line of code keeps its indentation. At most
+ * `max` characters (at least 1); the markup's reader bounds the whole.
+ */
+export function portalRun(text: string, redact: Redact, max: number): PortalText {
+  return truncate(printable(text, redact), max) as PortalText;
+}
+
+/** The secret redacted after the unprintable characters became spaces (so none splits it). */
+function printable(text: string, redact: Redact): string {
+  return redact(text.replace(UNPRINTABLE, ' '));
 }
 
 /**

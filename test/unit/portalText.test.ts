@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Failure } from '../../src/core/outcome';
 import {
-  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, PortalText, portalText, sentence, showableTime, truncate,
+  ELLIPSIS, iconsAsText, inert, markdownText, MAX_PORTAL_TEXT, PortalText, portalRun, portalText, sentence, showableTime, truncate,
 } from '../../src/core/portalText';
 import type { TaskSummary } from '../../src/core/taskList';
 import type * as Words from '../../src/ui/words';
@@ -55,6 +55,21 @@ describe('portalText', () => {
   it('keeps every unit it can: a pair before the cut costs nothing, and only spaces at the cut go', () => {
     assert.equal(truncate('😀abcdef', 6), '😀abc…', 'the pair is whole and far from the cut');
     assert.equal(truncate(' ab  cdefg', 6), ' ab…', 'the spaces before the ellipsis go, the leading one stays');
+  });
+});
+
+describe('portalRun: a run of text inside markup', () => {
+  it('keeps its spaces, where runs meet and in a line of code, and makes unprintable characters spaces', () => {
+    assert.equal(portalRun('Ask ', redact, 100), 'Ask ');
+    assert.equal(portalRun('    return x;\t// done', redact, 100), '    return x; // done');
+    assert.equal(portalRun('Invoice \u202Efdp.exe\u2069 from', redact, 100), 'Invoice  fdp.exe  from');
+  });
+
+  it('redacts the secret before its own cap, so no part of it is left at the cut', () => {
+    assert.equal(portalRun(`see /rest/1/${SECRET}/ now`, redact, 100), 'see /rest/1/•••/ now');
+    const shown = portalRun(`${'a'.repeat(10)}${SECRET}`, redact, 14);
+    assert.equal(shown, `${'a'.repeat(10)}•••`);
+    assert.equal(portalRun('abcdef', redact, 4), `abc${ELLIPSIS}`);
   });
 });
 
