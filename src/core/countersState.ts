@@ -6,6 +6,7 @@ import { CountersFilter, PortalUser } from './countersClient';
 import { CounterSet, Role } from './counters';
 import { Failure, Outcome } from './outcome';
 import { PortalText } from './portalText';
+import { TaskCards } from './taskCard';
 import { TaskListCounter, TaskPage } from './taskList';
 
 /** Where the webhook came from: SecretStorage, or `BITRIX24_WEBHOOK_URL` (never stored). */
@@ -45,6 +46,8 @@ export interface CountersSnapshot {
    * row, Go to Task); each its own outcome: a list can fail while the counters stand.
    */
   readonly taskLists?: TaskLists;
+  /** The cards of the tasks shown in tabs (`TaskCardSource.showTask`), each its own outcome. */
+  readonly taskCards?: TaskCards;
   /** The last run's failure; cleared by the next success. `counters` stay, then stale. */
   readonly error?: { readonly failure: Failure; readonly at: number };
   /** A request is in flight. */
