@@ -130,7 +130,7 @@ function restV3Error(parsed: unknown): unknown {
   const error = typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined;
   if (typeof error !== 'object' || error === null) return parsed;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  return { error: String(code ?? ''), error_description: typeof message === 'string' ? message : '' };
+  return { error: typeof code === 'string' || typeof code === 'number' ? String(code) : '', error_description: typeof message === 'string' ? message : '' };
 }
 
 function parseJson(body: string): unknown {
