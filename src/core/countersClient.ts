@@ -110,6 +110,12 @@ export interface WriteRequest extends Omit<WriteContext, 'after' | 'redact'> {
 /** A batch carries this many cards at most (Bitrix24's batch: 50 commands; a card is up to three). */
 export const MAX_CARDS_PER_BATCH = 12;
 
+/**
+ * What a card may add to a batch's answer: a description has no limit on the portal (the
+ * sandbox's hostile one is 1 MiB of BB-code), the comments come on top, JSON escapes grow both.
+ */
+export const CARD_MAX_BYTES = 4 * 1024 * 1024;
+
 export interface PortalUser {
   readonly id: number;
   readonly name: PortalText;
@@ -204,7 +210,8 @@ export class CountersClient {
       commands[cardKey('comments', card.taskId)] = commentsCommand(card.taskId, card.chatId);
       if (card.read) commands[cardKey('read', card.taskId)] = card.read;
     }
-    const batch = await this.batch(commands);
+    const carried = Math.min(cards.length, MAX_CARDS_PER_BATCH);
+    const batch = await this.batch(commands, (this.options.maxBytes ?? DEFAULT_MAX_BYTES) + carried * CARD_MAX_BYTES);
     if (!batch.ok) return batch;
     const shown = options.cards ? this.readCards(batch.value, options.cards) : undefined;
     const byRole = {} as Record<Role, Outcome<CounterSet>>;
@@ -290,20 +297,25 @@ export class CountersClient {
     this.cancelAll.abort();
   }
 
-  private async batch(commands: BatchCommands): Promise<Outcome<BatchAnswer>> {
+  private async batch(commands: BatchCommands, maxBytes?: number): Promise<Outcome<BatchAnswer>> {
     const cmd: Record<string, string> = {};
     for (const [key, { method, params }] of Object.entries(commands)) {
       const query = encodeQuery(params);
       cmd[key] = query ? `${method}?${query}` : method;
     }
-    const answer = await this.call('batch', { halt: 0, cmd });
+    const answer = await this.call('batch', { halt: 0, cmd }, this.webhook.methodUrl('batch'), maxBytes);
     if (!answer.ok) return answer;
     return readBatch(answer.value.result, commands, (error, method) =>
       classifyPortalError(error, { now: this.now(), method, redact: this.redact }),
     );
   }
 
-  private async call(method: string, params: unknown, methodUrl = this.webhook.methodUrl(method)): Promise<Outcome<{ result: unknown; time?: unknown }>> {
+  private async call(
+    method: string,
+    params: unknown,
+    methodUrl = this.webhook.methodUrl(method),
+    maxBytes = this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+  ): Promise<Outcome<{ result: unknown; time?: unknown }>> {
     const started = this.now();
     let url = methodUrl;
     let status: number | undefined;
@@ -311,7 +323,7 @@ export class CountersClient {
     for (let redirects = 0; outcome === undefined; redirects++) {
       const response = await this.transport.post(url, JSON.stringify(params), {
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+        maxBytes,
         signal: this.cancelAll.signal,
         redact: this.redact,
       });

@@ -109,6 +109,8 @@ export class CountersPoller implements TaskCardSource {
   private readonly chats = new Map<number, number>();
   /** The newest unread comment of each card a read mark was sent for: one mark each, never a loop. */
   private readonly readsSent = new Map<number, number>();
+  /** Cards whose answer was over the size cap: each shows that failure, not asked again while shown. */
+  private readonly oversizeCards = new Set<number>();
   /** Read-mark methods this portal lacks (ERROR_METHOD_NOT_FOUND): not sent again. */
   private readonly missingReads = new Set<string>();
   /** The user's writes not sent yet, oldest first, and the one in flight: an identical one joins them. */
@@ -303,6 +305,7 @@ export class CountersPoller implements TaskCardSource {
       }
       this.shownCards.delete(taskId);
       this.readsSent.delete(taskId);
+      this.oversizeCards.delete(taskId);
       const cards = this.state.snapshot.taskCards;
       if (cards?.[taskId] !== undefined) {
         this.state.update({ taskCards: Object.fromEntries(Object.entries(cards).filter(([id]) => Number(id) !== taskId)) });
@@ -371,6 +374,7 @@ export class CountersPoller implements TaskCardSource {
     this.listsRestUntil = undefined;
     this.chats.clear();
     this.readsSent.clear();
+    this.oversizeCards.clear();
     this.missingReads.clear();
     // Not sent: never applied. The one in flight is answered by its own run.
     for (const pending of this.writes.splice(0)) pending.resolve({ ok: false, error: NOT_CONNECTED });
@@ -379,7 +383,7 @@ export class CountersPoller implements TaskCardSource {
 
   /** The shown cards, each with its chat when known and its read mark when one is due. */
   private cardsToAsk(): Array<CardRequest & { readonly newestUnread?: number }> {
-    return [...this.shownCards].map(([taskId, { reading }]) => {
+    return [...this.shownCards].filter(([taskId]) => !this.oversizeCards.has(taskId)).map(([taskId, { reading }]) => {
       const shown = this.state.snapshot.taskCards?.[taskId];
       const card = shown?.ok ? shown.value : undefined;
       const newest = card && reading > 0 ? newestUnread(card) : undefined;
@@ -500,6 +504,7 @@ export class CountersPoller implements TaskCardSource {
         );
       // A read mark is sent once per newest unread comment, once a batch carried it.
       if (answer.ok) for (const card of cards) if (card.newestUnread !== undefined) this.readsSent.set(card.taskId, card.newestUnread);
+      if (!answer.ok && answer.error.kind === 'tooLarge' && cards.length > 0) this.oversized(cards.map((card) => card.taskId), answer.error);
       const written: WriteOutcome = answer.ok ? (answer.value.written ?? NO_WRITE_ANSWER) : { ok: false, error: unansweredWrite(answer.error) };
       try {
         if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile: the new schedule decides
@@ -514,6 +519,19 @@ export class CountersPoller implements TaskCardSource {
       // A lease with an answer to publish is released after the publishing; any other now.
       if (!this.toShare) this.releaseLease();
     }
+  }
+
+  /**
+   * A batch with cards was over the size cap (a description of megabytes): those cards show it
+   * and are no longer asked while shown, so the counters are not lost to a card again.
+   */
+  private oversized(taskIds: readonly number[], failure: Failure): void {
+    const cards: Record<number, TaskCards[number]> = { ...this.state.snapshot.taskCards };
+    for (const taskId of taskIds) {
+      this.oversizeCards.add(taskId);
+      cards[taskId] = fail({ ...failure, detail: sentence`task #${taskId} is too large to show here: ${failure.detail}` });
+    }
+    this.state.update({ taskCards: cards });
   }
 
   private cardsOrWrites(): boolean {
