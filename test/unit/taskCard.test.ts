@@ -17,7 +17,7 @@ function valueOf<T>(outcome: Outcome<T> | undefined): T {
 }
 
 function writeFailureOf(outcome: WriteOutcome): WriteFailure {
-  return failureOf(outcome) as WriteFailure;
+  return failureOf(outcome);
 }
 
 function assertNoSecret(value: unknown): void {
