@@ -56,7 +56,7 @@ export interface ClassifyContext {
 
 /** An HTTP answer that is not a redirect: the envelope, or a failure with its kind. */
 export function classifyResponse(response: HttpResponse, context: ClassifyContext): Outcome<Envelope> {
-  const parsed = parseJson(response.body);
+  const parsed = restV3Error(parseJson(response.body));
   if (parsed === undefined || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     if (response.status >= 500) {
       return fail({ kind: 'server', status: response.status, detail: sentence`the portal answered HTTP ${response.status}` });
@@ -118,10 +118,19 @@ function byStatus(status: number, detail: PortalText): Failure {
 
 /** The scope a method needs, to tell the user which one to add to the webhook. */
 export function scopeOf(method: string): string | undefined {
-  if (method.startsWith('tasks.')) return 'task';
+  if (method.startsWith('tasks.') || method.startsWith('task.')) return 'task';
+  if (method.startsWith('im.')) return 'im';
   if (method.startsWith('sonet_group.')) return 'sonet';
   if (method.startsWith('user.')) return 'user';
   return undefined;
+}
+
+/** REST 3.0 (`/rest/api/`) errors are `{"error": {"code", "message"}}`: read as the usual `{error, error_description}`. */
+function restV3Error(parsed: unknown): unknown {
+  const error = typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined;
+  if (typeof error !== 'object' || error === null) return parsed;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { error: typeof code === 'string' || typeof code === 'number' ? String(code) : '', error_description: typeof message === 'string' ? message : '' };
 }
 
 function parseJson(body: string): unknown {

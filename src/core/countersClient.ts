@@ -17,6 +17,26 @@ import {
   taskListParams,
   TaskPage,
 } from './taskList';
+import {
+  CardCommand,
+  CardMethod,
+  CardReader,
+  CHAT_MESSAGE_METHOD,
+  commentsCommand,
+  parseChatMessages,
+  parseForumComments,
+  parseTaskFields,
+  TaskCard,
+  taskCard,
+  taskCommand,
+  TaskWrite,
+  unansweredWrite,
+  writeCommand,
+  WriteContext,
+  WriteOutcome,
+  writeOutcome,
+  writeRefused,
+} from './taskCard';
 import { isId } from './taskListLink';
 import { nodeFetchTransport, Transport } from './transport';
 import { WebhookUrl } from './webhookUrl';
@@ -49,6 +69,17 @@ export interface RoleCounters {
   readonly groups?: Outcome<Workgroup[]>;
   /** The first page of each listed counter's tasks, when asked for with `lists`. */
   readonly taskLists?: Partial<Record<TaskListCounter, Outcome<TaskPage>>>;
+  /** The asked-for cards, each its own outcome; a chat card found in this answer is in `chatsFound` instead. */
+  readonly taskCards?: Readonly<Record<number, Outcome<TaskCard>>>;
+  /**
+   * Cards whose task chat this answer revealed (task id → chat id): their forum comments were
+   * asked, which a chat card has none of; the chat's come in the next batch that names it.
+   */
+  readonly chatsFound?: Readonly<Record<number, number>>;
+  /** Each read mark's own outcome, by task id. */
+  readonly reads?: Readonly<Record<number, Outcome<unknown>>>;
+  /** The write this batch carried first, when it carried one. */
+  readonly written?: WriteOutcome;
   /**
    * The time budget of the counters' method, from its commands' `result_time`: the budget is
    * per method, so the batch's own and its other commands' (user, groups, lists) are not in it.
@@ -61,6 +92,29 @@ export interface TaskListsRequest {
   readonly role: Role;
   readonly counters: readonly TaskListCounter[];
 }
+
+/** One shown card in a batch: its task, comments and time, and perhaps its read mark. */
+export interface CardRequest {
+  readonly taskId: number;
+  /** The task's chat, once known (the new card): its messages; without it the forum's comments. */
+  readonly chatId?: number;
+  /** Marks the comments shown read (`readCommand`), riding this batch. */
+  readonly read?: CardCommand;
+}
+
+/** The user's write, the batch's first command, with what the poller knew before it. */
+export interface WriteRequest extends Omit<WriteContext, 'after' | 'redact'> {
+  readonly write: TaskWrite;
+}
+
+/** A batch carries this many cards at most (Bitrix24's batch: 50 commands; a card is up to three). */
+export const MAX_CARDS_PER_BATCH = 12;
+
+/**
+ * What a card may add to a batch's answer: a description has no limit on the portal (the
+ * sandbox's hostile one is 1 MiB of BB-code), the comments come on top, JSON escapes grow both.
+ */
+export const CARD_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface PortalUser {
   readonly id: number;
@@ -90,7 +144,7 @@ export interface CountersClientOptions {
 }
 
 /** The methods a batch carries: the extension's own words, which a failure's detail can name. */
-type BatchMethod = typeof COUNTERS_METHOD | typeof TASK_LIST_METHOD | 'user.current' | 'profile' | 'sonet_group.user.groups';
+type BatchMethod = typeof COUNTERS_METHOD | typeof TASK_LIST_METHOD | 'user.current' | 'profile' | 'sonet_group.user.groups' | CardMethod;
 
 type BatchCommands = Record<string, { method: BatchMethod; params: QueryParams }>;
 
@@ -117,14 +171,16 @@ export class CountersClient {
 
   /**
    * Every role's counters in ONE `batch` request, the way Bitrix24's own mobile app does it:
-   * it costs one request against the portal's rate limit instead of five. Task lists ride in
-   * the same request; a list that fails fails alone, never the counters.
+   * it costs one request against the portal's rate limit instead of five. Task lists and the
+   * shown cards ride in the same request; a list or card that fails fails alone, never the
+   * counters. A write rides FIRST, so the counters, lists and cards after it show its effect.
    */
   async getCountersByRole(
     filter: CountersFilter,
-    options: { withUser?: boolean; withGroups?: boolean; lists?: TaskListsRequest } = {},
+    options: { withUser?: boolean; withGroups?: boolean; lists?: TaskListsRequest; cards?: readonly CardRequest[]; write?: WriteRequest } = {},
   ): Promise<Outcome<RoleCounters>> {
     const commands: BatchCommands = {};
+    if (options.write) commands[WRITE_KEY] = writeCommand(options.write.write);
     for (const role of ROLES) {
       commands[role] = { method: COUNTERS_METHOD, params: countersParams({ ...filter, role }) };
     }
@@ -147,8 +203,17 @@ export class CountersClient {
         }
       }
     }
-    const batch = await this.batch(commands);
+    const cards = options.cards ?? [];
+    for (const [index, card] of cards.entries()) {
+      if (index >= MAX_CARDS_PER_BATCH) break;
+      commands[cardKey('task', card.taskId)] = taskCommand(card.taskId);
+      commands[cardKey('comments', card.taskId)] = commentsCommand(card.taskId, card.chatId);
+      if (card.read) commands[cardKey('read', card.taskId)] = card.read;
+    }
+    const carried = Math.min(cards.length, MAX_CARDS_PER_BATCH);
+    const batch = await this.batch(commands, (this.options.maxBytes ?? DEFAULT_MAX_BYTES) + carried * CARD_MAX_BYTES);
     if (!batch.ok) return batch;
+    const shown = options.cards ? this.readCards(batch.value, options.cards) : undefined;
     const byRole = {} as Record<Role, Outcome<CounterSet>>;
     for (const role of ROLES) {
       const result = batch.value.results[role];
@@ -159,7 +224,65 @@ export class CountersClient {
       user: options.withUser ? readUser(batch.value.results, this.redact) : undefined,
       groups: options.withGroups ? readGroups(batch.value.results.groups, this.redact) : undefined,
       taskLists: options.lists ? readTaskLists(batch.value, taskLists, this.redact) : undefined,
+      ...shown,
+      written: options.write && this.readWrite(batch.value, options.write, shown?.taskCards),
       time: batch.value.times[COUNTERS_METHOD] ?? {},
+    });
+  }
+
+  /**
+   * A chat card's new comment: REST 3.0's `tasks.task.chat.message.send`, which cannot ride a
+   * batch, so one request of its own. Never retried.
+   */
+  async sendChatMessage(taskId: number, text: string): Promise<WriteOutcome> {
+    const write: TaskWrite = { kind: 'comment', taskId, text };
+    const answer = await this.call(CHAT_MESSAGE_METHOD, { fields: { taskId, text } }, this.webhook.apiMethodUrl(CHAT_MESSAGE_METHOD));
+    if (!answer.ok) {
+      // A portal error (validation, access) was not applied; a lost answer may have been.
+      return { ok: false, error: answer.error.code === undefined || answer.error.kind === 'server' ? unansweredWrite(answer.error) : writeRefused(write, answer.error) };
+    }
+    const sent = typeof answer.value.result === 'object' && answer.value.result !== null && (answer.value.result as { result?: unknown }).result === true;
+    return sent
+      ? { ok: true, value: { said: 'done' } }
+      : { ok: false, error: { kind: 'notJson', applied: 'unknown', detail: sentence`the portal's answer to ${CHAT_MESSAGE_METHOD} has an unexpected shape` } };
+  }
+
+  private readCards(batch: BatchAnswer, requests: readonly CardRequest[]): Pick<RoleCounters, 'taskCards' | 'chatsFound' | 'reads'> {
+    const reader: CardReader = { userId: this.webhook.userId, redact: this.redact };
+    const taskCards: Record<number, Outcome<TaskCard>> = {};
+    const chatsFound: Record<number, number> = {};
+    const reads: Record<number, Outcome<unknown>> = {};
+    for (const [index, request] of requests.entries()) {
+      const { taskId } = request;
+      if (index >= MAX_CARDS_PER_BATCH) {
+        taskCards[taskId] = fail({ kind: 'badRequest', detail: sentence`more task tabs are open than one request carries (${MAX_CARDS_PER_BATCH}): close some` });
+        continue;
+      }
+      const read = batch.results[cardKey('read', taskId)];
+      if (read) reads[taskId] = read;
+      const task = batch.results[cardKey('task', taskId)];
+      const fields = task.ok ? parseTaskFields(task.value, taskId, this.redact) : task;
+      if (!fields.ok) {
+        taskCards[taskId] = fields;
+        continue;
+      }
+      if (fields.value.chatId !== undefined && request.chatId !== fields.value.chatId) {
+        chatsFound[taskId] = fields.value.chatId;
+        continue;
+      }
+      const answer = batch.results[cardKey('comments', taskId)];
+      const parse = request.chatId === undefined ? parseForumComments : parseChatMessages;
+      taskCards[taskId] = succeed(taskCard(fields.value, answer.ok ? parse(answer.value, fields.value.newComments, reader) : answer));
+    }
+    return { taskCards, chatsFound, reads };
+  }
+
+  private readWrite(batch: BatchAnswer, request: WriteRequest, cards: Readonly<Record<number, Outcome<TaskCard>>> = {}): WriteOutcome {
+    const after = cards[request.write.taskId];
+    return writeOutcome(request.write, batch.results[WRITE_KEY], {
+      ...request,
+      after: after?.ok ? after.value : undefined,
+      redact: this.redact,
     });
   }
 
@@ -174,28 +297,33 @@ export class CountersClient {
     this.cancelAll.abort();
   }
 
-  private async batch(commands: BatchCommands): Promise<Outcome<BatchAnswer>> {
+  private async batch(commands: BatchCommands, maxBytes?: number): Promise<Outcome<BatchAnswer>> {
     const cmd: Record<string, string> = {};
     for (const [key, { method, params }] of Object.entries(commands)) {
       const query = encodeQuery(params);
       cmd[key] = query ? `${method}?${query}` : method;
     }
-    const answer = await this.call('batch', { halt: 0, cmd });
+    const answer = await this.call('batch', { halt: 0, cmd }, this.webhook.methodUrl('batch'), maxBytes);
     if (!answer.ok) return answer;
     return readBatch(answer.value.result, commands, (error, method) =>
       classifyPortalError(error, { now: this.now(), method, redact: this.redact }),
     );
   }
 
-  private async call(method: string, params: unknown): Promise<Outcome<{ result: unknown; time?: unknown }>> {
+  private async call(
+    method: string,
+    params: unknown,
+    methodUrl = this.webhook.methodUrl(method),
+    maxBytes = this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+  ): Promise<Outcome<{ result: unknown; time?: unknown }>> {
     const started = this.now();
-    let url = this.webhook.methodUrl(method);
+    let url = methodUrl;
     let status: number | undefined;
     let outcome: Outcome<{ result: unknown; time?: unknown }> | undefined;
     for (let redirects = 0; outcome === undefined; redirects++) {
       const response = await this.transport.post(url, JSON.stringify(params), {
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+        maxBytes,
         signal: this.cancelAll.signal,
         redact: this.redact,
       });
@@ -239,6 +367,14 @@ function countersParams(query: CountersQuery): Record<string, string | number> {
   if (query.userId) params.userId = query.userId;
   if (query.groupId) params.groupId = query.groupId;
   return params;
+}
+
+/** The write's key: first in the batch (PHP keeps the order of non-numeric keys). */
+const WRITE_KEY = 'write';
+
+/** `task_101`, `comments_101`, `read_101`: never numeric, so the batch keeps its order. */
+function cardKey(part: 'task' | 'comments' | 'read', taskId: number): string {
+  return `${part}_${taskId}`;
 }
 
 function taskListKey(counter: TaskListCounter): string {

@@ -6,14 +6,26 @@
  * tells the scheduler when.
  */
 import { Clock, systemClock } from './clock';
-import { CountersClient, RoleCounters, Workgroup } from './countersClient';
+import { CardRequest, CountersClient, RoleCounters, Workgroup } from './countersClient';
 import { CountersState, Filters, sameScope, TaskLists, WebhookSource } from './countersState';
 import { Failure, fail, isRetryable, Outcome, succeed } from './outcome';
 import { PollScheduler, PollStep } from './pollScheduler';
 import { PortalText, portalText, sentence } from './portalText';
 import { RequestGate } from './requestGate';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
+import {
+  invalidWrite,
+  newestUnread,
+  readCommand,
+  TaskCards,
+  TaskCardSource,
+  TaskWrite,
+  unansweredWrite,
+  WriteOutcome,
+  writeKey,
+} from './taskCard';
 import { TASK_LIST_COUNTERS, TaskListCounter } from './taskList';
+import { isId } from './taskListLink';
 import { WebhookUrl } from './webhookUrl';
 
 export interface CountersPollerOptions {
@@ -57,7 +69,15 @@ type Turn =
   | { readonly kind: 'wait' }
   | { readonly kind: 'follow'; readonly snapshot: SharedSnapshot; readonly nextPollAt: number };
 
-export class CountersPoller {
+/** A write the user asked for: sent at most once, by the explicit poll that takes it. */
+interface PendingWrite {
+  readonly key: string;
+  readonly write: TaskWrite;
+  readonly done: Promise<WriteOutcome>;
+  readonly resolve: (outcome: WriteOutcome) => void;
+}
+
+export class CountersPoller implements TaskCardSource {
   private client: CountersClient | undefined;
   private readonly scheduler: PollScheduler;
   /** The scheduler's: every request of this window passes it. */
@@ -83,6 +103,19 @@ export class CountersPoller {
   private readonly published = new Set<string>();
   /** The shared files' writes and removals, one after another, each failure reported. */
   private sharing: Promise<void> = Promise.resolve();
+  /** How many surfaces show each task's card, and how many of them read its comments. */
+  private readonly shownCards = new Map<number, { shown: number; reading: number }>();
+  /** Task chats (the new card) learned from answers: their messages are asked by chat id. */
+  private readonly chats = new Map<number, number>();
+  /** The newest unread comment of each card a read mark was sent for: one mark each, never a loop. */
+  private readonly readsSent = new Map<number, number>();
+  /** Cards whose answer was over the size cap: each shows that failure, not asked again while shown. */
+  private readonly oversizeCards = new Set<number>();
+  /** Read-mark methods this portal lacks (ERROR_METHOD_NOT_FOUND): not sent again. */
+  private readonly missingReads = new Set<string>();
+  /** The user's writes not sent yet, oldest first, and the one in flight: an identical one joins them. */
+  private writes: PendingWrite[] = [];
+  private sending: PendingWrite | undefined;
 
   constructor(
     private readonly state: CountersState,
@@ -252,6 +285,54 @@ export class CountersPoller {
   }
 
   /**
+   * Carries the task's card (task, comments, time) in every poll's batch until released; a card
+   * not fetched yet is asked for as soon as allowed. With `readComments`, its unread comments are
+   * marked read by a command riding the next poll, once for each newest unread comment.
+   */
+  showTask(taskId: number, options: { readonly readComments: boolean }): () => void {
+    if (!isId(taskId)) return () => undefined;
+    const shown = this.shownCards.get(taskId) ?? { shown: 0, reading: 0 };
+    this.shownCards.set(taskId, { shown: shown.shown + 1, reading: shown.reading + (options.readComments ? 1 : 0) });
+    if (this.state.snapshot.taskCards?.[taskId] === undefined) this.askSoon();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const now = this.shownCards.get(taskId) ?? { shown: 1, reading: 0 };
+      if (now.shown > 1) {
+        this.shownCards.set(taskId, { shown: now.shown - 1, reading: now.reading - (options.readComments ? 1 : 0) });
+        return;
+      }
+      this.shownCards.delete(taskId);
+      this.readsSent.delete(taskId);
+      this.oversizeCards.delete(taskId);
+      const cards = this.state.snapshot.taskCards;
+      if (cards?.[taskId] !== undefined) {
+        this.state.update({ taskCards: Object.fromEntries(Object.entries(cards).filter(([id]) => Number(id) !== taskId)) });
+      }
+    };
+  }
+
+  /**
+   * The user's write: it rides the next explicit poll (the refresh path), FIRST in that poll's
+   * one request, so counters, lists and cards change with it; never beside a poll, never sent
+   * twice (a failed poll is retried without it). An identical write pending or in flight joins it.
+   */
+  write(write: TaskWrite): Promise<WriteOutcome> {
+    const invalid = invalidWrite(write);
+    if (invalid) return Promise.resolve({ ok: false, error: invalid });
+    if (!this.client) return Promise.resolve({ ok: false, error: NOT_CONNECTED });
+    const key = writeKey(write);
+    const same = [this.sending, ...this.writes].find((pending) => pending?.key === key);
+    if (same) return same.done;
+    let resolve!: (outcome: WriteOutcome) => void;
+    const done = new Promise<WriteOutcome>((settle) => (resolve = settle));
+    this.writes.push({ key, write, done, resolve });
+    void this.scheduler.refresh();
+    return done;
+  }
+
+  /**
    * The user's workgroups, for the group picker: a request of its own, when the gate allows
    * (within 15 s of this window's last request, it waits for the rest). While the portal asked
    * to wait longer, none: the failure that made it wait.
@@ -291,7 +372,52 @@ export class CountersPoller {
     this.roleFailed = false;
     this.refusedLists = {};
     this.listsRestUntil = undefined;
+    this.chats.clear();
+    this.readsSent.clear();
+    this.oversizeCards.clear();
+    this.missingReads.clear();
+    // Not sent: never applied. The one in flight is answered by its own run.
+    for (const pending of this.writes.splice(0)) pending.resolve({ ok: false, error: NOT_CONNECTED });
     this.releaseLease();
+  }
+
+  /** The shown cards, each with its chat when known and its read mark when one is due. */
+  private cardsToAsk(): Array<CardRequest & { readonly newestUnread?: number }> {
+    return [...this.shownCards].filter(([taskId]) => !this.oversizeCards.has(taskId)).map(([taskId, { reading }]) => {
+      const shown = this.state.snapshot.taskCards?.[taskId];
+      const card = shown?.ok ? shown.value : undefined;
+      const newest = card && reading > 0 ? newestUnread(card) : undefined;
+      const read = card && newest !== undefined && this.readsSent.get(taskId) !== newest ? readCommand(card) : undefined;
+      const due = read && !this.missingReads.has(read.method) ? read : undefined;
+      return { taskId, chatId: this.chats.get(taskId), read: due, newestUnread: due && newest };
+    });
+  }
+
+  /**
+   * The cards to show from an answer: each shown task's new card, or its last one while its
+   * chat's messages are still to come (asked as soon as allowed); cards no longer shown go.
+   * A chat found is remembered; a read mark's refusal is logged, a missing method not asked again.
+   */
+  private cardsFrom(answer: RoleCounters): TaskCards | undefined {
+    const before = this.state.snapshot.taskCards;
+    if (this.shownCards.size === 0) return undefined;
+    for (const [taskId, chatId] of Object.entries(answer.chatsFound ?? {})) this.chats.set(Number(taskId), chatId);
+    if (Object.keys(answer.chatsFound ?? {}).length > 0) this.scheduler.soon();
+    for (const [taskId, read] of Object.entries(answer.reads ?? {})) {
+      if (read.ok) continue;
+      if (String(read.error.code).toUpperCase() === 'ERROR_METHOD_NOT_FOUND') {
+        const card = before?.[Number(taskId)];
+        const method = card?.ok ? readCommand(card.value)?.method : undefined;
+        if (method) this.missingReads.add(method);
+      }
+      this.options.onNotice?.(sentence`Marking the comments of task #${Number(taskId)} read failed: ${read.error.detail}`);
+    }
+    const cards: Record<number, TaskCards[number]> = {};
+    for (const taskId of this.shownCards.keys()) {
+      const card = answer.taskCards?.[taskId] ?? before?.[taskId];
+      if (card) cards[taskId] = card;
+    }
+    return cards;
   }
 
   /** The lists shown somewhere, unless refused or resting. */
@@ -328,7 +454,8 @@ export class CountersPoller {
     if (!client) return { kind: 'halt' };
     const asked = this.state.snapshot.filters;
     const lists = this.listsToAsk();
-    const key = this.options.shared ? SharedPoll.key(client.webhook, asked, lists) : undefined;
+    // A window with cards or a write asks on its own: another window's answer has neither.
+    const key = this.options.shared && !this.cardsOrWrites() ? SharedPoll.key(client.webhook, asked, lists) : undefined;
     // The user's explicit ask: the portal itself, not another window's answer.
     const explicit = this.gate.explicitPending && this.gate.pollOpenAt() <= this.clock.monotonic();
     try {
@@ -340,35 +467,104 @@ export class CountersPoller {
         if (client !== this.client) return { kind: 'halt' };
         // New filters, or a row collapsed or expanded, while the files were read: the question
         // changed, look again (no request) rather than ask for what nobody shows.
-        if (!sameScope(asked, this.state.snapshot.filters) || this.listsToAsk().join() !== lists.join()) {
+        if (!sameScope(asked, this.state.snapshot.filters) || this.listsToAsk().join() !== lists.join() || this.cardsOrWrites()) {
           return { kind: 'look', at: this.clock.now() };
         }
         if (turn.kind === 'wait') return { kind: 'look', at: this.clock.now() + FOLLOW_DELAY_MS };
         if (turn.kind === 'follow') return this.follow(turn.snapshot, turn.nextPollAt, asked);
       }
+      // Passed explicitly (the user's ask): a write may ride it, and only then.
+      const explicitPass = this.gate.explicitPending;
       if (!this.gate.passPoll()) return { kind: 'look' }; // not yet: when the gate opens
+      const pending = explicitPass ? this.writes.shift() : undefined;
+      if (this.writes.length > 0) void this.scheduler.refresh(); // the next write: the next explicit poll
+      this.sending = pending;
       this.state.update({ loading: true });
+      if (pending?.write.kind === 'comment' && this.chats.has(pending.write.taskId)) {
+        return await this.sendChatComment(client, pending, pending.write.text);
+      }
+      const cards = this.cardsToAsk();
+      const before = this.state.snapshot.taskCards ?? {};
+      const shownCards = Object.values(before).flatMap((card) => (card?.ok ? [card.value] : []));
       const answer = await client
         .getCountersByRole(scopeOf(asked), {
           withUser: this.state.snapshot.user === undefined,
           withGroups: asked.groupId > 0 && this.state.snapshot.groupName === undefined,
           lists: lists.length ? { role: asked.role, counters: lists } : undefined,
+          cards,
+          write: pending && {
+            write: pending.write,
+            before: shownCards.find((card) => card.id === pending.write.taskId),
+            others: shownCards.filter((card) => card.id !== pending.write.taskId),
+          },
         })
         .catch((error: unknown): Outcome<RoleCounters> =>
           // A bug, not the portal: shown as a failure (and retried) rather than left "loading".
           fail({ kind: 'network', networkCause: 'other', detail: portalText(`unexpected error: ${String(error)}`, client.webhook.redact) }),
         );
-      if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile: the new schedule decides
-      if (!sameScope(asked, this.state.snapshot.filters)) return unshown(answer);
-      const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
-      if (key) {
-        this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
+      // A read mark is sent once per newest unread comment, once a batch carried it.
+      if (answer.ok) for (const card of cards) if (card.newestUnread !== undefined) this.readsSent.set(card.taskId, card.newestUnread);
+      if (!answer.ok && answer.error.kind === 'tooLarge' && cards.length > 0) this.oversized(cards.map((card) => card.taskId), answer.error);
+      const written: WriteOutcome = answer.ok ? (answer.value.written ?? NO_WRITE_ANSWER) : { ok: false, error: unansweredWrite(answer.error) };
+      try {
+        if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile: the new schedule decides
+        if (!sameScope(asked, this.state.snapshot.filters)) return unshown(answer);
+        return this.answered(answer, asked, key);
+      } finally {
+        // After the state shows the write's effect: the tab that waits on it sees the new card.
+        this.sending = undefined;
+        pending?.resolve(written);
       }
-      return step;
     } finally {
       // A lease with an answer to publish is released after the publishing; any other now.
       if (!this.toShare) this.releaseLease();
     }
+  }
+
+  /**
+   * A batch with cards was over the size cap (a description of megabytes): those cards show it
+   * and are no longer asked while shown, so the counters are not lost to a card again.
+   */
+  private oversized(taskIds: readonly number[], failure: Failure): void {
+    const cards: Record<number, TaskCards[number]> = { ...this.state.snapshot.taskCards };
+    for (const taskId of taskIds) {
+      this.oversizeCards.add(taskId);
+      cards[taskId] = fail({ ...failure, detail: sentence`task #${taskId} is too large to show here: ${failure.detail}` });
+    }
+    this.state.update({ taskCards: cards });
+  }
+
+  private cardsOrWrites(): boolean {
+    return this.shownCards.size > 0 || this.writes.length > 0 || this.sending !== undefined;
+  }
+
+  /** Records this window's own answer (and keeps it for the other windows when shared). */
+  private answered(answer: Outcome<RoleCounters>, asked: Filters, key: string | undefined): PollStep {
+    const step = answer.ok ? this.apply(answer.value, asked) : this.failed(answer.error);
+    if (key) {
+      this.toShare = { key, fetchedAt: this.clock.now(), outcome: answer.ok ? succeed(this.shareable(answer.value)) : answer };
+    }
+    return step;
+  }
+
+  /**
+   * A chat card's comment: REST 3.0, one request of its own in place of the poll's batch (it
+   * cannot ride one); the card with the new comment comes with the next poll, as soon as the
+   * gate allows. A rate limit or an outage keeps the poll's backoff.
+   */
+  private async sendChatComment(client: CountersClient, pending: PendingWrite, text: string): Promise<PollStep> {
+    const outcome = await client
+      .sendChatMessage(pending.write.taskId, text)
+      .catch((error: unknown): WriteOutcome => ({
+        ok: false,
+        error: { kind: 'network', networkCause: 'other', applied: 'unknown', detail: portalText(`unexpected error: ${String(error)}`, client.webhook.redact) },
+      }));
+    this.sending = undefined;
+    if (client === this.client) this.state.update({ loading: false });
+    pending.resolve(outcome);
+    this.scheduler.soon();
+    if (outcome.ok || !isRetryable(outcome.error)) return { kind: 'ok' };
+    return { kind: 'retry', notBefore: outcome.error.retryAt, slowDown: outcome.error.kind === 'rateLimited' };
   }
 
   /**
@@ -429,6 +625,11 @@ export class CountersPoller {
     const { user, groupName, filters } = this.state.snapshot;
     return {
       ...answer,
+      // This window's own: the other windows do not show its cards.
+      taskCards: undefined,
+      chatsFound: undefined,
+      reads: undefined,
+      written: undefined,
       user: user ? succeed(user) : answer.user,
       groups: groupName ? succeed([{ id: filters.groupId, name: groupName }]) : answer.groups,
     };
@@ -459,8 +660,9 @@ export class CountersPoller {
     const groupName = answer.groups?.ok
       ? answer.groups.value.find((g) => g.id === asked.groupId)?.name
       : this.state.snapshot.groupName;
+    const taskCards = this.cardsFrom(answer);
     if (!current.ok) {
-      this.state.update({ user, groupName });
+      this.state.update({ user, groupName, taskCards });
       const step = this.failed(current.error, fetchedAt, this.operatingResetAt);
       this.roleFailed = true;
       return step;
@@ -471,6 +673,7 @@ export class CountersPoller {
       byRole: answer.byRole,
       counters: current.value,
       taskLists: this.listsFrom(answer, asked),
+      taskCards,
       updatedAt: fetchedAt,
       error: undefined,
       loading: false,
@@ -505,12 +708,16 @@ const NO_DATA = {
   byRole: undefined,
   counters: undefined,
   taskLists: undefined,
+  taskCards: undefined,
   updatedAt: undefined,
   error: undefined,
   halted: false,
 } as const;
 
 const NOT_CONNECTED: Failure = { kind: 'auth', detail: sentence`not connected` };
+
+/** The client answers every write its batch carried; this stands in should it not. */
+const NO_WRITE_ANSWER: WriteOutcome = { ok: false, error: { kind: 'notJson', applied: 'unknown', detail: sentence`the write has no answer` } };
 
 /**
  * The step for an answer to a question no longer asked (new user or group filters meanwhile):

@@ -89,6 +89,11 @@ export class WebhookUrl {
     return `${this.origin}/rest/${this.userId}/${this.#secret}/${method}`;
   }
 
+  /** The address of one REST 3.0 method (`/rest/api/<user>/<secret>/<method>`). */
+  apiMethodUrl(method: string): string {
+    return `${this.origin}/rest/api/${this.userId}/${this.#secret}/${method}`;
+  }
+
   /** Safe to show and log: `https://portal.example/rest/12/•••/`. */
   get redacted(): string {
     return `${this.origin}/rest/${this.userId}/${REDACTED}/`;
