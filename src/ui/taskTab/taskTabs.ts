@@ -68,7 +68,9 @@ export class TaskTabs implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.forEach((tab) => tab.panel.dispose());
+    this.forEach((tab) => {
+      tab.panel.dispose();
+    });
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 
