@@ -11,7 +11,7 @@ import type { Bitrix24TasksApi } from '../../src/extension';
 import type { TaskTab } from '../../src/ui/taskTab/taskTabs';
 import type { CardView, TaskView } from '../../src/ui/taskTab/protocol';
 import { SandboxPortal } from '../sandbox';
-import { extensionUnderTest, testHandles, waitForState } from './support';
+import { captureOpenExternal, extensionUnderTest, testHandles, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 const TASK = 101;
@@ -52,16 +52,8 @@ describe('The task tab (extension host)', function () {
 
   beforeEach(async () => {
     portal = await SandboxPortal.start();
-    const env = vscode.env as { openExternal: (uri: vscode.Uri) => Thenable<boolean> };
-    const original = env.openExternal;
-    opened = [];
-    env.openExternal = (uri) => {
-      opened.push(uri.toString(true));
-      return Promise.resolve(true);
-    };
-    restoreOpenExternal = () => {
-      env.openExternal = original;
-    };
+    // Every URL the extension opens lands here instead of in a browser.
+    ({ opened, restore: restoreOpenExternal } = captureOpenExternal());
     assert.equal(await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', portal.webhookUrl(1)), true);
     await waitForState(api, (s) => s.counters !== undefined && !s.loading, 'the first counters');
   });

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { batchCommandsOf, SandboxPortal, type BatchCommand, type RequestLogEntry } from '../sandbox';
-import { extensionUnderTest, testHandles, waitForState } from './support';
+import { captureOpenExternal, extensionUnderTest, testHandles, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 const LIST_METHOD = 'tasks.task.list';
@@ -138,18 +138,8 @@ describe('The tasks behind the numbers (extension host)', function () {
 
   beforeEach(async () => {
     portal = await SandboxPortal.start();
-    // The test runs in the extension's own host: the extension calls this same `vscode.env`
-    // (not frozen under test), so every URL it opens lands here instead of in a browser.
-    const env = vscode.env as { openExternal: (uri: vscode.Uri) => Thenable<boolean> };
-    const original = env.openExternal;
-    opened = [];
-    env.openExternal = (uri) => {
-      opened.push(uri.toString(true));
-      return Promise.resolve(true);
-    };
-    restoreOpenExternal = () => {
-      env.openExternal = original;
-    };
+    // Every URL the extension opens lands here instead of in a browser.
+    ({ opened, restore: restoreOpenExternal } = captureOpenExternal());
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', portal.webhookUrl(1));
     assert.equal(ok, true, 'connect reported failure');
     await waitFor((s) => s.counters !== undefined && !s.loading, 'the first counters');
