@@ -1,4 +1,5 @@
-// Bundles the extension into one CommonJS file for VS Code's Node extension host.
+// Bundles the extension into one CommonJS file for VS Code's Node extension host, and the task
+// tab's page script into one browser file (an IIFE the tab's HTML loads with its nonce).
 // `--production` minifies (npm run package); otherwise source maps help debugging.
 import * as esbuild from 'esbuild';
 
@@ -35,7 +36,7 @@ const watchProblemMatcher = {
   },
 };
 
-const ctx = await esbuild.context({
+const extension = await esbuild.context({
   entryPoints: ['src/extension.ts'],
   bundle: true,
   format: 'cjs',
@@ -50,9 +51,25 @@ const ctx = await esbuild.context({
   logLevel: 'warning',
 });
 
-if (watch) {
-  await ctx.watch();
-} else {
-  await ctx.rebuild();
-  await ctx.dispose();
+const taskTab = await esbuild.context({
+  entryPoints: ['src/webview/taskTab.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  outfile: 'dist/taskTab.js',
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  plugins: watch ? [watchProblemMatcher] : [],
+  logLevel: 'warning',
+});
+
+for (const ctx of [extension, taskTab]) {
+  if (watch) {
+    await ctx.watch();
+  } else {
+    await ctx.rebuild();
+    await ctx.dispose();
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The composition root: webhook + settings → client → poller → state → status bar and tree.
+ * The composition root: webhook + settings → client → poller → state → status bar, tree and task tabs.
  */
 import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
@@ -14,6 +14,9 @@ import { logRequest } from './ui/requestLog';
 import { onDidChangeSettings, readSettings } from './ui/settings';
 import { RiseNotifier } from './ui/notifier';
 import { CountersStatusBar } from './ui/statusBar';
+import { CommentDrafts } from './ui/taskTab/drafts';
+import { registerShowTask } from './ui/taskTab/showTask';
+import { TaskTabs } from './ui/taskTab/taskTabs';
 import { WebhookStore } from './ui/webhookStore';
 import { ViewRenderer } from './ui/viewRenderer';
 import { pauseWhileUnfocused } from './ui/windowFocus';
@@ -27,6 +30,8 @@ export interface Bitrix24TasksApi {
   readonly statusBar: CountersStatusBar;
   readonly view: CountersView;
   readonly store: WebhookStore;
+  /** The open task tabs: each tab's last view (`lastView`) and the page's messages (`receive`). */
+  readonly taskTabs: TaskTabs;
   /** Where the log channel, the shared poll and VS Code's storage for us write files. */
   readonly folders: readonly string[];
 }
@@ -46,9 +51,17 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
   });
   const store = new WebhookStore(context.secrets);
   const statusBar = new CountersStatusBar(settings.statusBar);
-  const view = new CountersView(Date.now, (counters) => poller.showTaskLists(counters));
-
   let current = settings;
+  const view = new CountersView(Date.now, (counters) => poller.showTaskLists(counters), () => current.openTasksIn);
+  const taskTabs = new TaskTabs({
+    source: poller,
+    state,
+    drafts: new CommentDrafts(context.globalState),
+    extensionUri: context.extensionUri,
+    readOnly: () => current.readOnly,
+    log,
+  });
+
   let connected: boolean | undefined;
   let firstNumbersLogged = false;
   const render = (snapshot: CountersSnapshot) => {
@@ -86,11 +99,17 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
     log,
     statusBar,
     view,
+    taskTabs,
+    registerShowTask(taskTabs, state),
     new ViewRenderer(state, render),
     { dispose: () => poller.dispose() },
     ...registerCommands({ state, poller, store, log }),
     onDidChangeSettings((changed) => {
+      const rows = changed.openTasksIn !== current.openTasksIn;
+      const readOnly = changed.readOnly !== current.readOnly;
       current = changed;
+      if (rows) view.render(state.snapshot);
+      if (readOnly) taskTabs.settingsChanged();
       statusBar.configure(changed.statusBar);
       poller.setIntervalMs(changed.pollIntervalMs);
       poller.setFilters(changed.filters);
@@ -103,7 +122,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
   log.info(`Activated in ${(performance.now() - activationStarted).toFixed(1)} ms`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const folders = [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : []));
-  return { state, statusBar, view, store, folders };
+  return { state, statusBar, view, store, taskTabs, folders };
 }
 
 /**

@@ -7,6 +7,7 @@ export const COMMANDS = {
   selectGroup: 'bitrix24Tasks.selectGroup',
   openTaskList: 'bitrix24Tasks.openTaskList',
   openTask: 'bitrix24Tasks.openTask',
+  showTask: 'bitrix24Tasks.showTask',
   copyTaskLink: 'bitrix24Tasks.copyTaskLink',
   showLog: 'bitrix24Tasks.showLog',
 } as const;

@@ -13,7 +13,7 @@ import { COMMANDS } from './commandIds';
 import { pickTask } from './goToTask';
 import { onChoice } from './notifier';
 import { copyPortalLink, openPortalLink } from './portalLinks';
-import { writeFilter } from './settings';
+import { readSettings, writeFilter } from './settings';
 import { WebhookStore } from './webhookStore';
 import { counterLabel, counterList, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
 
@@ -212,8 +212,10 @@ async function openTaskList(deps: CommandDeps, argument: unknown): Promise<boole
 }
 
 /**
- * "Go to Task…": the argument is a task id (tree rows, tests); without one, the picker. A task
- * in a list opens under its group, any other id under the user, where the portal finds it too.
+ * "Go to Task…": without an argument, the picker, and the chosen task opens where
+ * `openTasksIn` says (its tab, or its page); with a task id (tree rows set to the browser,
+ * tests), its page. A task in a list opens under its group, any other id under the user, where
+ * the portal finds it too.
  */
 async function openTask(deps: CommandDeps, argument: unknown): Promise<boolean> {
   if (deps.state.snapshot.connection.kind !== 'connected') {
@@ -221,6 +223,9 @@ async function openTask(deps: CommandDeps, argument: unknown): Promise<boolean> 
   }
   const taskId = argument === undefined ? await pickTask(deps.state, deps.poller) : Number(argument);
   if (taskId === undefined) return false;
+  if (argument === undefined && readSettings().openTasksIn === 'editor') {
+    return (await vscode.commands.executeCommand<boolean>(COMMANDS.showTask, taskId)) === true;
+  }
   const url = taskUrl(deps, taskId);
   if (!url) {
     void vscode.window.showErrorMessage(vscode.l10n.t('Not a task id: {0}', inert(JSON.stringify(argument ?? taskId))));

@@ -10,6 +10,7 @@ import { CountersSnapshot, isStale, retryAt } from '../core/countersState';
 import { isRetryable } from '../core/outcome';
 import { isTaskListCounter, TaskListCounter } from '../core/taskList';
 import { COMMANDS } from './commandIds';
+import { OpenTasksIn } from './settings';
 import { taskRows } from './taskRows';
 import {
   age, counterIcon, counterLabel, counterList, counterPhrase, failureSentence, failureTitle, groupLabel, moreCounters, plural, roleLabel,
@@ -39,6 +40,8 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
     private readonly now: () => number = Date.now,
     /** A counter row's children were asked for: it is expanded. */
     private readonly onExpanded: (counter: TaskListCounter) => void = () => undefined,
+    /** Where a task row opens its task (the setting, read at each render). */
+    private readonly openTasksIn: () => OpenTasksIn = () => 'editor',
   ) {}
 
   render(snapshot: CountersSnapshot): void {
@@ -61,7 +64,7 @@ export class CountersTreeProvider implements vscode.TreeDataProvider<vscode.Tree
     let children: vscode.TreeItem[] = parent.children ?? [];
     if (isTaskListCounter(parent.counter) && this.snapshot) {
       this.onExpanded(parent.counter);
-      children = taskRows(parent.counter, this.snapshot, this.now());
+      children = taskRows(parent.counter, this.snapshot, this.now(), this.openTasksIn());
     }
     for (const child of children) this.parents.set(child, parent);
     return children;
@@ -88,8 +91,12 @@ export class CountersView implements vscode.Disposable {
   private readonly shown = new Map<TaskListCounter, () => void>();
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(now: () => number = Date.now, private readonly showTasks: ShowTasks = () => () => undefined) {
-    this.provider = new CountersTreeProvider(now, (counter) => this.show(counter));
+  constructor(
+    now: () => number = Date.now,
+    private readonly showTasks: ShowTasks = () => () => undefined,
+    openTasksIn: () => OpenTasksIn = () => 'editor',
+  ) {
+    this.provider = new CountersTreeProvider(now, (counter) => this.show(counter), openTasksIn);
     this.treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this.provider });
     this.subscriptions = [
       // Expanded again before the tree refreshed, a row shows the children the workbench kept:

@@ -19,6 +19,9 @@ export interface StatusBarSettings {
   readonly priority: number;
 }
 
+/** Where a task opens from the tree and Go to Task: its tab in the editor, or its page in the browser. */
+export type OpenTasksIn = 'editor' | 'browser';
+
 export interface Settings {
   readonly filters: Filters;
   readonly pollIntervalMs: number;
@@ -26,6 +29,9 @@ export interface Settings {
   readonly pauseWhenUnfocusedMs: number;
   readonly notifyOnIncrease: boolean;
   readonly statusBar: StatusBarSettings;
+  readonly openTasksIn: OpenTasksIn;
+  /** The task tab offers no action and does not mark comments read (for people who share a webhook). */
+  readonly readOnly: boolean;
 }
 
 export const DEFAULT_STATUS_BAR_COUNTERS = ['expired', 'new_comments', 'mentioned'];
@@ -52,6 +58,8 @@ export function readSettings(): Settings {
       alignment: config.get('statusBar.alignment') === 'right' ? 'right' : 'left',
       priority: finiteNumber(config.get('statusBar.priority')),
     },
+    openTasksIn: config.get('openTasksIn') === 'browser' ? 'browser' : 'editor',
+    readOnly: config.get('readOnly') === true,
   };
 }
 

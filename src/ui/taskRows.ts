@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { CountersSnapshot, retryAt } from '../core/countersState';
 import { listAgreement, TaskListCounter, TaskSummary } from '../core/taskList';
 import { COMMANDS } from './commandIds';
+import { OpenTasksIn } from './settings';
 import { counterPhrase, failureShort, overdueBy, taskStatusIcon, taskTooltip, timeOfDay } from './words';
 
 /** A task row; its context menu copies the task's link. */
@@ -16,8 +17,11 @@ export class TaskNode extends vscode.TreeItem {
   }
 }
 
-/** The children of a counter row: its tasks, and a last row when they are not the whole story. */
-export function taskRows(counter: TaskListCounter, snapshot: CountersSnapshot, now: number): vscode.TreeItem[] {
+/**
+ * The children of a counter row: its tasks (each opening where `openTasksIn` says), and a last
+ * row when they are not the whole story.
+ */
+export function taskRows(counter: TaskListCounter, snapshot: CountersSnapshot, now: number, openTasksIn: OpenTasksIn = 'editor'): vscode.TreeItem[] {
   const list = snapshot.taskLists?.[counter];
   const count = snapshot.counters?.counters.find((c) => c.name === counter)?.count ?? 0;
   if (!list) {
@@ -33,7 +37,7 @@ export function taskRows(counter: TaskListCounter, snapshot: CountersSnapshot, n
     row.command = openList(counter);
     return [row];
   }
-  const rows: vscode.TreeItem[] = list.value.tasks.map((task) => taskRow(counter, task, now));
+  const rows: vscode.TreeItem[] = list.value.tasks.map((task) => taskRow(counter, task, now, openTasksIn));
   const agreement = listAgreement(counter, list.value, count);
   if (agreement.kind === 'moreThanShown') {
     const row = infoRow(`${counter}:more`, vscode.l10n.t('Open all {0} in the browser', agreement.total), 'link-external');
@@ -55,7 +59,7 @@ export function taskRows(counter: TaskListCounter, snapshot: CountersSnapshot, n
   return rows;
 }
 
-function taskRow(counter: TaskListCounter, task: TaskSummary, now: number): TaskNode {
+function taskRow(counter: TaskListCounter, task: TaskSummary, now: number, openTasksIn: OpenTasksIn): TaskNode {
   const row = new TaskNode(task);
   row.id = `task:${counter}:${task.id}`;
   row.description =
@@ -65,7 +69,10 @@ function taskRow(counter: TaskListCounter, task: TaskSummary, now: number): Task
   row.tooltip = taskTooltip(task);
   row.iconPath = new vscode.ThemeIcon(taskStatusIcon(task.status));
   row.contextValue = 'task';
-  row.command = { command: COMMANDS.openTask, title: vscode.l10n.t('Open Task in Browser'), arguments: [task.id] };
+  row.command =
+    openTasksIn === 'editor'
+      ? { command: COMMANDS.showTask, title: vscode.l10n.t('Open Task'), arguments: [task.id] }
+      : { command: COMMANDS.openTask, title: vscode.l10n.t('Open Task in Browser'), arguments: [task.id] };
   return row;
 }
 

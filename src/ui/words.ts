@@ -243,6 +243,30 @@ export function overdueBy(deadline: number | undefined, now: number): string {
   return plural(Math.floor(hours / 24), { one: '{0} day overdue', other: '{0} days overdue' });
 }
 
+/** "due in 3 days", "due in 2 hours"; under a minute (or a deadline just passed) "due now". */
+export function dueIn(deadline: number, now: number): string {
+  const minutes = Math.floor((deadline - now) / 60_000);
+  if (!(minutes >= 1)) return vscode.l10n.t('due now');
+  if (minutes < 60) return plural(minutes, { one: 'due in {0} minute', other: 'due in {0} minutes' });
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return plural(hours, { one: 'due in {0} hour', other: 'due in {0} hours' });
+  return plural(Math.floor(hours / 24), { one: 'due in {0} day', other: 'due in {0} days' });
+}
+
+let hourFormat: Intl.NumberFormat | undefined;
+let minuteFormat: Intl.NumberFormat | undefined;
+
+/** "4 hr 30 min" ("4 ч 30 мин"): the display language's own short units. */
+export function duration(seconds: number): string {
+  const minutes = Math.max(0, Math.round(seconds / 60));
+  hourFormat ??= new Intl.NumberFormat(vscode.env.language, { style: 'unit', unit: 'hour', unitDisplay: 'short' });
+  minuteFormat ??= new Intl.NumberFormat(vscode.env.language, { style: 'unit', unit: 'minute', unitDisplay: 'short' });
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return minuteFormat.format(rest);
+  return rest === 0 ? hourFormat.format(hours) : `${hourFormat.format(hours)} ${minuteFormat.format(rest)}`;
+}
+
 /** A task's real status (REAL_STATUS) in words. */
 export function taskStatusLabel(status: number): string {
   switch (status) {
@@ -295,7 +319,7 @@ export function taskTooltip(task: TaskSummary): vscode.MarkdownString {
 
 let dateTimeFormat: Intl.DateTimeFormat | undefined;
 
-function dateAndTime(epochMs: number): string {
+export function dateAndTime(epochMs: number): string {
   if (showableTime(epochMs) === undefined) return NO_TIME;
   dateTimeFormat ??= new Intl.DateTimeFormat(vscode.env.language, { dateStyle: 'medium', timeStyle: 'short' });
   return dateTimeFormat.format(epochMs);

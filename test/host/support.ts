@@ -31,3 +31,23 @@ export function testHandles(api: Bitrix24TasksApi | undefined): Bitrix24TasksApi
   assert.ok(api, 'activate() returned no handles: is the extension host in test mode?');
   return api;
 }
+
+/**
+ * Keeps the URLs the extension opens instead of opening them: the tests run in the extension's
+ * own host, so the extension calls this same `vscode.env` (not frozen under test).
+ */
+export function captureOpenExternal(): { readonly opened: string[]; readonly restore: () => void } {
+  const env = vscode.env as { openExternal: (uri: vscode.Uri) => Thenable<boolean> };
+  const original = env.openExternal;
+  const opened: string[] = [];
+  env.openExternal = (uri) => {
+    opened.push(uri.toString(true));
+    return Promise.resolve(true);
+  };
+  return {
+    opened,
+    restore: () => {
+      env.openExternal = original;
+    },
+  };
+}

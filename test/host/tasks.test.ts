@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { batchCommandsOf, SandboxPortal, type BatchCommand, type RequestLogEntry } from '../sandbox';
-import { extensionUnderTest, testHandles, waitForState } from './support';
+import { captureOpenExternal, extensionUnderTest, testHandles, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 const LIST_METHOD = 'tasks.task.list';
@@ -138,18 +138,8 @@ describe('The tasks behind the numbers (extension host)', function () {
 
   beforeEach(async () => {
     portal = await SandboxPortal.start();
-    // The test runs in the extension's own host: the extension calls this same `vscode.env`
-    // (not frozen under test), so every URL it opens lands here instead of in a browser.
-    const env = vscode.env as { openExternal: (uri: vscode.Uri) => Thenable<boolean> };
-    const original = env.openExternal;
-    opened = [];
-    env.openExternal = (uri) => {
-      opened.push(uri.toString(true));
-      return Promise.resolve(true);
-    };
-    restoreOpenExternal = () => {
-      env.openExternal = original;
-    };
+    // Every URL the extension opens lands here instead of in a browser.
+    ({ opened, restore: restoreOpenExternal } = captureOpenExternal());
     const ok = await vscode.commands.executeCommand<boolean>('bitrix24Tasks.connect', portal.webhookUrl(1));
     assert.equal(ok, true, 'connect reported failure');
     await waitFor((s) => s.counters !== undefined && !s.loading, 'the first counters');
@@ -182,7 +172,7 @@ describe('The tasks behind the numbers (extension host)', function () {
     assert.deepEqual(rows.map((row) => row.description), ['2 days overdue', '3 hours overdue']);
     assert.deepEqual(rows.map(iconOf), ['circle-large-outline', 'play-circle'], 'pending, in progress');
     assert.deepEqual(rows.map((row) => row.contextValue), ['task', 'task'], 'Copy Task Link in the context menu');
-    assert.deepEqual(rows[1].command, { command: 'bitrix24Tasks.openTask', title: 'Open Task in Browser', arguments: [101] });
+    assert.deepEqual(rows[1].command, { command: 'bitrix24Tasks.showTask', title: 'Open Task', arguments: [101] }, 'its tab (openTasksIn: editor)');
     assert.ok(rows[1].tooltip instanceof vscode.MarkdownString, 'a markdown tooltip');
     const tooltip = tooltipOf(rows[1]);
     assert.match(tooltip, /^\*\*Исправить оплату картой\*\* #101\n\n/);
@@ -302,12 +292,18 @@ describe('The tasks behind the numbers (extension host)', function () {
     await waitFor((s) => s.error === undefined && s.taskLists?.expired !== undefined, 'the answer, with the list');
   });
 
-  it('opens a task from its row at its group\'s address, and any other id at the user\'s', async () => {
-    await expand('expired');
-    const row = (await taskRowsOf('expired')).find((item) => item.id === 'task:expired:101');
-    assert.ok(row?.command, 'task 101 has a command');
-    const ok = await vscode.commands.executeCommand<boolean>(row.command.command, ...(row.command.arguments ?? []));
-    assert.equal(ok, true);
+  it('opens a task from its row (openTasksIn: browser) at its group\'s address, and any other id at the user\'s', async () => {
+    const config = vscode.workspace.getConfiguration('bitrix24Tasks');
+    await config.update('openTasksIn', 'browser', vscode.ConfigurationTarget.Global);
+    try {
+      await expand('expired');
+      const row = (await taskRowsOf('expired')).find((item) => item.id === 'task:expired:101');
+      assert.deepEqual(row?.command, { command: 'bitrix24Tasks.openTask', title: 'Open Task in Browser', arguments: [101] });
+      const ok = await vscode.commands.executeCommand<boolean>(row.command.command, ...(row.command.arguments ?? []));
+      assert.equal(ok, true);
+    } finally {
+      await config.update('openTasksIn', undefined, vscode.ConfigurationTarget.Global);
+    }
     assert.deepEqual(opened, [`${portal.origin}/workgroups/group/7/tasks/task/view/101/`]);
 
     // Not in a list: the portal finds any task under the user's own path.

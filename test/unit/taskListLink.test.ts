@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { taskIdTyped, taskLink, taskListLink, TaskListTarget } from '../../src/core/taskListLink';
+import fc from 'fast-check';
+import { diskFileLink, markupLink, taskIdTyped, taskLink, taskListLink, TaskListTarget, userLink } from '../../src/core/taskListLink';
+import { propertyRuns } from './propertyRuns';
 
 const base: TaskListTarget = { portalOrigin: 'https://portal.bitrix24.com', userId: 12, groupId: 0, role: 'view_all' };
 
@@ -155,5 +157,83 @@ describe('taskIdTyped (Go to Task\'s box)', () => {
     for (const typed of ['0', '#0', '000', '9007199254740992', '99999999999999999999', '-3', '1.5', '1e3', '', ' ', '#', 'abc', '12abc']) {
       assert.equal(taskIdTyped(typed), undefined, typed);
     }
+  });
+});
+
+describe('userLink, diskFileLink and markupLink (the task tab\'s links)', () => {
+  const origin = 'https://portal.bitrix24.com';
+
+  it('a person opens at their profile on the portal', () => {
+    assert.equal(userLink(origin, 3), 'https://portal.bitrix24.com/company/personal/user/3/');
+    assert.equal(userLink('http://127.0.0.1:45123', 1), 'http://127.0.0.1:45123/company/personal/user/1/');
+  });
+
+  it('a user id that is not a positive safe integer gives no address', () => {
+    for (const id of [0, -3, 2.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 2, '3/../x' as unknown as number]) {
+      assert.equal(userLink(origin, id), undefined, String(id));
+    }
+  });
+
+  it('a disk object opens in the viewer, an attached file through uf.php', () => {
+    assert.equal(diskFileLink(origin, 'n123'), 'https://portal.bitrix24.com/disk/showFile/123/');
+    assert.equal(diskFileLink(origin, '456'), 'https://portal.bitrix24.com/bitrix/tools/disk/uf.php?attachedId=456&action=show');
+    assert.equal(diskFileLink(origin, 'n007'), 'https://portal.bitrix24.com/disk/showFile/7/', 'leading zeros dropped');
+  });
+
+  it('a file id of any other shape (or 0) gives no address', () => {
+    for (const id of ['', 'n', 'n0', '0', 'x1', '1x', 'n-1', '1/../../x', '1?a=b', ' 1', 'N1', '1'.repeat(19)]) {
+      assert.equal(diskFileLink(origin, id), undefined, id);
+    }
+  });
+
+  it('a portal origin that is not http(s) gives no address', () => {
+    for (const bad of ['javascript:alert(1)', 'file:///etc', 'not a url', '']) {
+      assert.equal(userLink(bad, 3), undefined, bad);
+      assert.equal(diskFileLink(bad, 'n1'), undefined, bad);
+    }
+  });
+
+  it('a markup link opens as written when it is http(s) without credentials', () => {
+    assert.equal(markupLink('https://status.example/gateway'), 'https://status.example/gateway');
+    assert.equal(markupLink('http://logs.example:8080/a?b=c#d'), 'http://logs.example:8080/a?b=c#d');
+  });
+
+  it('refuses every other scheme, credentials in the address, and what is not a URL', () => {
+    for (const href of [
+      'javascript:alert(1)', 'JavaScript:alert(1)', ' javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'file:///etc/passwd',
+      'vscode:extension/x', 'command:workbench.action.terminal.new', 'vscode-webview://x', 'ftp://files.example/',
+      'https://user:pass@portal.example/', 'https://user@portal.example/', 'https://:pass@portal.example/', '/relative', '', 'https://',
+    ]) {
+      assert.equal(markupLink(href), undefined, href);
+    }
+  });
+
+  it('property: no input gives a link that is not http(s), has credentials, or (for people and files) leaves the portal', () => {
+    const portal = fc.constantFrom(origin, 'http://127.0.0.1:45123', 'https://b24-x.bitrix24.ru');
+    const text = fc.oneof(
+      fc.string(),
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.tuple(fc.constantFrom('javascript:', 'data:', 'file://', 'vscode:', 'command:', 'https://u:p@', 'http://', 'n', '//'), fc.string())
+        .map(([a, b]) => a + b),
+    );
+    const id = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1));
+    fc.assert(
+      fc.property(portal, text, id, (portalOrigin, written, userId) => {
+        const onPortal = [userLink(portalOrigin, userId), diskFileLink(portalOrigin, written)];
+        for (const link of onPortal) {
+          if (link === undefined) continue;
+          const url = new URL(link);
+          assert.equal(url.origin, new URL(portalOrigin).origin, link);
+          assert.equal(url.username + url.password, '', link);
+        }
+        const external = markupLink(written);
+        if (external !== undefined) {
+          const url = new URL(external);
+          assert.ok(url.protocol === 'https:' || url.protocol === 'http:', external);
+          assert.equal(url.username + url.password, '', external);
+        }
+      }),
+      propertyRuns(300),
+    );
   });
 });
