@@ -98,6 +98,8 @@ export class TaskTab {
   /** The comment box's text as the page last sent it. */
   private draft = '';
   private readonly subscriptions: vscode.Disposable[];
+  /** The panel is disposed: nothing of it may be touched. */
+  private closed = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -123,9 +125,12 @@ export class TaskTab {
       panel.onDidChangeViewState(() => this.update()),
     ];
     panel.onDidDispose(() => {
-      this.letGo();
-      for (const subscription of this.subscriptions) subscription.dispose();
+      // Out of the map first: letting go of the card updates the state, whose listeners would
+      // otherwise reach this tab's disposed panel (which throws) before it is forgotten.
+      this.closed = true;
       onClosed();
+      for (const subscription of this.subscriptions) subscription.dispose();
+      this.letGo();
     });
     this.update();
   }
@@ -142,6 +147,7 @@ export class TaskTab {
 
   /** Follows the state, the tab's visibility and (with `settings`) the read-only setting. */
   update(settings = false): void {
+    if (this.closed) return;
     this.hold();
     this.render(settings);
   }
@@ -228,6 +234,7 @@ export class TaskTab {
   }
 
   private render(force = false): void {
+    if (this.closed) return; // a write answered after the tab was closed
     const card = this.card();
     const view = taskView(
       {
