@@ -15,18 +15,14 @@
  * B24_UPDATE_SCREENSHOTS=1.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startWorkbench, type Workbench } from '../launch/headless';
 import { batchCommandsOf, type RequestLogEntry, type SandboxPortal } from '../sandbox';
-import { startHttpsSandbox, TEST_HOST } from './testHost';
-import {
-  copyToReadme, ENGLISH_WORDS, ExternalOpens, extensionUnderTest, freshResultsDir, RESULTS_ROOT, RUSSIAN_WORDS,
-  stopAtFirstFailure, textFilesUnder, type DriverWords, WorkbenchDriver, waitForExtension } from './workbenchDriver';
+import { POLL_SECONDS, requestsSince, type Session, useSession } from './session';
+import { copyToReadme, ENGLISH_WORDS, RESULTS_ROOT, RUSSIAN_WORDS } from './workbenchDriver';
 
-const SECRET = 'sandboxsecret0001';
 const RESULTS_DIR = path.join(RESULTS_ROOT, 'tasks');
-const POLL_SECONDS = 15;
+/** A task row opens the browser here; the task tab has its own suite (taskTab.test.ts). */
+const IN_BROWSER = { 'bitrix24Tasks.openTasksIn': 'browser' };
 const LIST_METHOD = 'tasks.task.list';
 
 /** How many `tasks.task.list` commands a logged request carried. */
@@ -34,69 +30,9 @@ function listsIn(entry: RequestLogEntry): number {
   return batchCommandsOf(entry).filter((command) => command.method === LIST_METHOD).length;
 }
 
-/** The sandbox's log from `since` (epoch ms) on, for `waitForValue`. */
-function requestsSince(portal: SandboxPortal, since: number): Promise<RequestLogEntry[]> {
-  return Promise.resolve(portal.requests.filter((entry) => entry.at >= since));
-}
-
 /** The address of task 101, "Исправить оплату картой", in workgroup 7. */
 function task101(portal: SandboxPortal): string {
   return `${portal.origin}/workgroups/group/7/tasks/task/view/101/`;
-}
-
-interface Session {
-  portal: SandboxPortal;
-  wb: Workbench;
-  ui: WorkbenchDriver;
-  opens: ExternalOpens;
-}
-
-/**
- * Registers, in the calling describe block, a sandbox and a workbench in `locale`, connected
- * from the environment and polling every 15 s, with the stop-at-the-first-failure hooks and a
- * last step that looks for the secret in the logs.
- */
-function useSession(resultsDir: string, words: DriverWords, locale?: string): () => Session {
-  let session: Partial<Session> = {};
-
-  before(async function () {
-    this.timeout(180_000);
-    const target = extensionUnderTest();
-    console.log(`    (extension under test: ${target.label})`);
-    freshResultsDir(resultsDir, ['ru']);
-    const started = Date.now();
-    const portal = await startHttpsSandbox();
-    session.portal = portal;
-    const wb = await startWorkbench({
-      ...target.options,
-      locale,
-      logDir: resultsDir,
-      deviceScaleFactor: 2,
-      env: { BITRIX24_WEBHOOK_URL: portal.webhookUrl(1) },
-      userSettings: { 'bitrix24Tasks.pollIntervalSeconds': POLL_SECONDS },
-      startTimeoutMs: 120_000,
-    });
-    session.wb = wb;
-    session.ui = new WorkbenchDriver(wb.page, { words, secrets: [SECRET] });
-    session.opens = await ExternalOpens.watch(wb.context, TEST_HOST);
-    await waitForExtension(session.ui, wb, target, { started, sandboxOrigin: portal.origin, resultsDir });
-  });
-
-  stopAtFirstFailure(() => session.wb, resultsDir);
-
-  after(async function () {
-    this.timeout(60_000);
-    await session.opens?.dispose();
-    await session.wb?.dispose();
-    await session.portal?.close();
-    if (fs.existsSync(resultsDir)) {
-      const leaks = textFilesUnder(resultsDir).filter((file) => fs.readFileSync(file, 'utf8').includes(SECRET));
-      assert.deepEqual(leaks, [], 'log files containing the webhook secret');
-    }
-    session = {};
-  });
-
-  return () => session as Session;
 }
 
 /** Clicks a tree row and resolves with the address the browser was asked to open. */
@@ -130,7 +66,7 @@ async function goToTask(s: Session, command: string, typed: string, title: strin
 describe('The tasks behind the numbers in the VS Code workbench (end to end)', function () {
   this.timeout(60_000);
   this.slow(15_000);
-  const session = useSession(RESULTS_DIR, ENGLISH_WORDS);
+  const session = useSession(RESULTS_DIR, ENGLISH_WORDS, { userSettings: IN_BROWSER, keep: ['ru'] });
 
   it('asks for no task list while no row is expanded', async function () {
     this.timeout(90_000);
@@ -205,7 +141,7 @@ describe('The tasks behind the numbers in a Russian VS Code (end to end)', funct
   this.timeout(60_000);
   this.slow(15_000);
   const resultsDir = path.join(RESULTS_DIR, 'ru');
-  const session = useSession(resultsDir, RUSSIAN_WORDS, 'ru');
+  const session = useSession(resultsDir, RUSSIAN_WORDS, { locale: 'ru', userSettings: IN_BROWSER });
 
   it('expands "Просрочено" into its tasks and opens one (screenshot)', async () => {
     const s = session();

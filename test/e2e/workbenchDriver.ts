@@ -10,7 +10,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BrowserContext, Locator, Page, Request, Route } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Locator, Page, Request, Route } from 'playwright-core';
 import { describeVSCode, repoRoot, statusBarItem, vscodeRoleFromEnv, type Workbench, type WorkbenchOptions } from '../launch/headless';
 
 // Browser globals for the functions that run in the page (the project compiles without the
@@ -272,6 +272,27 @@ export class WorkbenchDriver {
     return this.countersPane.locator('.welcome-view-content .monaco-button', { hasText: this.words.connectButton });
   }
 
+  // --- The task tab ---------------------------------------------------------------------------
+
+  /**
+   * The visible task tab's page. A webview is an iframe in the editor whose document holds the
+   * extension's page in a second iframe (`#active-frame`); hidden webviews are not visible.
+   */
+  get taskTab(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+  }
+
+  /** The editor tab whose title starts with `title` (e.g. "#101"). */
+  editorTab(title: string): Locator {
+    return this.page.locator('.tabs-container .tab', { hasText: title }).first();
+  }
+
+  /** The text of the task tab's element `selector` (the first), once it satisfies `accept`. */
+  async waitForTabText(selector: string, accept: (text: string) => boolean, what: string, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
+    const element = this.taskTab.locator(selector).first();
+    return this.waitForValue(async () => ((await element.count()) ? await element.innerText() : ''), accept, what, timeoutMs);
+  }
+
   // --- Text checks ---------------------------------------------------------------------------
 
   /** Everything the page shows as text, plus the values of its non-password inputs. */
@@ -485,7 +506,7 @@ export class ExternalOpens {
 export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e', vscodeRoleFromEnv());
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
 /** (polish.test.ts: its folder and its walkthrough screenshot.) */
-export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks'];
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks', 'task-tab'];
 /** The README's screenshots. */
 export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
 

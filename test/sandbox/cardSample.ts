@@ -53,10 +53,11 @@ export function sampleCards(kind: SampleKind, webhookUrl: (userId: number) => st
         timeEstimate: 4 * 3600,
         taskControl: true,
         checklist: [
-          { title: 'Before release', parentId: 0, sortIndex: 0 },
-          { title: hostile ? '<script>alert("checklist")</script>' : 'Reproduce the error', isComplete: true, sortIndex: 1 },
-          { title: 'Fix the gateway timeout', sortIndex: 2 },
-          { title: 'Test on the live shop', sortIndex: 3 },
+          // A checklist is a heading (parent 0) and its items under it, as the portal keeps them (ids below the generated ones, from 3000).
+          { id: 1101, title: 'Before release', parentId: 0, sortIndex: 0 },
+          { title: hostile ? '<script>alert("checklist")</script>' : 'Reproduce the error', parentId: 1101, isComplete: true, sortIndex: 1 },
+          { title: 'Fix the gateway timeout', parentId: 1101, sortIndex: 2 },
+          { title: 'Test on the live shop', parentId: 1101, sortIndex: 3 },
         ],
         elapsed: [{ userId: 1, seconds: 1800, commentText: 'Looked into the logs', stoppedAt: nowMs - 2 * HOUR }],
         comments: [
@@ -91,8 +92,9 @@ export function sampleCards(kind: SampleKind, webhookUrl: (userId: number) => st
       {
         description: 'Translate the help pages into English.',
         checklist: [
-          { title: 'Getting started', isComplete: true, sortIndex: 0 },
-          { title: 'Billing', sortIndex: 1 },
+          { id: 1104, title: 'Help pages', parentId: 0, sortIndex: 0 },
+          { title: 'Getting started', parentId: 1104, isComplete: true, sortIndex: 1 },
+          { title: 'Billing', parentId: 1104, sortIndex: 2 },
         ],
         comments: [comment(3, hostile ? `Glossary: [IMG]https://tracker.example/pixel.gif?task=104[/IMG]` : 'The glossary is attached.', 3 * HOUR)],
       },

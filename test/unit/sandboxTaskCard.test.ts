@@ -101,7 +101,8 @@ describe('SandboxPortal task card', () => {
         ['Before release', 'N'], ['Reproduce the error', 'Y'], ['Fix the gateway timeout', 'N'], ['Test on the live shop', 'N'],
       ]);
       assert.deepEqual(items[1].action, { modify: false, remove: false, toggle: true, add: true, addAccomplice: false }, 'the responsible ticks, the creator edits');
-      assert.equal(all.checkListTree.fields.completedCount, 1);
+      assert.equal(all.checkListTree.fields.completedCount, 0, 'the heading is not ticked');
+      assert.equal(all.checkListTree.descendants[0].fields.completedCount, 1, 'one of its items is');
       assert.equal(all.checkListCanAdd, true);
       assert.equal('chatId' in all, false, 'the old card has no CHAT_ID field');
     });
@@ -398,7 +399,7 @@ describe('SandboxPortal task card', () => {
     it('lists the items flat, ticks and unticks one by ITEMID; false for no such item or swapped parameters', async () => {
       const list = (await call(portal, 1, 'task.checklistitem.getlist', { TASKID: 101, ORDER: { SORT_INDEX: 'asc' } })).json.result;
       assert.deepEqual(list.map((i: Record<string, string>) => [i.PARENT_ID, i.TITLE, i.IS_COMPLETE]), [
-        ['0', 'Before release', 'N'], ['0', 'Reproduce the error', 'Y'], ['0', 'Fix the gateway timeout', 'N'], ['0', 'Test on the live shop', 'N'],
+        ['0', 'Before release', 'N'], ['1101', 'Reproduce the error', 'Y'], ['1101', 'Fix the gateway timeout', 'N'], ['1101', 'Test on the live shop', 'N'],
       ]);
       const itemId = Number(list[2].ID);
       const ticked = await call(portal, 1, 'task.checklistitem.complete', { TASKID: 101, ITEMID: itemId });

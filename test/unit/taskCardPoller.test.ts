@@ -131,8 +131,9 @@ describe('CountersPoller as the task cards\' source (fake clock, sandbox portal)
   it('two different writes go in two explicit polls, 15 s apart, each once', async () => {
     const env = await setup();
     await connect(env);
-    const a = env.poller.write({ kind: 'checklist', taskId: 101, itemId: 3002, done: true });
-    const b = env.poller.write({ kind: 'checklist', taskId: 101, itemId: 3003, done: true });
+    const [first, second] = env.portal.cards.card(101).checklist.filter((item) => item.parentId !== 0 && !item.isComplete).map((item) => item.id);
+    const a = env.poller.write({ kind: 'checklist', taskId: 101, itemId: first, done: true });
+    const b = env.poller.write({ kind: 'checklist', taskId: 101, itemId: second, done: true });
     assert.ok((await a).ok);
     assert.equal(env.sent(), 2);
     await env.timers.tickAsync(GAP - 1);
@@ -141,7 +142,7 @@ describe('CountersPoller as the task cards\' source (fake clock, sandbox portal)
     assert.ok((await b).ok);
     assert.equal(env.sent(), 3);
     const writes = env.portal.requests.flatMap((r) => batchCommandsOf(r).filter((c) => c.key === 'write'));
-    assert.deepEqual(writes.map((c) => (c.params as { ITEMID: string }).ITEMID), ['3002', '3003']);
+    assert.deepEqual(writes.map((c) => (c.params as { ITEMID: string }).ITEMID), [String(first), String(second)]);
   });
 
   for (const fault of ['slow', 'truncated'] as const) {
