@@ -12,6 +12,14 @@ export const DEFAULT_BRANCH_TEMPLATE = 'task/{id}-{title}';
 /** `task/123-…`, `123-…`, `feature/T123`: digits at a component's start (after an optional T), then `-` or the end. */
 export const DEFAULT_TASK_ID_PATTERN = '(?:^|/)[Tt]?(\\d+)(?=-|$)';
 
+/** The commit box's prefix; `{id}` is the only variable. */
+export const DEFAULT_COMMIT_TEMPLATE = '#{id} ';
+
+/** The commit message's start for a task: the template with `{id}` replaced; empty when the template is. */
+export function commitPrefix(template: string, taskId: number): string {
+  return template.replaceAll('{id}', String(taskId));
+}
+
 /** The title's part of a branch name, at most this many characters. */
 export const MAX_TITLE_SLUG = 40;
 

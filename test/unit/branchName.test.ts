@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import {
-  BranchValues, branchName, branchNameProblem, DEFAULT_BRANCH_TEMPLATE, MAX_TITLE_SLUG, slug, TaskIdPattern, templateProblem,
+  BranchValues, branchName, branchNameProblem, commitPrefix, DEFAULT_BRANCH_TEMPLATE, DEFAULT_COMMIT_TEMPLATE, MAX_TITLE_SLUG, slug, TaskIdPattern,
+  templateProblem,
 } from '../../src/core/branchName';
 
 const task: BranchValues = { taskId: 101, title: 'Fix payment webhook retries', user: 'Anna Smirnova' };
@@ -172,5 +173,16 @@ describe('TaskIdPattern', () => {
 
   it('a pattern longer than 500 characters is refused', () => {
     assert.equal(TaskIdPattern.parse('a'.repeat(501)).problem?.kind, 'tooLong');
+  });
+});
+
+describe('commitPrefix', () => {
+  it('the default names the task: "#101 "', () => {
+    assert.equal(commitPrefix(DEFAULT_COMMIT_TEMPLATE, 101), '#101 ');
+  });
+
+  it('every {id} is replaced; an empty template gives nothing', () => {
+    assert.equal(commitPrefix('[{id}] refs {id}: ', 7), '[7] refs 7: ');
+    assert.equal(commitPrefix('', 7), '');
   });
 });
