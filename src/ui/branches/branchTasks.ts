@@ -23,6 +23,8 @@ export class BranchTasks implements vscode.Disposable {
   /** A link was made or forgotten, or the pattern changed. */
   readonly onDidChange = this.changed.event;
   private pattern = TaskIdPattern.default();
+  /** The setting as last read: a refused pattern is said once, not at every settings change. */
+  private requested = this.pattern.source;
 
   constructor(
     private readonly memento: vscode.Memento,
@@ -33,7 +35,8 @@ export class BranchTasks implements vscode.Disposable {
 
   /** The user's `branch.taskIdPattern`; a pattern refused says why once, and the default is used. */
   setPattern(source: string): void {
-    if (source === this.pattern.source) return;
+    if (source === this.requested) return;
+    this.requested = source;
     const parsed = TaskIdPattern.parse(source);
     this.pattern = parsed.pattern;
     if (parsed.problem) void vscode.window.showWarningMessage(patternProblem(parsed.problem));
