@@ -15,7 +15,7 @@ import { COMMANDS } from '../commandIds';
 import { StatusBarSettings } from '../settings';
 import { counterPhrase, dateAndTime, duration, failureSentence, overdueBy, taskStatusIcon, taskStatusLabel } from '../words';
 import { BranchTask, BranchTasks } from './branchTasks';
-import { Repository } from './git';
+import { Repository, repositoryKey } from './git';
 import { GitAccess } from './gitAccess';
 
 export const BRANCH_TASK_ITEM_ID = 'bitrix24Tasks.branchTask';
@@ -69,8 +69,8 @@ export class BranchTaskItem implements vscode.Disposable {
     const active = uri ? this.git.repositoryOf(uri) : undefined;
     if (active) this.lastRepository = active;
     const open = this.git.repositories;
-    if (this.lastRepository && open.includes(this.lastRepository)) return this.lastRepository;
-    return open.length === 1 ? open[0] : undefined;
+    const last = this.lastRepository && repositoryKey(this.lastRepository);
+    return open.find((repository) => repositoryKey(repository) === last) ?? (open.length === 1 ? open[0] : undefined);
   }
 
   dispose(): void {

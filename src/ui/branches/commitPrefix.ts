@@ -9,12 +9,12 @@
 import * as vscode from 'vscode';
 import { commitPrefix } from '../../core/branchName';
 import { BranchTasks } from './branchTasks';
-import { Repository } from './git';
+import { Repository, repositoryKey } from './git';
 import { GitAccess } from './gitAccess';
 
 export class CommitPrefix implements vscode.Disposable {
   /** Each repository's HEAD when its box was last seen to, and what was put in it then. */
-  private readonly seen = new WeakMap<Repository, { readonly head: string; readonly put: string | undefined }>();
+  private readonly seen = new Map<string, { readonly head: string; readonly put: string | undefined }>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -42,7 +42,7 @@ export class CommitPrefix implements vscode.Disposable {
     const head = repository.state.HEAD;
     if (!head) return; // not read yet
     const at = `${head.name ?? ''}\n${head.commit ?? ''}`;
-    const last = this.seen.get(repository);
+    const last = this.seen.get(repositoryKey(repository));
     if (!linksChanged && last?.head === at) return;
     const task = this.tasks.taskOf(repository);
     const template = this.template();
@@ -50,6 +50,6 @@ export class CommitPrefix implements vscode.Disposable {
     const box = repository.inputBox;
     const ours = box.value === '' || box.value === last?.put;
     if (ours && box.value !== prefix) box.value = prefix;
-    this.seen.set(repository, { head: at, put: ours ? prefix : last?.put });
+    this.seen.set(repositoryKey(repository), { head: at, put: ours ? prefix : last?.put });
   }
 }

@@ -46,6 +46,14 @@ export interface InputBox {
   value: string;
 }
 
+/**
+ * The API wraps a repository in a new object at each access (`repositories`, `getRepository`,
+ * the events): compare and key repositories by their root, never by the object.
+ */
+export function repositoryKey(repository: Repository): string {
+  return repository.rootUri.toString();
+}
+
 export interface Repository {
   readonly rootUri: Uri;
   readonly inputBox: InputBox;

@@ -5,7 +5,7 @@
  * without a repository, the commands that need it say why in words and nothing else changes.
  */
 import * as vscode from 'vscode';
-import { API, GitExtension, Repository } from './git';
+import { API, GitExtension, Repository, repositoryKey } from './git';
 
 /** Why there is no repository to work in. */
 export type NoGit = 'notInstalled' | 'disabled' | 'unavailable' | 'noRepository';
@@ -20,7 +20,7 @@ export class GitAccess implements vscode.Disposable {
   /** Fires with the repository whose state changed (HEAD, the commit box), or undefined when repositories came or went. */
   readonly onDidChange = this.changed.event;
   private apiSubscriptions: vscode.Disposable[] = [];
-  private readonly repositorySubscriptions = new Map<Repository, vscode.Disposable>();
+  private readonly repositorySubscriptions = new Map<string, vscode.Disposable>();
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
   private readonly ready: Promise<void>;
 
@@ -89,8 +89,8 @@ export class GitAccess implements vscode.Disposable {
         this.apiSubscriptions = [
           api.onDidOpenRepository((repository) => this.follow(repository)),
           api.onDidCloseRepository((repository) => {
-            this.repositorySubscriptions.get(repository)?.dispose();
-            this.repositorySubscriptions.delete(repository);
+            this.repositorySubscriptions.get(repositoryKey(repository))?.dispose();
+            this.repositorySubscriptions.delete(repositoryKey(repository));
             this.changed.fire(undefined);
           }),
         ];
@@ -105,8 +105,9 @@ export class GitAccess implements vscode.Disposable {
   }
 
   private follow(repository: Repository): void {
-    if (!this.repositorySubscriptions.has(repository)) {
-      this.repositorySubscriptions.set(repository, repository.state.onDidChange(() => this.changed.fire(repository)));
+    const key = repositoryKey(repository);
+    if (!this.repositorySubscriptions.has(key)) {
+      this.repositorySubscriptions.set(key, repository.state.onDidChange(() => this.changed.fire(repository)));
     }
     this.changed.fire(undefined);
   }
