@@ -7,6 +7,11 @@ import { CountersClient } from './core/countersClient';
 import { CountersPoller } from './core/countersPoller';
 import { CountersSnapshot, CountersState } from './core/countersState';
 import { SharedPoll } from './core/sharedPoll';
+import { registerBranchCommands } from './ui/branches/branchCommands';
+import { BranchTaskItem } from './ui/branches/branchTaskItem';
+import { BranchTasks } from './ui/branches/branchTasks';
+import { CommitPrefix } from './ui/branches/commitPrefix';
+import { GitAccess } from './ui/branches/gitAccess';
 import { CONNECTED_CONTEXT } from './ui/commandIds';
 import { registerCommands } from './ui/commands';
 import { CountersView } from './ui/countersTree';
@@ -32,6 +37,8 @@ export interface Bitrix24TasksApi {
   readonly store: WebhookStore;
   /** The open task tabs: each tab's last view (`lastView`) and the page's messages (`receive`). */
   readonly taskTabs: TaskTabs;
+  /** The branch's task in the status bar: what it shows (`shown`) and its item. */
+  readonly branchTask: BranchTaskItem;
   /** Where the log channel, the shared poll and VS Code's storage for us write files. */
   readonly folders: readonly string[];
 }
@@ -61,6 +68,11 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
     readOnly: () => current.readOnly,
     log,
   });
+
+  const git = new GitAccess(log);
+  const branchTasks = new BranchTasks(context.workspaceState, settings.branches.taskIdPattern);
+  const branchTask = new BranchTaskItem(git, branchTasks, poller, state, settings.statusBar);
+  const commitPrefix = new CommitPrefix(git, branchTasks, () => current.branches.commitTemplate);
 
   let connected: boolean | undefined;
   let firstNumbersLogged = false;
@@ -101,13 +113,30 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
     view,
     taskTabs,
     registerShowTask(taskTabs, state),
+    git,
+    branchTasks,
+    branchTask,
+    commitPrefix,
+    ...registerBranchCommands({
+      state,
+      source: poller,
+      git,
+      tasks: branchTasks,
+      item: branchTask,
+      settings: () => current.branches,
+      taskInFront: () => [...taskTabs.tabs.values()].find((tab) => tab.panel.active)?.taskId,
+      log,
+    }),
     new ViewRenderer(state, render),
     { dispose: () => poller.dispose() },
     ...registerCommands({ state, poller, store, log }),
     onDidChangeSettings((changed) => {
       const rows = changed.openTasksIn !== current.openTasksIn;
       const readOnly = changed.readOnly !== current.readOnly;
+      const commitTemplate = changed.branches.commitTemplate !== current.branches.commitTemplate;
       current = changed;
+      branchTasks.setPattern(changed.branches.taskIdPattern);
+      if (commitTemplate) commitPrefix.updateAll(true);
       if (rows) view.render(state.snapshot);
       if (readOnly) taskTabs.settingsChanged();
       statusBar.configure(changed.statusBar);
@@ -122,7 +151,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
   log.info(`Activated in ${(performance.now() - activationStarted).toFixed(1)} ms`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const folders = [context.logUri, context.globalStorageUri, context.storageUri].flatMap((u) => (u ? [u.fsPath] : []));
-  return { state, statusBar, view, store, taskTabs, folders };
+  return { state, statusBar, view, store, taskTabs, branchTask, folders };
 }
 
 /**

@@ -10,6 +10,11 @@ export const COMMANDS = {
   showTask: 'bitrix24Tasks.showTask',
   copyTaskLink: 'bitrix24Tasks.copyTaskLink',
   showLog: 'bitrix24Tasks.showLog',
+  startWork: 'bitrix24Tasks.startWork',
+  stopWork: 'bitrix24Tasks.stopWork',
+  startTimer: 'bitrix24Tasks.startTimer',
+  stopTimer: 'bitrix24Tasks.stopTimer',
+  completeTask: 'bitrix24Tasks.completeTask',
 } as const;
 
 /** A context key for `when` clauses: the welcome view and the palette. */

@@ -13,16 +13,27 @@ import { counterLabel, counterPhrase, failureShort, overdueBy } from './words';
 
 type TaskPick = vscode.QuickPickItem & { readonly taskId?: number };
 
+/** The picker's title and its offer of a typed id: Go to Task's unless another command says. */
+export interface PickerWords {
+  readonly title: string;
+  readonly typedId: (taskId: number) => string;
+}
+
 /** The chosen task's id; undefined when the picker was dismissed. */
-export async function pickTask(state: CountersState, poller: CountersPoller, now: () => number = Date.now): Promise<number | undefined> {
+export async function pickTask(
+  state: CountersState,
+  poller: Pick<CountersPoller, 'showTaskLists'>,
+  words: PickerWords = { title: vscode.l10n.t('Go to Task'), typedId: (taskId) => vscode.l10n.t('Open task #{0}', taskId) },
+  now: () => number = Date.now,
+): Promise<number | undefined> {
   const picker = vscode.window.createQuickPick<TaskPick>();
-  picker.title = vscode.l10n.t('Go to Task');
+  picker.title = words.title;
   picker.placeholder = vscode.l10n.t('Type part of a title, or a task ID');
   picker.matchOnDescription = true;
   const release = poller.showTaskLists(TASK_LIST_COUNTERS);
   const fill = () => {
     const typed = taskIdTyped(picker.value);
-    const byId: TaskPick[] = typed === undefined ? [] : [{ label: vscode.l10n.t('Open task #{0}', typed), taskId: typed, alwaysShow: true }];
+    const byId: TaskPick[] = typed === undefined ? [] : [{ label: words.typedId(typed), taskId: typed, alwaysShow: true }];
     picker.items = [...byId, ...taskPicks(state, now())];
     picker.busy = TASK_LIST_COUNTERS.some((counter) => state.snapshot.taskLists?.[counter] === undefined);
   };

@@ -3,6 +3,7 @@
  * only, written by the switch commands, and edited by hand with immediate effect.
  */
 import * as vscode from 'vscode';
+import { DEFAULT_BRANCH_TEMPLATE, DEFAULT_COMMIT_TEMPLATE, DEFAULT_TASK_ID_PATTERN } from '../core/branchName';
 import { isRole } from '../core/counters';
 import { Filters } from '../core/countersState';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../core/pollScheduler';
@@ -22,6 +23,25 @@ export interface StatusBarSettings {
 /** Where a task opens from the tree and Go to Task: its tab in the editor, or its page in the browser. */
 export type OpenTasksIn = 'editor' | 'browser';
 
+/** Where Start Work branches from: the current branch, or the repository's default (`main`, `master`). */
+export type BranchBase = 'current' | 'default';
+
+/** Tasks and git branches: Start Work, the branch's task, the commit box. */
+export interface BranchSettings {
+  /** `task/{id}-{title}`; checked by `branchName` before git is asked. */
+  readonly template: string;
+  /** Offered in a pick for `{prefix}` when not empty. */
+  readonly prefixes: readonly string[];
+  readonly base: BranchBase;
+  /** A regular expression as the user wrote it; `TaskIdPattern.parse` refuses a bad one. */
+  readonly taskIdPattern: string;
+  /** The commit box's prefix, `#{id} `; empty: none. */
+  readonly commitTemplate: string;
+  /** Start Work also starts the task (when Bitrix24 allows it), and its timer. */
+  readonly startTask: boolean;
+  readonly startTimer: boolean;
+}
+
 export interface Settings {
   readonly filters: Filters;
   readonly pollIntervalMs: number;
@@ -32,6 +52,7 @@ export interface Settings {
   readonly openTasksIn: OpenTasksIn;
   /** The task tab offers no action and does not mark comments read (for people who share a webhook). */
   readonly readOnly: boolean;
+  readonly branches: BranchSettings;
 }
 
 export const DEFAULT_STATUS_BAR_COUNTERS = ['expired', 'new_comments', 'mentioned'];
@@ -60,6 +81,15 @@ export function readSettings(): Settings {
     },
     openTasksIn: config.get('openTasksIn') === 'browser' ? 'browser' : 'editor',
     readOnly: config.get('readOnly') === true,
+    branches: {
+      template: text(config.get('branch.template'), DEFAULT_BRANCH_TEMPLATE),
+      prefixes: (stringList(config.get('branch.prefixes')) ?? []).filter((prefix) => prefix.trim() !== ''),
+      base: config.get('branch.base') === 'default' ? 'default' : 'current',
+      taskIdPattern: text(config.get('branch.taskIdPattern'), DEFAULT_TASK_ID_PATTERN),
+      commitTemplate: typeof config.get('commit.template') === 'string' ? config.get<string>('commit.template', '') : DEFAULT_COMMIT_TEMPLATE,
+      startTask: config.get('startWork.startTask') !== false,
+      startTimer: config.get('startWork.startTimer') === true,
+    },
   };
 }
 
@@ -94,6 +124,11 @@ function numberIn(value: unknown, min: number, max: number, fallback: number): n
 
 function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+/** A string setting; an empty or missing one is the default. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.trim() !== '' ? value : fallback;
 }
 
 function finiteNumber(value: unknown): number {
