@@ -10,23 +10,15 @@
  * once (the figure is the poll's, not the gate's wait); the transport is wrapped to count bytes,
  * and the sandbox's own request log counts the requests. Figures only: nothing is asserted.
  */
-import { CountersClient } from '../../src/core/countersClient';
-import { CountersPoller } from '../../src/core/countersPoller';
-import { CountersState } from '../../src/core/countersState';
 import { MIN_REQUEST_GAP_MS } from '../../src/core/requestGate';
 import { TaskWrite } from '../../src/core/taskCard';
-import { nodeFetchTransport, Transport } from '../../src/core/transport';
-import { WebhookUrl } from '../../src/core/webhookUrl';
-import { SandboxOptions, SandboxPortal } from '../../test/sandbox';
-import { fakeTime } from '../../test/unit/fakeTime';
+import { SandboxOptions } from '../../test/sandbox';
 import { waitForSnapshot } from '../../test/unit/support';
+import { measuredPoller, sum, WAIT_MS } from './measuredPoller';
 import { bytes, Measurement, median, ms, Row } from './report';
 
-/** Far beyond the run: every poll here is asked. */
-const INTERVAL_MS = 3_600_000;
 /** Default tasks the webhook's user sees, each opened once for the timing, its kind not known yet (101 is opened for the costs). */
 const OPENED_TASKS = [102, 103, 104, 105, 106, 107, 109];
-const WAIT_MS = 10_000;
 /** The poller's own work on top of the portal's round trip. */
 const OPEN_GOAL_MS = 150;
 
@@ -40,28 +32,7 @@ interface Cost {
 
 /** A connected poller on its own sandbox, its exchanges counted. */
 async function bench(options: SandboxOptions, scopes?: string[]) {
-  const portal = await SandboxPortal.start(options);
-  if (scopes) portal.setScopes(1, scopes);
-  const exchanges: Array<{ requestBytes: number; answerBytes: number }> = [];
-  const measuring: Transport = {
-    async post(url, json, transportOptions) {
-      const outcome = await nodeFetchTransport.post(url, json, transportOptions);
-      exchanges.push({ requestBytes: Buffer.byteLength(json, 'utf8'), answerBytes: outcome.ok ? Buffer.byteLength(outcome.value.body, 'utf8') : 0 });
-      return outcome;
-    },
-  };
-  const { clock, timers } = fakeTime(Date.now());
-  const state = new CountersState({ role: 'view_all', groupId: 0, userId: 0 });
-  const poller = new CountersPoller(state, {
-    intervalMs: INTERVAL_MS,
-    clock,
-    createClient: (webhook) => new CountersClient(webhook, { transport: measuring, now: () => clock.now() }),
-  });
-  const parsed = WebhookUrl.parse(portal.webhookUrl(1));
-  if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
-  poller.connect(parsed.webhook, 'stored');
-  await timers.tickAsync(MIN_REQUEST_GAP_MS);
-  await waitForSnapshot(state, (s) => s.counters !== undefined && !s.loading, 'the first counters', WAIT_MS);
+  const { portal, poller, state, timers, exchanges, close } = await measuredPoller(options, scopes);
 
   /** What `act` cost: requests (the sandbox's log) and bytes (the transport's), the gate open first. */
   const costOf = async <T>(act: () => Promise<T>): Promise<{ cost: Cost; value: T }> => {
@@ -73,8 +44,8 @@ async function bench(options: SandboxOptions, scopes?: string[]) {
       value,
       cost: {
         requests: portal.requests.length,
-        requestBytes: exchanges.reduce((total, e) => total + e.requestBytes, 0),
-        answerBytes: exchanges.reduce((total, e) => total + e.answerBytes, 0),
+        requestBytes: sum(exchanges, 'requestBytes'),
+        answerBytes: sum(exchanges, 'answerBytes'),
       },
     };
   };
@@ -100,10 +71,6 @@ async function bench(options: SandboxOptions, scopes?: string[]) {
     await timers.tickAsync(0);
     const outcome = await done;
     if (!outcome.ok) throw new Error(`the ${w.kind} write failed: ${outcome.error.detail}`);
-  };
-  const close = async () => {
-    poller.disconnect();
-    await portal.close();
   };
   return { costOf, open, poll, write, close };
 }
