@@ -13,8 +13,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { bytes, kb, Measurement } from './report';
 
-const BUNDLE_TARGET_BYTES = 60 * 1024;
-const VSIX_TARGET_BYTES = 100 * 1024;
+const BUNDLE_TARGET_BYTES = 150 * 1024;
+const VSIX_TARGET_BYTES = 250 * 1024;
+const WEBVIEW_TARGET_BYTES = 60 * 1024;
 
 /** Not copied: output, caches, VCS, earlier packages. */
 const SKIP = new Set(['node_modules', 'out', 'dist', '.git', '.vscode-test', 'test-results']);
@@ -43,6 +44,9 @@ export async function measureBuild(repoRoot: string): Promise<BuildResult> {
   await run(process.execPath, ['esbuild.mjs', '--production'], copy);
   const bundle = fs.readFileSync(path.join(copy, 'dist', 'extension.js'));
   const gzipped = zlib.gzipSync(bundle, { level: 9 }).length;
+  // What a task tab loads: its script (the production build's second entry) and its styles.
+  const webview = Buffer.concat([fs.readFileSync(path.join(copy, 'dist', 'taskTab.js')), fs.readFileSync(path.join(copy, 'media', 'taskTab.css'))]);
+  const webviewGzipped = zlib.gzipSync(webview, { level: 9 }).length;
 
   const vsix = path.join(workDir, 'bench.vsix');
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
@@ -63,16 +67,23 @@ export async function measureBuild(repoRoot: string): Promise<BuildResult> {
       {
         figure: 'bundle size',
         measured: `${bytes(bundle.length)} (${kb(bundle.length)}), gzipped ${bytes(gzipped)} (${kb(gzipped)})`,
-        target: '≤ 60 KB minified',
+        target: '≤ 150 KB minified',
         how: '`node esbuild.mjs --production` in a temporary copy of the project; size of dist/extension.js, and gzip -9 of it',
         met: bundle.length <= BUNDLE_TARGET_BYTES,
       },
       {
         figure: '`.vsix` size',
         measured: `${bytes(vsixBytes)} (${kb(vsixBytes)})${files ? `, ${files} files` : ''}`,
-        target: '≤ 100 KB',
+        target: '≤ 250 KB',
         how: '`npx vsce package --no-dependencies --out <tmp>` in the same copy (runs the production build as prepublish)',
         met: vsixBytes <= VSIX_TARGET_BYTES,
+      },
+      {
+        figure: 'task tab script + styles',
+        measured: `${bytes(webview.length)} (${kb(webview.length)}), gzipped ${bytes(webviewGzipped)} (${kb(webviewGzipped)})`,
+        target: '≤ 60 KB',
+        how: 'dist/taskTab.js of the same production build plus media/taskTab.css, and gzip -9 of both',
+        met: webview.length <= WEBVIEW_TARGET_BYTES,
       },
     ],
   };

@@ -10,58 +10,22 @@
  * transport is wrapped to count bytes, and the sandbox's own request log counts the requests.
  * Figures only: nothing is asserted.
  */
-import { CountersClient } from '../../src/core/countersClient';
-import { CountersPoller } from '../../src/core/countersPoller';
-import { CountersState } from '../../src/core/countersState';
 import { MIN_REQUEST_GAP_MS } from '../../src/core/requestGate';
 import { TASK_LIST_COUNTERS, TaskListCounter } from '../../src/core/taskList';
-import { nodeFetchTransport, Transport } from '../../src/core/transport';
-import { WebhookUrl } from '../../src/core/webhookUrl';
-import { batchCommandsOf, SandboxPortal } from '../../test/sandbox';
-import { fakeTime } from '../../test/unit/fakeTime';
+import { batchCommandsOf } from '../../test/sandbox';
 import { waitForSnapshot } from '../../test/unit/support';
+import { Exchange, measuredPoller, sum, WAIT_MS } from './measuredPoller';
 import { bytes, Measurement, median, ms, Row } from './report';
 
-/** Far beyond the run: every poll here is one `refresh()`. */
-const INTERVAL_MS = 3_600_000;
 const TIMING_RUNS = 7;
-const WAIT_MS = 10_000;
-
-interface Exchange {
-  readonly requestBytes: number;
-  readonly answerBytes: number;
-}
 
 const HOW = 'one poller against the sandbox over HTTP (bodies, UTF-8)';
 
 export async function measureTaskLists(): Promise<Measurement> {
-  const portal = await SandboxPortal.start();
-  const exchanges: Exchange[] = [];
-  const measuring: Transport = {
-    async post(url, json, options) {
-      const outcome = await nodeFetchTransport.post(url, json, options);
-      exchanges.push({
-        requestBytes: Buffer.byteLength(json, 'utf8'),
-        answerBytes: outcome.ok ? Buffer.byteLength(outcome.value.body, 'utf8') : 0,
-      });
-      return outcome;
-    },
-  };
-  const { clock, timers } = fakeTime(Date.now());
-  const state = new CountersState({ role: 'view_all', groupId: 0, userId: 0 });
-  const poller = new CountersPoller(state, {
-    intervalMs: INTERVAL_MS,
-    clock,
-    createClient: (webhook) => new CountersClient(webhook, { transport: measuring, now: () => clock.now() }),
-  });
+  const { portal, poller, state, timers, exchanges, close } = await measuredPoller();
   /** The request gate open again: 15 s after the last request (fake time). */
   const gateOpen = () => timers.tickAsync(MIN_REQUEST_GAP_MS);
-  const parsed = WebhookUrl.parse(portal.webhookUrl(1));
   try {
-    if (!parsed.ok) throw new Error(`sandbox webhook rejected: ${parsed.message}`);
-    poller.connect(parsed.webhook, 'stored');
-    await timers.tickAsync(MIN_REQUEST_GAP_MS);
-    await waitForSnapshot(state, (s) => s.counters !== undefined && !s.loading, 'the first counters', WAIT_MS);
 
     /** One poll: its exchanges and the sandbox's requests. */
     const poll = async (): Promise<{ exchanges: Exchange[]; requests: number; lists: number }> => {
@@ -136,13 +100,8 @@ export async function measureTaskLists(): Promise<Measurement> {
       ],
     };
   } finally {
-    poller.disconnect();
-    await portal.close();
+    await close();
   }
-}
-
-function sum(exchanges: readonly Exchange[], key: keyof Exchange): number {
-  return exchanges.reduce((total, exchange) => total + exchange[key], 0);
 }
 
 function ratioText(with_: number, without: number): string {

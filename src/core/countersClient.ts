@@ -22,10 +22,14 @@ import {
   CardMethod,
   CardReader,
   CHAT_MESSAGE_METHOD,
-  commentsCommand,
+  chatMessagesCommand,
+  CommentsSource,
+  commentsSourceOf,
+  forumCommentsCommand,
   parseChatMessages,
   parseForumComments,
   parseTaskFields,
+  sameCommentsSource,
   TaskCard,
   taskCard,
   taskCommand,
@@ -69,13 +73,14 @@ export interface RoleCounters {
   readonly groups?: Outcome<Workgroup[]>;
   /** The first page of each listed counter's tasks, when asked for with `lists`. */
   readonly taskLists?: Partial<Record<TaskListCounter, Outcome<TaskPage>>>;
-  /** The asked-for cards, each its own outcome; a chat card found in this answer is in `chatsFound` instead. */
+  /** The asked-for cards, each its own outcome; one whose comments were asked elsewhere is not here (see `commentsFound`). */
   readonly taskCards?: Readonly<Record<number, Outcome<TaskCard>>>;
   /**
-   * Cards whose task chat this answer revealed (task id → chat id): their forum comments were
-   * asked, which a chat card has none of; the chat's come in the next batch that names it.
+   * Where this answer found the comments of cards asked without knowing (both sources were
+   * asked: the card is in `taskCards`) or asked at the other source (the card is not: its
+   * comments come with the next batch): to remember, so later batches ask that source alone.
    */
-  readonly chatsFound?: Readonly<Record<number, number>>;
+  readonly commentsFound?: Readonly<Record<number, CommentsSource>>;
   /** Each read mark's own outcome, by task id. */
   readonly reads?: Readonly<Record<number, Outcome<unknown>>>;
   /** The write this batch carried first, when it carried one. */
@@ -96,8 +101,12 @@ export interface TaskListsRequest {
 /** One shown card in a batch: its task, comments and time, and perhaps its read mark. */
 export interface CardRequest {
   readonly taskId: number;
-  /** The task's chat, once known (the new card): its messages; without it the forum's comments. */
-  readonly chatId?: number;
+  /**
+   * Where its comments are, once known. Not known: the forum's comments AND the chat's messages
+   * by a batch reference to the task's `chatId` (`$result[…]`), so a card of either kind costs
+   * one request; the one that does not apply fails in the batch, unread.
+   */
+  readonly comments?: CommentsSource;
   /** Marks the comments shown read (`readCommand`), riding this batch. */
   readonly read?: CardCommand;
 }
@@ -107,7 +116,10 @@ export interface WriteRequest extends Omit<WriteContext, 'after' | 'redact'> {
   readonly write: TaskWrite;
 }
 
-/** A batch carries this many cards at most (Bitrix24's batch: 50 commands; a card is up to three). */
+/**
+ * A batch carries this many cards at most (Bitrix24's batch: 50 commands; a card is up to three:
+ * the task, its comments at a known source and a read mark, or the task and both sources).
+ */
 export const MAX_CARDS_PER_BATCH = 12;
 
 /**
@@ -206,8 +218,10 @@ export class CountersClient {
     const cards = options.cards ?? [];
     for (const [index, card] of cards.entries()) {
       if (index >= MAX_CARDS_PER_BATCH) break;
-      commands[cardKey('task', card.taskId)] = taskCommand(card.taskId);
-      commands[cardKey('comments', card.taskId)] = commentsCommand(card.taskId, card.chatId);
+      const taskKey = cardKey('task', card.taskId);
+      commands[taskKey] = taskCommand(card.taskId);
+      if (card.comments === undefined || card.comments === 'forum') commands[cardKey('forum', card.taskId)] = forumCommentsCommand(card.taskId);
+      if (card.comments !== 'forum') commands[cardKey('chat', card.taskId)] = chatMessagesCommand(card.comments?.chatId ?? { taskCommandKey: taskKey });
       if (card.read) commands[cardKey('read', card.taskId)] = card.read;
     }
     const carried = Math.min(cards.length, MAX_CARDS_PER_BATCH);
@@ -247,10 +261,10 @@ export class CountersClient {
       : { ok: false, error: { kind: 'notJson', applied: 'unknown', detail: sentence`the portal's answer to ${CHAT_MESSAGE_METHOD} has an unexpected shape` } };
   }
 
-  private readCards(batch: BatchAnswer, requests: readonly CardRequest[]): Pick<RoleCounters, 'taskCards' | 'chatsFound' | 'reads'> {
+  private readCards(batch: BatchAnswer, requests: readonly CardRequest[]): Pick<RoleCounters, 'taskCards' | 'commentsFound' | 'reads'> {
     const reader: CardReader = { userId: this.webhook.userId, redact: this.redact };
     const taskCards: Record<number, Outcome<TaskCard>> = {};
-    const chatsFound: Record<number, number> = {};
+    const commentsFound: Record<number, CommentsSource> = {};
     const reads: Record<number, Outcome<unknown>> = {};
     for (const [index, request] of requests.entries()) {
       const { taskId } = request;
@@ -266,15 +280,15 @@ export class CountersClient {
         taskCards[taskId] = fields;
         continue;
       }
-      if (fields.value.chatId !== undefined && request.chatId !== fields.value.chatId) {
-        chatsFound[taskId] = fields.value.chatId;
-        continue;
-      }
-      const answer = batch.results[cardKey('comments', taskId)];
-      const parse = request.chatId === undefined ? parseForumComments : parseChatMessages;
+      const source = commentsSourceOf(fields.value);
+      if (request.comments === undefined || !sameCommentsSource(request.comments, source)) commentsFound[taskId] = source;
+      if (request.comments !== undefined && !sameCommentsSource(request.comments, source)) continue;
+      // The other source's command, asked when the card's kind was not known, is not read: its error means nothing.
+      const answer = batch.results[cardKey(source === 'forum' ? 'forum' : 'chat', taskId)];
+      const parse = source === 'forum' ? parseForumComments : parseChatMessages;
       taskCards[taskId] = succeed(taskCard(fields.value, answer.ok ? parse(answer.value, fields.value.newComments, reader) : answer));
     }
-    return { taskCards, chatsFound, reads };
+    return { taskCards, commentsFound, reads };
   }
 
   private readWrite(batch: BatchAnswer, request: WriteRequest, cards: Readonly<Record<number, Outcome<TaskCard>>> = {}): WriteOutcome {
@@ -372,8 +386,8 @@ function countersParams(query: CountersQuery): Record<string, string | number> {
 /** The write's key: first in the batch (PHP keeps the order of non-numeric keys). */
 const WRITE_KEY = 'write';
 
-/** `task_101`, `comments_101`, `read_101`: never numeric, so the batch keeps its order. */
-function cardKey(part: 'task' | 'comments' | 'read', taskId: number): string {
+/** `task_101`, `forum_101`, `chat_101`, `read_101`: never numeric, so the batch keeps its order (and the task comes before the chat that refers to it). */
+function cardKey(part: 'task' | 'forum' | 'chat' | 'read', taskId: number): string {
   return `${part}_${taskId}`;
 }
 

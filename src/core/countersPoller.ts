@@ -14,6 +14,7 @@ import { PortalText, portalText, sentence } from './portalText';
 import { RequestGate } from './requestGate';
 import { FOLLOW_DELAY_MS, SharedPoll, SharedSnapshot } from './sharedPoll';
 import {
+  CommentsSource,
   invalidWrite,
   newestUnread,
   readCommand,
@@ -105,8 +106,8 @@ export class CountersPoller implements TaskCardSource {
   private sharing: Promise<void> = Promise.resolve();
   /** How many surfaces show each task's card, and how many of them read its comments. */
   private readonly shownCards = new Map<number, { shown: number; reading: number }>();
-  /** Task chats (the new card) learned from answers: their messages are asked by chat id. */
-  private readonly chats = new Map<number, number>();
+  /** Where each card's comments are (the forum, or the task chat by id), learned from answers: asked there alone. */
+  private readonly commentSources = new Map<number, CommentsSource>();
   /** The newest unread comment of each card a read mark was sent for: one mark each, never a loop. */
   private readonly readsSent = new Map<number, number>();
   /** Cards whose answer was over the size cap: each shows that failure, not asked again while shown. */
@@ -372,7 +373,7 @@ export class CountersPoller implements TaskCardSource {
     this.roleFailed = false;
     this.refusedLists = {};
     this.listsRestUntil = undefined;
-    this.chats.clear();
+    this.commentSources.clear();
     this.readsSent.clear();
     this.oversizeCards.clear();
     this.missingReads.clear();
@@ -381,7 +382,7 @@ export class CountersPoller implements TaskCardSource {
     this.releaseLease();
   }
 
-  /** The shown cards, each with its chat when known and its read mark when one is due. */
+  /** The shown cards, each with where its comments are when known and its read mark when one is due. */
   private cardsToAsk(): Array<CardRequest & { readonly newestUnread?: number }> {
     return [...this.shownCards].filter(([taskId]) => !this.oversizeCards.has(taskId)).map(([taskId, { reading }]) => {
       const shown = this.state.snapshot.taskCards?.[taskId];
@@ -389,20 +390,23 @@ export class CountersPoller implements TaskCardSource {
       const newest = card && reading > 0 ? newestUnread(card) : undefined;
       const read = card && newest !== undefined && this.readsSent.get(taskId) !== newest ? readCommand(card) : undefined;
       const due = read && !this.missingReads.has(read.method) ? read : undefined;
-      return { taskId, chatId: this.chats.get(taskId), read: due, newestUnread: due && newest };
+      return { taskId, comments: this.commentSources.get(taskId), read: due, newestUnread: due && newest };
     });
   }
 
   /**
    * The cards to show from an answer: each shown task's new card, or its last one while its
-   * chat's messages are still to come (asked as soon as allowed); cards no longer shown go.
-   * A chat found is remembered; a read mark's refusal is logged, a missing method not asked again.
+   * comments are still to come from where the answer found them (asked as soon as allowed);
+   * cards no longer shown go. Where comments were found is remembered; a read mark's refusal is
+   * logged, a missing method not asked again.
    */
   private cardsFrom(answer: RoleCounters): TaskCards | undefined {
     const before = this.state.snapshot.taskCards;
     if (this.shownCards.size === 0) return undefined;
-    for (const [taskId, chatId] of Object.entries(answer.chatsFound ?? {})) this.chats.set(Number(taskId), chatId);
-    if (Object.keys(answer.chatsFound ?? {}).length > 0) this.scheduler.soon();
+    for (const [taskId, source] of Object.entries(answer.commentsFound ?? {})) {
+      this.commentSources.set(Number(taskId), source);
+      if (answer.taskCards?.[Number(taskId)] === undefined) this.scheduler.soon();
+    }
     for (const [taskId, read] of Object.entries(answer.reads ?? {})) {
       if (read.ok) continue;
       if (String(read.error.code).toUpperCase() === 'ERROR_METHOD_NOT_FOUND') {
@@ -480,7 +484,7 @@ export class CountersPoller implements TaskCardSource {
       if (this.writes.length > 0) void this.scheduler.refresh(); // the next write: the next explicit poll
       this.sending = pending;
       this.state.update({ loading: true });
-      if (pending?.write.kind === 'comment' && this.chats.has(pending.write.taskId)) {
+      if (pending?.write.kind === 'comment' && typeof this.commentSources.get(pending.write.taskId) === 'object') {
         return await this.sendChatComment(client, pending, pending.write.text);
       }
       const cards = this.cardsToAsk();
@@ -627,7 +631,7 @@ export class CountersPoller implements TaskCardSource {
       ...answer,
       // This window's own: the other windows do not show its cards.
       taskCards: undefined,
-      chatsFound: undefined,
+      commentsFound: undefined,
       reads: undefined,
       written: undefined,
       user: user ? succeed(user) : answer.user,

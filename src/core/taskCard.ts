@@ -386,14 +386,31 @@ export function taskCommand(taskId: number): CardCommand {
   return { method: 'tasks.task.get', params: { taskId, select: [...CARD_SELECT], params: { WITH_TIMER_INFO: 'Y' } } };
 }
 
+/** Where a card's comments are, once an answer said: the forum (the old card), or the task chat with this id. */
+export type CommentsSource = 'forum' | { readonly chatId: number };
+
+/** The source a card's fields name. */
+export function commentsSourceOf(fields: TaskFields): CommentsSource {
+  return fields.chatId === undefined ? 'forum' : { chatId: fields.chatId };
+}
+
+export function sameCommentsSource(a: CommentsSource, b: CommentsSource): boolean {
+  return a === 'forum' || b === 'forum' ? a === b : a.chatId === b.chatId;
+}
+
+/** The forum's comments. The method binds its parameters by position: TASKID, ORDER, FILTER, in this order. */
+export function forumCommentsCommand(taskId: number): CardCommand {
+  return { method: 'task.commentitem.getlist', params: { TASKID: taskId, ORDER: { ID: 'asc' } } };
+}
+
 /**
- * The comments: a known chat's newest page, else the forum's. The forum method binds its
- * parameters by position: TASKID, ORDER, FILTER, in this order.
+ * The chat's newest page: `chat<id>`, or `chat$result[KEY][task][chatId]`, a batch reference
+ * to the task command KEY's answer before it. A task without a chat leaves that reference as
+ * written (the portal replaces it only by a number or a string), which names no dialog: an error.
  */
-export function commentsCommand(taskId: number, chatId: number | undefined): CardCommand {
-  return chatId === undefined
-    ? { method: 'task.commentitem.getlist', params: { TASKID: taskId, ORDER: { ID: 'asc' } } }
-    : { method: 'im.dialog.messages.get', params: { DIALOG_ID: `chat${chatId}`, LIMIT: MAX_CARD_COMMENTS } };
+export function chatMessagesCommand(chat: number | { readonly taskCommandKey: string }): CardCommand {
+  const dialog = typeof chat === 'number' ? `chat${chat}` : `chat$result[${chat.taskCommandKey}][task][chatId]`;
+  return { method: 'im.dialog.messages.get', params: { DIALOG_ID: dialog, LIMIT: MAX_CARD_COMMENTS } };
 }
 
 /** The newest unread comment a card shows, if any: what a read mark reads up to. */

@@ -69,7 +69,7 @@ function askForWebhook(): Thenable<string | undefined> {
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Connect to Bitrix24'),
     prompt: vscode.l10n.t(
-      'Paste an inbound webhook URL. Create one in Bitrix24 under Developer resources → Other → Inbound webhook, with the "task" scope (add "user" and "sonet" for your name and groups).',
+      'Paste an inbound webhook URL. Create one in Bitrix24 under Developer resources → Other → Inbound webhook, with the scopes task (counters, tasks, the task tab), user (your name; optional), sonet (groups; optional) and im (comments of new task cards).',
     ),
     placeHolder: vscode.l10n.t('https://your-portal.bitrix24.com/rest/1/abc123xyz/'),
     password: true,

@@ -18,6 +18,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { resolveBatchReferences } from './batchReferences';
 import { CardOptions, REST_V3_PREFIX, TaskCards } from './cards';
 import { COMMENT_METHODS } from './comments';
 import { BITRIX24_BUCKET, LeakyBucket, LeakyBucketOptions } from './leakyBucket';
@@ -1276,7 +1277,10 @@ export class SandboxPortal {
     return restMethod.run({ caller, params, data: this.data, nowMs: this.now() });
   }
 
-  /** Runs each command with the batch's credentials; the batch answers 200 even if some fail. */
+  /**
+   * Runs each command with the batch's credentials, in order, its `$result[KEY]…` references to
+   * earlier commands resolved (batchReferences.ts); the batch answers 200 even if some fail.
+   */
   private runBatch(caller: SandboxUser, params: Params): Answer {
     const commands = batchCommands(params.cmd);
     if (commands.length > MAX_BATCH_COMMANDS) return { outcome: batchTooLong() };
@@ -1285,21 +1289,28 @@ export class SandboxPortal {
       'result' | 'result_error' | 'result_total' | 'result_next' | 'result_time',
       Array<[string, unknown]>
     >;
+    // What later commands' `$result[KEY]…` references read, in the server's order of sections.
+    const earlier: Record<string, Record<string, unknown>> = { result: {}, next: {}, total: {}, time: {}, error: {} };
     let firstFault: FaultKind | undefined;
     for (const command of commands) {
       const startMs = this.now();
       const fault = this.faults.takeForBatchCommand(command.method);
       firstFault ??= fault?.kind;
-      const outcome = this.runBatchCommand(command, caller, fault, startMs);
+      const outcome = this.runBatchCommand({ ...command, params: resolveBatchReferences(command.params, earlier) }, caller, fault, startMs);
       if (!outcome.ok) {
-        sections.result_error.push([command.key, batchError(outcome)]);
+        const error = batchError(outcome);
+        sections.result_error.push([command.key, error]);
+        (earlier.error_description ??= {})[command.key] = error.error_description;
+        earlier.error[command.key] = error;
         if (halt) break;
         continue;
       }
+      const time = timeBlock(startMs, this.now(), this.methodTimes.get(command.method));
       sections.result.push([command.key, outcome.result]);
-      if (outcome.total !== undefined) sections.result_total.push([command.key, outcome.total]);
-      if (outcome.next !== undefined) sections.result_next.push([command.key, outcome.next]);
-      sections.result_time.push([command.key, timeBlock(startMs, this.now(), this.methodTimes.get(command.method))]);
+      earlier.result[command.key] = outcome.result;
+      if (outcome.total !== undefined) sections.result_total.push([command.key, (earlier.total[command.key] = outcome.total)]);
+      if (outcome.next !== undefined) sections.result_next.push([command.key, (earlier.next[command.key] = outcome.next)]);
+      sections.result_time.push([command.key, (earlier.time[command.key] = time)]);
     }
     const result = Object.fromEntries(Object.entries(sections).map(([name, entries]) => [name, phpArray(entries)]));
     return { outcome: succeed(result), fault: firstFault };

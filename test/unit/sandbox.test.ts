@@ -3,6 +3,7 @@
  * whom, in which shape, and with which faults; real HTTP against a started portal.
  */
 import * as assert from 'node:assert/strict';
+import { resolveBatchReferences } from '../sandbox/batchReferences';
 import { LeakyBucket } from '../sandbox/leakyBucket';
 import { DEFAULT_USERS, FaultKind, parsePhpQuery, ROLES, SandboxPortal } from '../sandbox/portal';
 import { call, postJson, request, withPortal } from './sandboxHttp';
@@ -59,6 +60,49 @@ describe('parsePhpQuery', () => {
     });
   });
 
+});
+
+describe('resolveBatchReferences', () => {
+  const earlier = {
+    result: { t: { task: { id: '5', chatId: 42, title: 'T', none: null } }, list: { tasks: [{ id: '7' }] } },
+    next: {},
+    total: { list: 3 },
+    time: {},
+    error: { bad: { error: 'ACCESS_ERROR', error_description: 'No' } },
+  };
+
+  it('replaces a reference inside a text by the number or string it names, in nested parameters too', () => {
+    assert.deepEqual(
+      resolveBatchReferences({ DIALOG_ID: 'chat$result[t][task][chatId]', LIMIT: '50', filter: { ID: 'x$result[list][tasks][0][id]', E: 'e:$error[bad][error]' } }, earlier),
+      { DIALOG_ID: 'chat42', LIMIT: '50', filter: { ID: 'x7', E: 'e:ACCESS_ERROR' } },
+    );
+    assert.deepEqual(resolveBatchReferences({ n: 'total $total[list] of $result[list][tasks][0][id]' }, earlier), { n: 'total 3 of 7' });
+  });
+
+  it('leaves a reference inside a text as written where the walk stops at a map or null', () => {
+    for (const text of ['chat$result[t][task][missing]', 'chat$result[t][task][none]', 'chat$result[later][task][chatId]', 'chat$RESULT[t][task][chatId]']) {
+      assert.deepEqual(resolveBatchReferences({ DIALOG_ID: text }, earlier), { DIALOG_ID: text });
+    }
+  });
+
+  it('makes a parameter that is a reference alone the value the walk stopped at, whatever it is', () => {
+    assert.deepEqual(resolveBatchReferences({ taskId: '$result[list][tasks][0][id]' }, earlier), { taskId: '7' });
+    assert.deepEqual(resolveBatchReferences({ chat: '$result[t][task][chatId]' }, earlier), { chat: 42 });
+    // A missing step stops at the last value found: the task, or the whole section for a command not answered.
+    assert.deepEqual(resolveBatchReferences({ x: '$result[t][task][missing]' }, earlier), { x: earlier.result.t.task });
+    assert.deepEqual(resolveBatchReferences({ x: '$result[later][id]' }, earlier), { x: earlier.result });
+    // The section is looked up as written.
+    assert.deepEqual(resolveBatchReferences({ x: '$Result[t]' }, earlier), { x: null });
+  });
+
+  it('reads what the reference spells to the next white space, and leaves text without a step alone', () => {
+    // The server's pattern runs to the next white space: text after the reference goes with it.
+    assert.deepEqual(resolveBatchReferences({ a: 'chat$result[t][task][chatId]tail', b: '$result', c: 'cost: $5' }, earlier), {
+      a: 'chat42',
+      b: '$result',
+      c: 'cost: $5',
+    });
+  });
 });
 
 describe('SandboxPortal', () => {
@@ -355,6 +399,27 @@ describe('SandboxPortal', () => {
         body: `halt=0&cmd[resp7]=${inner}`,
       });
       assert.equal(wire.json.result.result.resp7.expired.counter, 1);
+    });
+
+    it('resolves references to earlier commands, in order, and leaves one it cannot as written', async () => {
+      portal.setScopes(1, ['task', 'im']);
+      const wire = await call(portal, 1, 'batch', {
+        halt: 0,
+        cmd: {
+          early: 'tasks.task.get?taskId=$result[list][tasks][0][id]&select[0]=ID',
+          list: 'tasks.task.list?order[ID]=desc&select[0]=ID&select[1]=TITLE',
+          task: 'tasks.task.get?taskId=$result[list][tasks][0][id]&select[0]=ID&select[1]=TITLE',
+          missing: 'im.dialog.messages.get?DIALOG_ID=chat$result[task][task][chatId]',
+        },
+      });
+      const { result, result_error } = wire.json.result;
+      const newest = result.list.tasks[0];
+      assert.equal(result.task.task.id, newest.id);
+      assert.equal(result.task.task.title, newest.title);
+      // A later command is not there yet: the reference names the whole section, not a task id.
+      assert.ok(result_error.early);
+      // No chat (the old card): `chat$result[…]` stays as written, which names no dialog.
+      assert.equal(result_error.missing.error, 'ACCESS_ERROR');
     });
 
     it('refuses more than 50 commands and bad credentials as a whole', async () => {

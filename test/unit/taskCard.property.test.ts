@@ -84,10 +84,10 @@ function batchResult(cmd: Record<string, string>): unknown {
   const result: Record<string, unknown> = {};
   for (const [key, command] of Object.entries(cmd)) {
     const method = command.split('?')[0];
-    const taskId = Number(/^(?:task|comments|read)_(\d+)$/.exec(key)?.[1] ?? /taskId=(\d+)|TASKID=(\d+)/i.exec(command)?.slice(1).find(Boolean));
+    const taskId = Number(/^(?:task|forum|chat|read)_(\d+)$/.exec(key)?.[1] ?? /taskId=(\d+)|TASKID=(\d+)/i.exec(command)?.slice(1).find(Boolean));
     if (key.startsWith('task_') || (key === 'write' && method.startsWith('tasks.task.'))) {
       result[key] = { task: { id: String(taskId), status: '3', title: `T${taskId}`, newCommentsCount: 1, ...(taskId === 103 ? { chatId: 4103 } : {}), action: { start: true } } };
-    } else if (key.startsWith('comments_')) {
+    } else if (key.startsWith('forum_') || key.startsWith('chat_')) {
       result[key] = method === 'im.dialog.messages.get' ? { messages: [{ id: 9, author_id: 3, date: '2025-01-01T00:00:00+00:00', text: 'm' }], users: [] } : [{ ID: '8', AUTHOR_ID: '3', POST_MESSAGE: 'c' }];
     } else if (key === 'write') {
       result[key] = method.startsWith('task.checklistitem') ? true : 77;

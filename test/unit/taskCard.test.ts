@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { CardRequest, CountersClient, WriteRequest } from '../../src/core/countersClient';
 import { Outcome } from '../../src/core/outcome';
 import { markupText } from '../../src/core/portalMarkup';
-import { readCommand, TaskCard, TaskWrite, WriteFailure, WriteOutcome } from '../../src/core/taskCard';
+import { CommentsSource, readCommand, TaskCard, TaskWrite, WriteFailure, WriteOutcome } from '../../src/core/taskCard';
 import { batchCommandsOf, SandboxPortal } from '../sandbox/portal';
 import { failureOf, SECRET_PREFIX, webhookOf } from './support';
 
@@ -52,8 +52,8 @@ describe('Task cards in the client (against the sandbox portal)', function () {
     return valueOf(await client.getCountersByRole({}, { cards: requests, write }));
   }
 
-  async function cardOf(client: CountersClient, taskId: number, chatId?: number): Promise<TaskCard> {
-    return valueOf((await cards(client, [{ taskId, chatId }])).taskCards?.[taskId]);
+  async function cardOf(client: CountersClient, taskId: number, comments?: CommentsSource): Promise<TaskCard> {
+    return valueOf((await cards(client, [{ taskId, comments }])).taskCards?.[taskId]);
   }
 
   async function write(client: CountersClient, w: TaskWrite, context: Omit<WriteRequest, 'write'> = { others: [] }): Promise<WriteOutcome> {
@@ -65,12 +65,19 @@ describe('Task cards in the client (against the sandbox portal)', function () {
   describe('reading', () => {
     it('reads the forum card: task, people, time, checklist, allowed actions and comments in ONE request', async () => {
       await portal();
-      const card = await cardOf(clientFor(1), 101);
+      const answer = await cards(clientFor(1), [{ taskId: 101 }]);
+      const card = valueOf(answer.taskCards?.[101]);
       assert.equal(sandbox.requests.length, 1);
       assert.equal(sandbox.requests[0].method, 'batch');
-      const commands = batchCommandsOf(sandbox.requests[0]).map((c) => c.method);
-      assert.deepEqual(commands.slice(5), ['tasks.task.get', 'task.commentitem.getlist']);
-      const get = batchCommandsOf(sandbox.requests[0])[5].params as { params: Record<string, string>; select: Record<string, string> };
+      const commands = batchCommandsOf(sandbox.requests[0]);
+      // Its kind not known yet: the forum's comments and the chat's messages by a reference to the task's chatId.
+      assert.deepEqual(
+        commands.slice(5).map((c) => [c.key, c.method]),
+        [['task_101', 'tasks.task.get'], ['forum_101', 'task.commentitem.getlist'], ['chat_101', 'im.dialog.messages.get']],
+      );
+      assert.deepEqual(commands[7].params, { DIALOG_ID: 'chat$result[task_101][task][chatId]', LIMIT: '50' });
+      assert.deepEqual(answer.commentsFound, { 101: 'forum' });
+      const get = commands[5].params as { params: Record<string, string>; select: Record<string, string> };
       assert.equal(get.params.WITH_TIMER_INFO, 'Y');
       assert.ok(Object.values(get.select).includes('CHAT_ID'));
       assert.equal(card.id, 101);
@@ -103,28 +110,48 @@ describe('Task cards in the client (against the sandbox portal)', function () {
       assert.ok(comments[0].postedAt < comments[2].postedAt);
     });
 
-    it('reads a chat card: the first answer finds the chat, the next asks its messages', async () => {
+    it('reads a chat card in ONE request: its messages by the reference to the task\'s chat, and remembers the chat', async () => {
       await portal({ comments: 'chat' });
       sandbox.setScopes(1, ['task', 'user', 'sonet', 'im']);
       const client = clientFor(1);
       const first = await cards(client, [{ taskId: 101 }]);
-      assert.deepEqual(first.chatsFound, { 101: 4101 });
-      assert.equal(first.taskCards?.[101], undefined, 'the forum has none of a chat card\'s comments: no card yet');
-      const card = await cardOf(client, 101, 4101);
+      assert.equal(sandbox.requests.length, 1);
+      assert.deepEqual(first.commentsFound, { 101: { chatId: 4101 } });
+      const card = valueOf(first.taskCards?.[101]);
       assert.equal(card.commentsIn, 'chat');
       assert.equal(card.chatId, 4101);
-      const last = batchCommandsOf(sandbox.requests[1]).at(-1);
-      assert.deepEqual(last, { key: 'comments_101', method: 'im.dialog.messages.get', params: { DIALOG_ID: 'chat4101', LIMIT: '50' } });
       assert.deepEqual(
         valueOf(card.comments).map((c) => [c.author.id, c.author.name, c.unread]),
         [[1, 'Anna Smirnova', false], [3, 'Viktor Orlov', true], [3, 'Viktor Orlov', true]],
       );
       assert.deepEqual(readCommand(card), { method: 'im.dialog.read', params: { DIALOG_ID: 'chat4101', MESSAGE_ID: valueOf(card.comments)[2].id } });
+      // Known: the chat alone, by its id.
+      const again = await cards(client, [{ taskId: 101, comments: { chatId: 4101 } }]);
+      assert.deepEqual(again.commentsFound, {});
+      assert.deepEqual(valueOf(again.taskCards?.[101]).comments, card.comments);
+      assert.deepEqual(batchCommandsOf(sandbox.requests[1]).slice(5), [
+        { key: 'task_101', method: 'tasks.task.get', params: batchCommandsOf(sandbox.requests[1])[5].params },
+        { key: 'chat_101', method: 'im.dialog.messages.get', params: { DIALOG_ID: 'chat4101', LIMIT: '50' } },
+      ]);
     });
 
-    it('shows a chat card without the im scope, its comments a scope failure naming im', async () => {
+    it('asks a known forum card\'s comments alone, and keeps back a card whose comments turned out elsewhere', async () => {
+      await portal();
+      const client = clientFor(1);
+      const forum = await cards(client, [{ taskId: 101, comments: 'forum' }]);
+      assert.deepEqual(batchCommandsOf(sandbox.requests[0]).slice(5).map((c) => c.method), ['tasks.task.get', 'task.commentitem.getlist']);
+      assert.deepEqual(forum.commentsFound, {});
+      assert.equal(valueOf(forum.taskCards?.[101]).comments.ok, true);
+      sandbox.cards.setQuirks({ comments: 'chat' });
+      const moved = await cards(client, [{ taskId: 101, comments: 'forum' }]);
+      assert.deepEqual(moved.commentsFound, { 101: { chatId: 4101 } });
+      assert.equal(moved.taskCards?.[101], undefined, 'the forum has none of a chat card\'s comments: no card from this answer');
+    });
+
+    it('shows a chat card without the im scope in one request, its comments a scope failure naming im', async () => {
       await portal({ comments: 'chat' });
-      const card = await cardOf(clientFor(1), 101, 4101);
+      const card = await cardOf(clientFor(1), 101);
+      assert.equal(sandbox.requests.length, 1);
       assert.equal(card.title, 'Исправить оплату картой');
       const failure = failureOf(card.comments);
       assert.equal(failure.kind, 'scope');
