@@ -108,6 +108,13 @@ export class CountersPoller implements TaskCardSource {
   private readonly shownCards = new Map<number, { shown: number; reading: number }>();
   /** Where each card's comments are (the forum, or the task chat by id), learned from answers: asked there alone. */
   private readonly commentSources = new Map<number, CommentsSource>();
+  /**
+   * Cards of unknown kind ask the chat by a `$result[…]` reference to their task (one request
+   * for either kind) until a batch carrying one fails as a whole with a server error: older
+   * cores may choke on a reference to a value the task lacks (a forum card's chatId). Then they
+   * are asked as forum cards (a chat card costs one request more).
+   */
+  private batchReferences = true;
   /** The newest unread comment of each card a read mark was sent for: one mark each, never a loop. */
   private readonly readsSent = new Map<number, number>();
   /** Cards whose answer was over the size cap: each shows that failure, not asked again while shown. */
@@ -374,6 +381,7 @@ export class CountersPoller implements TaskCardSource {
     this.refusedLists = {};
     this.listsRestUntil = undefined;
     this.commentSources.clear();
+    this.batchReferences = true;
     this.readsSent.clear();
     this.oversizeCards.clear();
     this.missingReads.clear();
@@ -390,7 +398,7 @@ export class CountersPoller implements TaskCardSource {
       const newest = card && reading > 0 ? newestUnread(card) : undefined;
       const read = card && newest !== undefined && this.readsSent.get(taskId) !== newest ? readCommand(card) : undefined;
       const due = read && !this.missingReads.has(read.method) ? read : undefined;
-      return { taskId, comments: this.commentSources.get(taskId), read: due, newestUnread: due && newest };
+      return { taskId, comments: this.commentSources.get(taskId) ?? (this.batchReferences ? undefined : 'forum'), read: due, newestUnread: due && newest };
     });
   }
 
@@ -509,6 +517,10 @@ export class CountersPoller implements TaskCardSource {
       // A read mark is sent once per newest unread comment, once a batch carried it.
       if (answer.ok) for (const card of cards) if (card.newestUnread !== undefined) this.readsSent.set(card.taskId, card.newestUnread);
       if (!answer.ok && answer.error.kind === 'tooLarge' && cards.length > 0) this.oversized(cards.map((card) => card.taskId), answer.error);
+      if (!answer.ok && (answer.error.kind === 'server' || answer.error.kind === 'notJson') && this.batchReferences && cards.some((card) => card.comments === undefined)) {
+        this.batchReferences = false;
+        this.options.onNotice?.(sentence`A batch that found a task's comments by a reference to its chat failed as a whole (${answer.error.detail}); tasks are asked without it from now on`);
+      }
       const written: WriteOutcome = answer.ok ? (answer.value.written ?? NO_WRITE_ANSWER) : { ok: false, error: unansweredWrite(answer.error) };
       try {
         if (client !== this.client) return { kind: 'halt' }; // disconnected or reconnected meanwhile: the new schedule decides

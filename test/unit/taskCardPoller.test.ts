@@ -229,6 +229,27 @@ describe('CountersPoller as the task cards\' source (fake clock, sandbox portal)
     assert.ok(!batchKeys(env.portal, 1).includes('read_105'));
   });
 
+  it('after a batch with a chat reference fails as a whole, cards are asked without one: a chat card one poll later', async () => {
+    const env = await setup({ comments: 'chat' });
+    env.portal.setScopes(1, ['task', 'user', 'sonet', 'im']);
+    // An older core that cannot take the reference: the whole batch fails with a server error.
+    env.portal.inject('internalError', { method: 'batch', times: 1 });
+    env.poller.showTask(101, { readComments: false });
+    env.poller.connect(webhookOf(env.portal.webhookUrl(1)), 'stored');
+    await env.timers.tickAsync(START_DELAY);
+    await waitFor(env.state, (s) => !s.loading && s.error?.failure.kind === 'server', 'the failed first poll');
+    assert.ok(batchKeys(env.portal, 0).includes('chat_101'), 'the first batch had the reference');
+    assert.equal(env.notices.filter((n) => n.includes('reference')).length, 1, 'said in the log');
+    await nextPoll(env);
+    assert.deepEqual(batchKeys(env.portal, 1).filter((k) => k.endsWith('_101')), ['task_101', 'forum_101'], 'asked as a forum card');
+    // The answer names the chat: its messages are asked as soon as the gate allows.
+    await nextPoll(env, GAP);
+    assert.deepEqual(batchKeys(env.portal, 2).filter((k) => k.endsWith('_101')), ['task_101', 'chat_101']);
+    assert.ok(!JSON.stringify(batchCommandsOf(env.portal.requests.at(2)!)).includes('$result'), 'by its id, not a reference');
+    const card = cardOf(env, 101);
+    assert.ok(card?.ok && card.value.commentsIn === 'chat' && card.value.comments.ok);
+  });
+
   it('a chat card: shown with its messages at the first poll, its chat remembered; its comment is a REST 3.0 request of its own', async () => {
     const env = await setup({ comments: 'chat' });
     env.portal.setScopes(1, ['task', 'user', 'sonet', 'im']);
