@@ -2,7 +2,7 @@
  * The task tab end to end, through the real workbench (code-server in headless Chromium, the
  * sandbox portal over HTTPS, a poll every 15 s with the real request gate): task 101 opened from
  * its tree row, its description and comments read in the tab, a comment posted with Ctrl+Enter,
- * the timer started and stopped, the task completed with one request that also carries the
+ * the timer started and stopped, the task paused and started, then completed with one request that also carries the
  * counters (the status bar follows), a comment that fails keeping its text across a window
  * reload, and a hostile comment shown as text. Then the key steps in a Russian VS Code.
  *
@@ -111,6 +111,16 @@ describe('The task tab in the VS Code workbench (end to end)', function () {
     await press(ui, 'Stop Timer');
     await notice(ui, (t) => t === 'Timer stopped.', '"Timer stopped."');
     assert.equal(portal.cards.timerOf(1), undefined, 'no timer runs');
+  });
+
+  it('pauses and starts the task, the buttons following what the portal allows', async () => {
+    const { ui } = s;
+    await press(ui, 'Pause');
+    await ui.waitForTabText('header .status', (text) => text.includes('Pending'), 'the status "Pending"');
+    await notice(ui, (t) => t === 'Done. Status: Pending.', '"Done. Status: Pending."');
+    assert.equal(await ui.taskTab.getByRole('button', { name: 'Pause', exact: true }).count(), 0, 'no Pause on a pending task');
+    await press(ui, 'Start');
+    await ui.waitForTabText('header .status', (text) => text.includes('In progress'), 'the status "In progress"');
   });
 
   it('completes the task with one request that carries the counters too, and the status bar follows', async () => {
