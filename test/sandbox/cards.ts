@@ -66,6 +66,11 @@ export interface TaskCard {
   checklist: ChecklistItem[];
   /** Oldest first. */
   comments: CardComment[];
+  /**
+   * A3: comments written on the old card before the task got its chat stay in the forum; with
+   * the 'chat' quirk task.commentitem.getlist answers these (and `comments` are the chat's).
+   */
+  forumComments: CardComment[];
   elapsed: ElapsedRecord[];
 }
 
@@ -78,9 +83,10 @@ export interface Timer {
 
 /** What putCard and the control API accept: any subset, ids given or not. */
 export type CardInput = Partial<
-  Omit<TaskCard, 'checklist' | 'comments' | 'elapsed'> & {
+  Omit<TaskCard, 'checklist' | 'comments' | 'forumComments' | 'elapsed'> & {
     checklist: Array<Partial<ChecklistItem> & Pick<ChecklistItem, 'title'>>;
     comments: Array<Partial<CardComment> & Pick<CardComment, 'authorId' | 'text'>>;
+    forumComments: Array<Partial<CardComment> & Pick<CardComment, 'authorId' | 'text'>>;
     elapsed: Array<Partial<ElapsedRecord> & Pick<ElapsedRecord, 'userId' | 'seconds'>>;
   }
 >;
@@ -302,6 +308,7 @@ function emptyCard(): TaskCard {
     requireResult: false,
     checklist: [],
     comments: [],
+    forumComments: [],
     elapsed: [],
   };
 }
@@ -435,14 +442,14 @@ export class TaskCards {
         sortIndex: entry.sortIndex === undefined ? 0 : count(entry.sortIndex, 'sortIndex'),
       }));
     }
-    if (input.comments !== undefined) {
-      card.comments = list(input.comments, 'comments', (entry) => ({
-        id: entry.id === undefined ? this.newId() : count(entry.id, 'comment id'),
-        authorId: count(entry.authorId, 'authorId'),
-        postedAt: entry.postedAt === undefined ? nowMs : instant(entry.postedAt, 'postedAt'),
-        text: text(entry.text, 'comment text'),
-      }));
-    }
+    const comment = (entry: Record<string, unknown>): CardComment => ({
+      id: entry.id === undefined ? this.newId() : count(entry.id, 'comment id'),
+      authorId: count(entry.authorId, 'authorId'),
+      postedAt: entry.postedAt === undefined ? nowMs : instant(entry.postedAt, 'postedAt'),
+      text: text(entry.text, 'comment text'),
+    });
+    if (input.comments !== undefined) card.comments = list(input.comments, 'comments', comment);
+    if (input.forumComments !== undefined) card.forumComments = list(input.forumComments, 'forumComments', comment);
     if (input.elapsed !== undefined) {
       card.elapsed = list(input.elapsed, 'elapsed', (entry) => {
         const seconds = count(entry.seconds, 'seconds');
@@ -459,7 +466,7 @@ export class TaskCards {
         };
       });
     }
-    this.nextId = Math.max(this.nextId, ...[...card.checklist, ...card.comments, ...card.elapsed].map((x) => x.id + 1));
+    this.nextId = Math.max(this.nextId, ...[...card.checklist, ...card.comments, ...card.forumComments, ...card.elapsed].map((x) => x.id + 1));
     return this.cardOf(taskId);
   }
 

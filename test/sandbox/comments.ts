@@ -80,7 +80,10 @@ function matches(comment: CardComment, key: string, value: unknown, cards: TaskC
   return operator === '!' ? values.every(compare) : values.some(compare);
 }
 
-/** task.commentitem.getlist (TASKID, ORDER, FILTER), newest first by default; `[]` on the new card ("does not work"). */
+/**
+ * task.commentitem.getlist (TASKID, ORDER, FILTER), newest first by default. On the new card
+ * ("does not work" for the chat) only the comments from before the task got its chat.
+ */
 function commentList({ caller, params, data: { cards } }: CardCall): Outcome {
   const { taskId, order = {}, filter = {} } = positional(params, ['taskId', 'order', 'filter']);
   const id = intParam(taskId);
@@ -91,15 +94,15 @@ function commentList({ caller, params, data: { cards } }: CardCall): Outcome {
   if (badFilter !== undefined) return wrongArgument(2, 'arFilter', `must not contain key "${badFilter}".`);
   const task = cards.visibleTask(caller, id);
   if (!task) return actionFailed();
-  if (cards.quirks.comments === 'chat') return succeed([]);
+  const card = cards.card(id);
+  const forum = cards.quirks.comments === 'chat' ? card.forumComments : [...card.forumComments, ...card.comments];
   const orderBy = Object.entries(order as Record<string, unknown>).map(([field, direction]) => ({
     field: field.toUpperCase(),
     sign: String(direction).toLowerCase() === 'asc' ? 1 : -1,
   }));
   if (orderBy.length === 0) orderBy.push({ field: 'ID', sign: -1 });
-  const rows = cards
-    .card(id)
-    .comments.filter((comment) => Object.entries(filter as Record<string, unknown>).every(([key, value]) => matches(comment, key, value, cards)))
+  const rows = forum
+    .filter((comment) => Object.entries(filter as Record<string, unknown>).every(([key, value]) => matches(comment, key, value, cards)))
     .sort((a, b) => {
       for (const { field, sign } of orderBy) {
         const [x, y] = [commentField(a, field, cards), commentField(b, field, cards)];

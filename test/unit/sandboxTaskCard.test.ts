@@ -440,6 +440,13 @@ describe('SandboxPortal task card', () => {
       assert.deepEqual(since.map((c: Record<string, string>) => c.ID), [newest[0].ID]);
     });
 
+    it('forum comments from before a chat are the forum\'s too: listed with the rest on the old card', async () => {
+      portal.cards.putCard(101, { forumComments: [{ authorId: 3, text: 'Before the chat', postedAt: Date.UTC(2025, 0, 1) }] }, clock);
+      const all = (await comments(1, { TASKID: 101, ORDER: { ID: 'asc' } })).json.result;
+      assert.deepEqual(all.map((c: Record<string, string>) => c.AUTHOR_ID), ['1', '3', '3', '3']);
+      assert.equal(all.find((c: Record<string, string>) => c.POST_MESSAGE === 'Before the chat')?.AUTHOR_ID, '3');
+    });
+
     it('binds parameters by position: FILTER without ORDER is read as ORDER and refused with the documented error', async () => {
       const wire = await comments(1, { TASKID: 101, FILTER: { '>=POST_DATE': '2025-01-01' } });
       assert.equal(wire.status, 400);
@@ -499,11 +506,16 @@ describe('SandboxPortal task card', () => {
       assert.deepEqual((await messages(1, {})).json.error, 'DIALOG_ID_EMPTY');
     });
 
-    it('old forum methods: getlist answers [] ("does not work"), add still posts into the chat', async () => {
+    it('old forum methods: getlist answers only the comments from before the chat ([] without), add still posts into the chat', async () => {
       assert.deepEqual((await call(portal, 1, 'task.commentitem.getlist', { TASKID: 101 })).json.result, []);
       await call(portal, 1, 'task.commentitem.add', { TASKID: 101, FIELDS: { POST_MESSAGE: 'via the forum method' } });
       const { chatId } = await getTask(1, 101, ['CHAT_ID']);
-      assert.equal((await messages(1, { DIALOG_ID: `chat${chatId}` })).json.result.messages[0].text, 'via the forum method');
+      const chat = (await messages(1, { DIALOG_ID: `chat${chatId}` })).json.result.messages;
+      assert.equal(chat[0].text, 'via the forum method');
+      portal.cards.putCard(101, { forumComments: [{ authorId: 3, text: 'Before the chat', postedAt: Date.UTC(2025, 0, 1) }] }, clock);
+      const forum = (await call(portal, 1, 'task.commentitem.getlist', { TASKID: 101 })).json.result;
+      assert.deepEqual(forum.map((c: Record<string, string>) => [c.AUTHOR_ID, c.POST_MESSAGE]), [['3', 'Before the chat']]);
+      assert.equal((await messages(1, { DIALOG_ID: `chat${chatId}` })).json.result.messages.length, chat.length, 'not in the chat');
     });
 
     it('tasks.task.chat.message.send lives on /rest/api/ only, answers {result: true} and raises the others\' unread', async () => {
@@ -712,7 +724,7 @@ describe('SandboxPortal task card', () => {
     it('custom users or tasks get empty cards', async () => {
       await start({ tasks: [{ id: 101, title: 'Mine', responsibleId: 1 }] });
       assert.deepEqual(portal.cards.cardOf(101), {
-        description: '', timeEstimate: 0, allowTimeTracking: true, taskControl: false, requireResult: false, checklist: [], comments: [], elapsed: [],
+        description: '', timeEstimate: 0, allowTimeTracking: true, taskControl: false, requireResult: false, checklist: [], comments: [], forumComments: [], elapsed: [],
       });
     });
   });
