@@ -18,6 +18,7 @@ import {
   TaskPage,
 } from './taskList';
 import {
+  asksForum,
   CardCommand,
   CardMethod,
   CardReader,
@@ -104,7 +105,8 @@ export interface CardRequest {
   /**
    * Where its comments are, once known. Not known: the forum's comments AND the chat's messages
    * by a batch reference to the task's `chatId` (`$result[…]`), so a card of either kind costs
-   * one request; the one that does not apply fails in the batch, unread.
+   * one request; the one that does not apply fails in the batch, unread. A chat that refuses the
+   * webhook for scope is asked with the forum (its comments from before the chat).
    */
   readonly comments?: CommentsSource;
   /** Marks the comments shown read (`readCommand`), riding this batch. */
@@ -118,7 +120,8 @@ export interface WriteRequest extends Omit<WriteContext, 'after' | 'redact'> {
 
 /**
  * A batch carries this many cards at most (Bitrix24's batch: 50 commands; a card is up to three:
- * the task, its comments at a known source and a read mark, or the task and both sources).
+ * the task, its comments at a known source and a read mark, or the task and both sources, which
+ * a chat refused for scope keeps: its forum comments are never unread, so it has no read mark).
  */
 export const MAX_CARDS_PER_BATCH = 12;
 
@@ -220,7 +223,7 @@ export class CountersClient {
       if (index >= MAX_CARDS_PER_BATCH) break;
       const taskKey = cardKey('task', card.taskId);
       commands[taskKey] = taskCommand(card.taskId);
-      if (card.comments === undefined || card.comments === 'forum') commands[cardKey('forum', card.taskId)] = forumCommentsCommand(card.taskId);
+      if (card.comments === undefined || asksForum(card.comments)) commands[cardKey('forum', card.taskId)] = forumCommentsCommand(card.taskId);
       if (card.comments !== 'forum') commands[cardKey('chat', card.taskId)] = chatMessagesCommand(card.comments?.chatId ?? { taskCommandKey: taskKey });
       if (card.read) commands[cardKey('read', card.taskId)] = card.read;
     }
@@ -280,13 +283,23 @@ export class CountersClient {
         taskCards[taskId] = fields;
         continue;
       }
-      const source = commentsSourceOf(fields.value);
+      const forum = batch.results[cardKey('forum', taskId)];
+      const chat = batch.results[cardKey('chat', taskId)];
+      const refusal = chat !== undefined && !chat.ok && chat.error.kind === 'scope' ? chat.error : undefined;
+      const source = commentsSourceOf(fields.value, refusal !== undefined);
       if (request.comments === undefined || !sameCommentsSource(request.comments, source)) commentsFound[taskId] = source;
-      if (request.comments !== undefined && !sameCommentsSource(request.comments, source)) continue;
+      if (!carries(request.comments, source)) continue;
       // The other source's command, asked when the card's kind was not known, is not read: its error means nothing.
-      const answer = batch.results[cardKey(source === 'forum' ? 'forum' : 'chat', taskId)];
-      const parse = source === 'forum' ? parseForumComments : parseChatMessages;
-      taskCards[taskId] = succeed(taskCard(fields.value, answer.ok ? parse(answer.value, fields.value.newComments, reader) : answer));
+      const { newComments } = fields.value;
+      const comments = (answer: Outcome<unknown>, parse: typeof parseForumComments, unread: number) => (answer.ok ? parse(answer.value, unread, reader) : answer);
+      taskCards[taskId] = succeed(
+        source === 'forum'
+          ? taskCard(fields.value, comments(forum, parseForumComments, newComments))
+          : refusal === undefined
+            ? taskCard(fields.value, comments(chat, parseChatMessages, newComments))
+            : // The task's unread count is its chat's: none of the forum's older comments is unread.
+              taskCard(fields.value, comments(forum, parseForumComments, 0), refusal),
+      );
     }
     return { taskCards, commentsFound, reads };
   }
@@ -385,6 +398,17 @@ function countersParams(query: CountersQuery): Record<string, string | number> {
 
 /** The write's key: first in the batch (PHP keeps the order of non-numeric keys). */
 const WRITE_KEY = 'write';
+
+/**
+ * Whether a batch that asked `asked` (undefined: both sources, the chat by a reference) has the
+ * answers the card needs where its comments were `found`; a card without them comes next batch.
+ */
+function carries(asked: CommentsSource | undefined, found: CommentsSource): boolean {
+  if (asked === undefined || sameCommentsSource(asked, found)) return true;
+  if (asked === 'forum') return false;
+  // The chat asked with the forum: the card is answered when the chat no longer refuses, or the task lost its chat.
+  return found === 'forum' ? asked.chatRefused === true : found.chatRefused !== true && found.chatId === asked.chatId;
+}
 
 /** `task_101`, `forum_101`, `chat_101`, `read_101`: never numeric, so the batch keeps its order (and the task comes before the chat that refers to it). */
 function cardKey(part: 'task' | 'forum' | 'chat' | 'read', taskId: number): string {

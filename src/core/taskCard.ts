@@ -74,8 +74,13 @@ export interface TaskCard {
   readonly commentsIn: 'forum' | 'chat';
   /** The task chat's id (`chatId`), on the new card. */
   readonly chatId?: number;
-  /** The comments, oldest first; a failure of their own (a chat without the `im` scope) leaves the task shown. */
+  /**
+   * The comments, oldest first; a failure of their own leaves the task shown. While
+   * `chatRefused`: the forum's, written before the task got its chat.
+   */
   readonly comments: Outcome<readonly TaskComment[]>;
+  /** The task chat refused the webhook for scope (no `im`): its messages cannot be read, nor a comment sent. */
+  readonly chatRefused?: Failure;
   readonly newComments: number;
 }
 
@@ -203,9 +208,9 @@ export function parseTaskFields(result: unknown, taskId: number, redact: Redact)
   });
 }
 
-/** The card: its fields and its comments' own outcome. */
-export function taskCard(fields: TaskFields, comments: Outcome<readonly TaskComment[]>): TaskCard {
-  return { ...fields, comments };
+/** The card: its fields and its comments' own outcome; a refused chat takes no comment either (it would go there). */
+export function taskCard(fields: TaskFields, comments: Outcome<readonly TaskComment[]>, chatRefused?: Failure): TaskCard {
+  return chatRefused === undefined ? { ...fields, comments } : { ...fields, allowed: { ...fields.allowed, comment: false }, comments, chatRefused };
 }
 
 /** "task #N not found or not visible": tasks.task.get's `{"result":[]}`. */
@@ -386,16 +391,26 @@ export function taskCommand(taskId: number): CardCommand {
   return { method: 'tasks.task.get', params: { taskId, select: [...CARD_SELECT], params: { WITH_TIMER_INFO: 'Y' } } };
 }
 
-/** Where a card's comments are, once an answer said: the forum (the old card), or the task chat with this id. */
-export type CommentsSource = 'forum' | { readonly chatId: number };
+/**
+ * Where a card's comments are, once an answer said: the forum (the old card), or the task chat
+ * with this id; `chatRefused`: the chat refused the webhook for scope, so the forum's comments
+ * from before the chat are asked with it while it does.
+ */
+export type CommentsSource = 'forum' | { readonly chatId: number; readonly chatRefused?: true };
 
-/** The source a card's fields name. */
-export function commentsSourceOf(fields: TaskFields): CommentsSource {
-  return fields.chatId === undefined ? 'forum' : { chatId: fields.chatId };
+/** The source a card's fields name, and whether its chat refused the webhook for scope. */
+export function commentsSourceOf(fields: TaskFields, chatRefused: boolean): CommentsSource {
+  if (fields.chatId === undefined) return 'forum';
+  return chatRefused ? { chatId: fields.chatId, chatRefused: true } : { chatId: fields.chatId };
 }
 
 export function sameCommentsSource(a: CommentsSource, b: CommentsSource): boolean {
-  return a === 'forum' || b === 'forum' ? a === b : a.chatId === b.chatId;
+  return a === 'forum' || b === 'forum' ? a === b : a.chatId === b.chatId && a.chatRefused === b.chatRefused;
+}
+
+/** Whether the source asks the forum: a forum card, or a chat card whose chat refused the webhook. */
+export function asksForum(source: CommentsSource): boolean {
+  return source === 'forum' || source.chatRefused === true;
 }
 
 /** The forum's comments. The method binds its parameters by position: TASKID, ORDER, FILTER, in this order. */

@@ -148,14 +148,48 @@ describe('Task cards in the client (against the sandbox portal)', function () {
       assert.equal(moved.taskCards?.[101], undefined, 'the forum has none of a chat card\'s comments: no card from this answer');
     });
 
-    it('shows a chat card without the im scope in one request, its comments a scope failure naming im', async () => {
+    it('shows a chat card without the im scope in one request: the chat\'s refusal naming im, the forum\'s comments from before the chat, no comment', async () => {
+      await portal({ comments: 'chat' });
+      sandbox.cards.putCard(101, { forumComments: [{ authorId: 3, text: 'Before the chat', postedAt: Date.UTC(2025, 0, 1) }] }, Date.UTC(2025, 0, 1));
+      const client = clientFor(1);
+      const first = await cards(client, [{ taskId: 101 }]);
+      assert.equal(sandbox.requests.length, 1);
+      assert.deepEqual(first.commentsFound, { 101: { chatId: 4101, chatRefused: true } });
+      const card = valueOf(first.taskCards?.[101]);
+      assert.equal(card.title, 'Исправить оплату картой');
+      assert.equal(card.commentsIn, 'chat');
+      assert.equal(card.chatRefused?.kind, 'scope');
+      assert.equal(card.chatRefused.missingScope, 'im');
+      // The task's unread count is the chat's: the forum's older comments are not unread, and nothing is marked read.
+      assert.deepEqual(valueOf(card.comments).map((c) => [c.author.id, markupText(c.body), c.unread]), [[3, 'Before the chat', false]]);
+      assert.equal(readCommand(card), undefined);
+      assert.equal(card.allowed.comment, false, 'a comment would go to the chat, which refuses the webhook');
+      // While refused: the chat by its id, and the forum with it.
+      const again = await cards(client, [{ taskId: 101, comments: { chatId: 4101, chatRefused: true } }]);
+      assert.deepEqual(batchCommandsOf(sandbox.requests[1]).slice(5).map((c) => c.key), ['task_101', 'forum_101', 'chat_101']);
+      assert.deepEqual(again.commentsFound, {});
+      assert.deepEqual(valueOf(again.taskCards?.[101]).comments, card.comments);
+      // im added: the chat's messages at once, and the chat alone from now on.
+      sandbox.setScopes(1, ['task', 'user', 'sonet', 'im']);
+      const granted = await cards(client, [{ taskId: 101, comments: { chatId: 4101, chatRefused: true } }]);
+      assert.deepEqual(granted.commentsFound, { 101: { chatId: 4101 } });
+      const chat = valueOf(granted.taskCards?.[101]);
+      assert.equal(chat.chatRefused, undefined);
+      assert.equal(valueOf(chat.comments).length, 3);
+      assert.equal(chat.allowed.comment, true);
+      // im taken away from a known chat: the forum was not asked, so no card from this answer; found refused.
+      sandbox.setScopes(1, ['task', 'user', 'sonet']);
+      const refused = await cards(client, [{ taskId: 101, comments: { chatId: 4101 } }]);
+      assert.deepEqual(refused.commentsFound, { 101: { chatId: 4101, chatRefused: true } });
+      assert.equal(refused.taskCards?.[101], undefined);
+      assert.equal(sandbox.requests.length, 4);
+    });
+
+    it('a chat card without the im scope and without older forum comments: the refusal and no comments', async () => {
       await portal({ comments: 'chat' });
       const card = await cardOf(clientFor(1), 101);
-      assert.equal(sandbox.requests.length, 1);
-      assert.equal(card.title, 'Исправить оплату картой');
-      const failure = failureOf(card.comments);
-      assert.equal(failure.kind, 'scope');
-      assert.equal(failure.missingScope, 'im');
+      assert.equal(card.chatRefused?.missingScope, 'im');
+      assert.deepEqual(valueOf(card.comments), []);
     });
 
     it('says a task not found or not visible is that, and the counters stand', async () => {

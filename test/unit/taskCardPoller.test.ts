@@ -274,6 +274,39 @@ describe('CountersPoller as the task cards\' source (fake clock, sandbox portal)
     assert.equal(after.value.comments.value.length, 4);
   });
 
+  it('a chat card without the im scope: the refusal over the forum\'s older comments, one request a poll, the forum asked while refused', async () => {
+    const env = await setup({ comments: 'chat' });
+    env.portal.cards.putCard(101, { forumComments: [{ authorId: 3, text: 'Before the chat', postedAt: Date.UTC(2025, 0, 1) }] }, Date.UTC(2025, 0, 1));
+    env.poller.showTask(101, { readComments: true });
+    await connect(env);
+    assert.equal(env.sent(), 1, 'both sources in the first batch: the forum\'s answer is there when the chat refuses');
+    const card = cardOf(env, 101);
+    assert.ok(card?.ok && card.value.comments.ok);
+    assert.equal(card.value.chatRefused?.missingScope, 'im');
+    assert.deepEqual(card.value.comments.value.map((c) => c.author.id), [3]);
+    assert.equal(card.value.allowed.comment, false);
+    assert.notEqual(env.state.snapshot.nextPollAt, env.timers.now + GAP, 'nothing left to ask soon');
+    await nextPoll(env);
+    assert.equal(env.sent(), 2);
+    assert.deepEqual(batchKeys(env.portal, 1).filter((k) => k.endsWith('_101')), ['task_101', 'forum_101', 'chat_101'], 'the chat by its id and the forum, no read mark');
+    // im granted on the portal: the chat's messages at the next poll, then the chat alone.
+    env.portal.setScopes(1, ['task', 'user', 'sonet', 'im']);
+    await nextPoll(env);
+    const granted = cardOf(env, 101);
+    assert.ok(granted?.ok && granted.value.comments.ok);
+    assert.equal(granted.value.chatRefused, undefined);
+    assert.equal(granted.value.comments.value.length, 3);
+    await nextPoll(env);
+    assert.deepEqual(batchKeys(env.portal, 3).filter((k) => k.startsWith('task_') || k.startsWith('forum_') || k.startsWith('chat_')), ['task_101', 'chat_101']);
+    // A new connection knows nothing: both again, the chat by a reference.
+    env.portal.setScopes(1, ['task', 'user', 'sonet']);
+    env.poller.connect(webhookOf(env.portal.webhookUrl(1)), 'stored');
+    await nextPoll(env, GAP); // the gate's gap after the last poll
+    assert.deepEqual(batchKeys(env.portal, 4).filter((k) => k.endsWith('_101')), ['task_101', 'forum_101', 'chat_101']);
+    assert.ok(JSON.stringify(batchCommandsOf(env.portal.requests.at(4)!)).includes('$result'));
+    assert.equal(env.sent(), 5);
+  });
+
   it('a write while disconnected is not sent; pending writes are answered on disconnect', async () => {
     const env = await setup();
     assert.equal(failure(await env.poller.write({ kind: 'status', taskId: 1, action: 'start' })).kind, 'auth');
