@@ -230,9 +230,13 @@ function checklist(items: readonly ChecklistItemView[]): HTMLElement {
 
 function comments(card: CardView, v: TaskView): HTMLElement[] {
   const parts: HTMLElement[] = [];
+  // A chat that refuses the webhook: why, then the older comments from before the chat, if any.
+  if (card.chatRefused !== undefined) parts.push(paragraph(card.chatRefused, 'warning'));
   if (card.comments.kind === 'unavailable') parts.push(paragraph(card.comments.sentence, 'warning'));
-  else if (card.comments.items.length === 0) parts.push(paragraph(label('noComments'), 'muted'));
-  else {
+  else if (card.comments.items.length === 0) {
+    if (card.chatRefused === undefined) parts.push(paragraph(label('noComments'), 'muted'));
+  } else {
+    if (card.chatRefused !== undefined) parts.push(text('h3', label('olderComments')));
     const list = element('ol', 'comments');
     for (const c of card.comments.items) {
       const item = element('li', c.unread ? 'comment unread' : 'comment');
@@ -255,6 +259,8 @@ function comments(card: CardView, v: TaskView): HTMLElement[] {
     commentBox.setAttribute('aria-describedby', hint.id);
     form.append(name, commentBox, hint, sendButton);
     parts.push(form);
+  } else if (card.commentWithheld !== undefined && !v.readOnly) {
+    parts.push(paragraph(card.commentWithheld, 'muted'));
   }
   return parts;
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { fail, Failure, succeed } from '../../src/core/outcome';
 import { portalMarkup } from '../../src/core/portalMarkup';
 import { portalText } from '../../src/core/portalText';
-import { STATUS_ACTIONS, StatusAction, TaskCard, TaskComment } from '../../src/core/taskCard';
+import { STATUS_ACTIONS, StatusAction, TaskCard, taskCard, TaskComment } from '../../src/core/taskCard';
 import { CommentDrafts, draftKey, DraftStore } from '../../src/ui/taskTab/drafts';
 import { FROM_WEBVIEW_TYPES, fromWebview } from '../../src/ui/taskTab/fromWebview';
 import { contentSecurityPolicy, shellHtml } from '../../src/ui/taskTab/html';
@@ -29,6 +29,7 @@ const WORDS: TaskWords = {
   duration: (seconds) => `${seconds}s`,
   postedAt: (ms) => `at ${ms}`,
   commentsUnavailable: (failure, commentsIn) => `no comments: ${failure.kind} ${failure.missingScope ?? ''} ${commentsIn}`,
+  chatCommentWithheld: 'no comment box: im',
   cardFailure: (failure) => `no card: ${failure.kind}`,
   notConnected: 'not connected',
 };
@@ -173,6 +174,29 @@ describe('task tab: the view of a card', () => {
     const shown = shownCard({ card: succeed(card({ commentsIn: 'chat', comments: fail(scope) })) });
     assert.deepEqual(shown.comments, { kind: 'unavailable', sentence: 'no comments: scope im chat' });
     assert.equal(shown.status, 'status 2');
+  });
+
+  it('a chat that refuses the webhook (no im): why, over the older comments from before the chat; no comment box, and why', () => {
+    const scope: Failure = { kind: 'scope', missingScope: 'im', detail: text('insufficient_scope') };
+    const fields = card({ commentsIn: 'chat', chatId: 4101 }); // taskCard replaces its comments
+    const refused = taskCard(fields, succeed([comment(2, 300), comment(1, 100)]), scope);
+    const shown = shownCard({ card: succeed(refused) });
+    assert.equal(shown.chatRefused, 'no comments: scope im chat');
+    assert.equal(shown.comments.kind, 'shown');
+    if (shown.comments.kind === 'shown') assert.deepEqual(shown.comments.items.map((c) => c.id), [1, 2]);
+    assert.deepEqual([shown.canComment, shown.commentWithheld], [false, 'no comment box: im']);
+    assert.equal(offered({ kind: 'comment', taskId: 101, text: 'On it' }, refused), false, 'nor sent');
+    assert.equal(shown.status, 'status 2');
+    // None from before the chat: the refusal alone; the forum failing too: said as the forum's.
+    const alone = shownCard({ card: succeed(taskCard(fields, succeed([]), scope)) });
+    assert.deepEqual([alone.chatRefused, alone.comments], ['no comments: scope im chat', { kind: 'shown', items: [] }]);
+    const network: Failure = { kind: 'network', networkCause: 'timeout', detail: text('timed out') };
+    assert.deepEqual(shownCard({ card: succeed(taskCard(fields, fail(network), scope)) }).comments, { kind: 'unavailable', sentence: 'no comments: network  forum' });
+    // Read-only offers no box, so it withholds none.
+    assert.equal(shownCard({ card: succeed(refused), readOnly: true }).commentWithheld, undefined);
+    // With im, nothing of it.
+    const chat = shownCard({ card: succeed(taskCard(fields, succeed([comment(5, 500)]))) });
+    assert.deepEqual([chat.chatRefused, chat.canComment, chat.commentWithheld], [undefined, true, undefined]);
   });
 
   it('loading, a failed card and no connection are said, not shown as a task', () => {

@@ -22,7 +22,7 @@ export const MAX_HREF_LENGTH = 8_192;
 export const LABEL_KEYS = [
   'status', 'deadline', 'creator', 'responsible', 'participants', 'observers', 'group', 'people', 'time', 'estimate', 'spent',
   'timerRunning', 'startTimer', 'stopTimer', 'description', 'noDescription', 'truncated', 'attachment', 'checklist', 'comments',
-  'noComments', 'unread', 'commentBox', 'commentHint', 'send', 'tryAgain', 'openInBitrix24', 'copyLink', 'actions', 'loading',
+  'noComments', 'olderComments', 'unread', 'commentBox', 'commentHint', 'send', 'tryAgain', 'openInBitrix24', 'copyLink', 'actions', 'loading',
   'readOnly',
 ] as const;
 export type LabelKey = (typeof LABEL_KEYS)[number];
@@ -69,12 +69,16 @@ export interface CardView {
   readonly checklist: readonly ChecklistItemView[];
   /** Oldest first, so the newest is at the bottom; or why they cannot be shown. */
   readonly comments: { readonly kind: 'shown'; readonly items: readonly CommentView[] } | { readonly kind: 'unavailable'; readonly sentence: string };
+  /** Why the task chat cannot be read (the `im` scope), said above `comments`, which are then the older ones from before the chat. */
+  readonly chatRefused?: string;
   /** The status actions the task's `action` map allows (none in read-only mode), with their button labels. */
   readonly actions: ReadonlyArray<{ readonly action: StatusAction; readonly label: string }>;
   /** Offer the timer button (the action map allows it, not read-only). */
   readonly timer: boolean;
   /** Offer the comment box. */
   readonly canComment: boolean;
+  /** Why there is no comment box where the tab would offer one (the chat refuses the webhook). */
+  readonly commentWithheld?: string;
 }
 
 /** What the aria-live line says about the last write: sending, what the portal said, or why it failed. */

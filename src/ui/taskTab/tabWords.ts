@@ -33,6 +33,7 @@ export function tabLabels(): TabLabels {
     checklist: vscode.l10n.t('Checklist'),
     comments: vscode.l10n.t('Comments'),
     noComments: vscode.l10n.t('No comments yet.'),
+    olderComments: vscode.l10n.t('Older comments, from before the task chat'),
     unread: vscode.l10n.t('unread'),
     commentBox: vscode.l10n.t('Write a comment'),
     commentHint: vscode.l10n.t('Ctrl+Enter sends.'),
@@ -59,6 +60,7 @@ export function tabWords(): TaskWords {
     duration,
     postedAt: dateAndTime,
     commentsUnavailable,
+    chatCommentWithheld: vscode.l10n.t('New comments go to the task chat, so they can be written here once the webhook has the "im" scope; until then, in Bitrix24.'),
     cardFailure: failureSentence,
     notConnected: vscode.l10n.t('Not connected to Bitrix24. Connect a webhook to see the task.'),
   };

@@ -20,6 +20,8 @@ export interface TaskWords {
   postedAt(epochMs: number): string;
   /** Why the comments cannot be shown (the `im` scope for a chat). */
   commentsUnavailable(failure: Failure, commentsIn: TaskCard['commentsIn']): string;
+  /** Why a chat card that refuses the webhook has no comment box. */
+  readonly chatCommentWithheld: string;
   /** Why the task cannot be shown. */
   cardFailure(failure: Failure): string;
   readonly notConnected: string;
@@ -70,10 +72,13 @@ function cardView(card: TaskCard, facts: TabFacts, words: TaskWords): CardView {
     })),
     comments: card.comments.ok
       ? { kind: 'shown', items: [...card.comments.value].sort((a, b) => a.postedAt - b.postedAt || a.id - b.id).map((c) => comment(c, words)) }
-      : { kind: 'unavailable', sentence: words.commentsUnavailable(card.comments.error, card.commentsIn) },
+      : // While the chat is refused, the comments that failed are the forum's.
+        { kind: 'unavailable', sentence: words.commentsUnavailable(card.comments.error, card.chatRefused ? 'forum' : card.commentsIn) },
+    chatRefused: card.chatRefused && words.commentsUnavailable(card.chatRefused, card.commentsIn),
     actions: act ? STATUS_ACTIONS.filter((a) => card.allowed.status.has(a)).map((action) => ({ action, label: words.action(action) })) : [],
     timer: act && card.allowed.timer,
     canComment: act && card.allowed.comment,
+    commentWithheld: act && card.chatRefused ? words.chatCommentWithheld : undefined,
   };
 }
 
