@@ -51,8 +51,13 @@ function renderNode<N>(node: MarkupNode, dom: MarkupDom<N>, words: MarkupWords):
       return wrap('u', node.children);
     case 'strike':
       return wrap('s', node.children);
-    case 'link':
-      return filled(dom.button('link', { type: 'openLink', href: node.href }), renderMarkup(node.children, dom, words), dom);
+    case 'link': {
+      const link = filled(dom.button('link', { type: 'openLink', href: node.href }), renderMarkup(node.children, dom, words), dom);
+      // A label can read like one address (the portal's) and lead to another: unless it is the
+      // address itself, the host it really leads to follows it.
+      const host = linkHost(node);
+      return host === undefined ? link : filled(dom.element('span'), [link, dom.text(' '), filled(dom.element('span', 'host'), [dom.text(`(${host})`)], dom)], dom);
+    }
     case 'mention':
       return filled(dom.button('link mention', { type: 'openUser', userId: node.userId }), [dom.text(node.name)], dom);
     case 'attachment':
@@ -76,4 +81,19 @@ function renderNode<N>(node: MarkupNode, dom: MarkupDom<N>, words: MarkupWords):
 function filled<N>(parent: N, children: readonly N[], dom: MarkupDom<N>): N {
   for (const child of children) dom.append(parent, child);
   return parent;
+}
+
+/** The host a link leads to, unless its label is its address; undefined for an address that does not parse. */
+export function linkHost(link: Extract<MarkupNode, { kind: 'link' }>): string | undefined {
+  let host: string;
+  try {
+    host = new URL(link.href).host;
+  } catch {
+    return undefined;
+  }
+  return labelOf(link.children) === link.href ? undefined : host;
+}
+
+function labelOf(markup: Markup): string {
+  return markup.map((node) => (node.kind === 'text' ? node.text : 'children' in node ? labelOf(node.children) : '\u0000')).join('');
 }

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Markup, MarkupNode, portalMarkup } from '../../src/core/portalMarkup';
 import { portalText } from '../../src/core/portalText';
-import { MARKUP_TAGS, MarkupDom, OpenRequest, renderMarkup } from '../../src/webview/markup';
+import { linkHost, MARKUP_TAGS, MarkupDom, OpenRequest, renderMarkup } from '../../src/webview/markup';
 import { propertyRuns } from './propertyRuns';
 
 type FakeNode = { kind: 'element'; tag: string; className?: string; children: FakeNode[] } | { kind: 'text'; text: string } | { kind: 'button'; className: string; open: OpenRequest; children: FakeNode[] };
 
-const CLASSES = new Set(['link', 'link mention', 'link attachment', 'truncated']);
+const CLASSES = new Set(['link', 'link mention', 'link attachment', 'truncated', 'host']);
 const WORDS = { attachment: '<attachment>', truncated: '<truncated>' };
 
 function render(markup: Markup): { nodes: FakeNode[]; all: FakeNode[] } {
@@ -46,7 +46,13 @@ function expected(markup: Markup): { texts: string[]; opens: OpenRequest[] } {
       case 'list': node.items.forEach(walk); return;
       case 'table': node.rows.forEach((row) => row.forEach(walk)); return;
       case 'quote': if (node.author !== undefined) texts.push(node.author); walk(node.children); return;
-      case 'link': opens.push({ type: 'openLink', href: node.href }); walk(node.children); return;
+      case 'link': {
+        opens.push({ type: 'openLink', href: node.href });
+        walk(node.children);
+        const host = linkHost(node);
+        if (host !== undefined) texts.push(' ', `(${host})`);
+        return;
+      }
       default: walk(node.children);
     }
   };
@@ -90,6 +96,16 @@ const { markup } = fc.letrec<{ markup: Markup; node: MarkupNode }>((tie) => ({
 })) as { markup: fc.Arbitrary<Markup> };
 
 describe('task tab: markup rendering (properties)', () => {
+  it("shows the host a link really leads to when its label reads otherwise (a portal-looking label to another site)", () => {
+    const [disguised] = portalMarkup('[URL=https://evil.example/login]https://portal.example/company/personal/user/1/[/URL]', same);
+    assert.equal(disguised.kind, 'link');
+    const shown = render([disguised]).all.flatMap((n) => (n.kind === 'text' ? [n.text] : [])).join('');
+    assert.equal(shown, 'https://portal.example/company/personal/user/1/ (evil.example)');
+    const plain = portalMarkup('[URL]https://status.example/gateway[/URL]', same);
+    assert.equal(render(plain).all.flatMap((n) => (n.kind === 'text' ? [n.text] : [])).join(''), 'https://status.example/gateway', 'an address as its own label needs no host');
+  });
+
+
   it('any document becomes allow-listed elements, its text in text nodes and its links as buttons', () => {
     fc.assert(fc.property(markup, check), propertyRuns(300));
   });
