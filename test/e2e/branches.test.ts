@@ -56,8 +56,13 @@ function useGitWorkspace(name: string): { folder: string; removeAfter: () => voi
   return { folder, removeAfter: () => after(() => fs.rmSync(folder, { recursive: true, force: true })) };
 }
 
-/** The palette's Start Work, "webhook" typed into its picker, Enter on task 101. */
-async function startWork(ui: WorkbenchDriver, command: string): Promise<void> {
+/**
+ * The palette's Start Work, "webhook" typed into its picker, Enter on task 101. The palette
+ * offers it once connected, and a palette opened before that would not list it: `connected`
+ * is the counters' item's aria-label once the first counters are in.
+ */
+async function startWork(ui: WorkbenchDriver, command: string, connected: RegExp): Promise<void> {
+  await ui.waitForStatus(connected);
   await ui.runCommand(command);
   const box = ui.quickInput.locator('input.input');
   await box.waitFor({ state: 'visible' });
@@ -109,7 +114,7 @@ describe('Tasks and git branches in the VS Code workbench (end to end)', functio
     portal.updateTask(101, { title: TASK_TITLE });
     assert.equal(git(workspace, 'branch', '--show-current'), 'main');
     const started = Date.now();
-    await startWork(ui, 'Bitrix24: Start Work on Task…');
+    await startWork(ui, 'Bitrix24: Start Work on Task…', /^Bitrix24, 2 overdue, 5 new comments$/);
     await ui.waitForValue(() => Promise.resolve(git(workspace, 'branch', '--show-current')), (branch) => branch === TASK_BRANCH,
       `git's current branch to be ${TASK_BRANCH}`, WORK_TIMEOUT_MS);
     await waitForItem(ui, (text) => text === ITEM_TEXT, `the branch item to show "${ITEM_TEXT}"`);
@@ -167,7 +172,7 @@ describe('Tasks and git branches in a Russian VS Code (end to end)', function ()
   it('Start Work from the palette in Russian shows the task in the status bar (screenshot)', async () => {
     const { ui, portal } = session();
     portal.updateTask(101, { title: TASK_TITLE });
-    await startWork(ui, 'Битрикс24: Начать работу над задачей…');
+    await startWork(ui, 'Битрикс24: Начать работу над задачей…', /^Битрикс24, 2 задачи просрочены, 5 новых комментариев$/);
     await waitForItem(ui, (text) => text === ITEM_TEXT, `the branch item to show "${ITEM_TEXT}"`);
     assert.equal(git(workspace, 'branch', '--show-current'), TASK_BRANCH);
     const label = (await ui.branchTaskItem.getAttribute('aria-label')) ?? '';
