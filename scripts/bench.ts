@@ -54,6 +54,8 @@ const FIGURES: ReadonlyArray<{ step: Step; figure: string; target: string; how: 
   { step: 'taskTab', figure: 'a comment, forum card', target: '1 request', how: 'one poller against the sandbox over HTTP' },
   { step: 'taskTab', figure: 'a comment, chat card (REST 3.0)', target: '1 request', how: 'one poller against the sandbox over HTTP' },
   { step: 'taskTab', figure: 'HTTP requests per poll with a tab shown', target: '1', how: "the sandbox's request log" },
+  { step: 'taskTab', figure: 'requests per poll with a branch task', target: '1', how: "the sandbox's request log" },
+  { step: 'taskTab', figure: 'time from checkout to the item showing the task', target: "≤ 150 ms plus the portal's round trip", how: 'core: showTask for a new id → its card in the state' },
   { step: 'cpu', figure: 'CPU per poll cycle', target: '≤ 1 ms', how: 'process.cpuUsage around the poll path' },
   { step: 'cpu', figure: 'heap after 10,000 cycles vs. after 100', target: 'growth ≤ 1 MB', how: 'soak with an injected clock' },
   { step: 'fleet', figure: 'fleet, N = 50', target: '503 share 0; ≤ 2 min old; back within 10 min', how: 'test/sim/fleet.ts' },

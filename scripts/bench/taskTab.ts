@@ -2,7 +2,10 @@
  * What the task tab costs: from `showTask` (a tab opened) to the card in the state, the
  * requests and bytes of opening a card (the old card's forum and the new card's chat, each
  * opened without knowing its kind), of a status action and of a comment, and the requests of a
- * poll while a tab is shown.
+ * poll while a tab is shown. And what the branch's task item costs, which holds its task's
+ * card the same way (`showTask`, comments left unread): a checkout from one task's branch to
+ * another's (the old card let go, the new one shown) to the card in the state, and the requests
+ * of a poll while it holds one.
  *
  * The real CountersPoller, CountersClient and node-fetch transport against the real sandbox
  * over HTTP (its default tasks; a second portal with the new card and the `im` scope), the
@@ -78,6 +81,7 @@ async function bench(options: SandboxOptions, scopes?: string[]) {
 export async function measureTaskTab(): Promise<Measurement> {
   const forum = await bench({});
   const chat = await bench({ card: { comments: 'chat' } }, ['task', 'user', 'sonet', 'im']);
+  const branch = await bench({});
   try {
     // The portal's round trip: a poll without a tab, over the same HTTP.
     const roundTrips: number[] = [];
@@ -94,6 +98,17 @@ export async function measureTaskTab(): Promise<Measurement> {
     const forumComment = await forum.costOf(() => forum.write({ kind: 'comment', taskId: 101, text: 'On it' }));
     const chatOpen = await chat.costOf(() => chat.open(101));
     const chatComment = await chat.costOf(() => chat.write({ kind: 'comment', taskId: 101, text: 'On it' }));
+    // The branch item, on a poller no tab ever used: each checkout lets the last task go and shows the next.
+    const checkouts: number[] = [];
+    let held: (() => void) | undefined;
+    for (const taskId of OPENED_TASKS) {
+      held?.();
+      const { value } = await branch.costOf(() => branch.open(taskId));
+      checkouts.push(value.elapsedMs);
+      held = value.release;
+    }
+    const branchPoll = await branch.costOf(branch.poll);
+    held?.();
 
     const roundTrip = median(roundTrips);
     const costRow = (figure: string, cost: Cost): Row => ({
@@ -124,6 +139,20 @@ export async function measureTaskTab(): Promise<Measurement> {
           how: "the sandbox's request log",
           met: shownPoll.cost.requests === 1,
         },
+        {
+          figure: 'requests per poll with a branch task',
+          measured: `${branchPoll.cost.requests}: request ${bytes(branchPoll.cost.requestBytes)}, answer ${bytes(branchPoll.cost.answerBytes)}`,
+          target: '1',
+          how: "the sandbox's request log, the branch item's showTask held",
+          met: branchPoll.cost.requests === 1,
+        },
+        {
+          figure: 'time from checkout to the item showing the task',
+          measured: `median ${ms(median(checkouts), 1)} (${checkouts.map((t) => t.toFixed(1)).join(', ')})`,
+          target: `≤ ${OPEN_GOAL_MS} ms plus the portal's round trip`,
+          how: `core: the last task let go, showTask for a new id → its card in the state, ${OPENED_TASKS.length} checkouts (git's event to the item and the rendering not included)`,
+          met: median(checkouts) <= OPEN_GOAL_MS + roundTrip,
+        },
       ],
       notes: [
         'Task tab: a card opened without knowing its kind asks the forum and the chat (by a batch reference to the task) in its one request; after that its comments come from the source found alone. A chat card\'s comment is REST 3.0, a request of its own in place of that poll; the card follows at the next poll.',
@@ -132,5 +161,6 @@ export async function measureTaskTab(): Promise<Measurement> {
   } finally {
     await forum.close();
     await chat.close();
+    await branch.close();
   }
 }

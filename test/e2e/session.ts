@@ -31,6 +31,8 @@ export interface SessionOptions {
   readonly sandbox?: SandboxOptions;
   /** Entries of `resultsDir` another session owns (a subfolder), kept when it is emptied. */
   readonly keep?: readonly string[];
+  /** The folder the workbench opens (made before the session starts); default a fresh empty one. */
+  readonly workspace?: string;
 }
 
 /** Registers the session's hooks in the calling describe block; the result reads it in a test. */
@@ -48,6 +50,7 @@ export function useSession(resultsDir: string, words: DriverWords, options: Sess
     const wb = await startWorkbench({
       ...target.options,
       locale: options.locale,
+      workspace: options.workspace,
       logDir: resultsDir,
       deviceScaleFactor: 2,
       env: { BITRIX24_WEBHOOK_URL: portal.webhookUrl(1) },

@@ -22,6 +22,8 @@ type PageElement = any;
 
 export const EXTENSION_ID = 'b24tools.bitrix24-task-counters';
 export const STATUS_ITEM_ID = 'bitrix24Tasks.status';
+/** The branch's task item (src/ui/branches/branchTaskItem.ts). */
+export const BRANCH_TASK_ITEM_ID = 'bitrix24Tasks.branchTask';
 /** The activity-bar entry of the `bitrix24Tasks` view container. */
 const CONTAINER_ACTION = 'a.action-label[class*="activity-workbench-view-extension-bitrix24Tasks-"]';
 
@@ -77,6 +79,11 @@ export class WorkbenchDriver {
 
   get statusItem(): Locator {
     return statusBarItem(this.page, EXTENSION_ID, STATUS_ITEM_ID);
+  }
+
+  /** The second item: the current branch's task. */
+  get branchTaskItem(): Locator {
+    return statusBarItem(this.page, EXTENSION_ID, BRANCH_TASK_ITEM_ID);
   }
 
   async statusLabel(): Promise<string> {
@@ -389,11 +396,12 @@ export class WorkbenchDriver {
     return hover;
   }
 
-  /** The status bar from its left end to the item, with the item's tooltip when `withHover`. */
-  async statusBarShot(file: string, withHover: boolean): Promise<string> {
+  /** The status bar from its left end to `upTo` (default the counters' item), with the counters'
+   *  tooltip when `withHover`. */
+  async statusBarShot(file: string, withHover: boolean, upTo: Locator = this.statusItem): Promise<string> {
     await this.parkMouse();
     const bar = await boxOf(this.page.locator('.part.statusbar'), 'the status bar');
-    const item = await boxOf(this.statusItem, 'the status bar item');
+    const item = await boxOf(upTo, 'the status bar item');
     const boxes: Box[] = [{ x: bar.x, y: bar.y, width: 1, height: bar.height }, item];
     if (withHover) boxes.push(await boxOf(await this.hoverStatusItem(), 'the status bar tooltip'));
     try {
@@ -506,7 +514,7 @@ export class ExternalOpens {
 export const RESULTS_ROOT = path.join(repoRoot, 'test-results', 'e2e', vscodeRoleFromEnv());
 /** The subfolders of RESULTS_ROOT that belong to other suites than workbench.test.ts. */
 /** (polish.test.ts: its folder and its walkthrough screenshot.) */
-export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks', 'task-tab'];
+export const SUITE_RESULT_DIRS: readonly string[] = ['ru', 'polish', 'walkthrough.png', 'portal-text', 'tasks', 'task-tab', 'branches'];
 /** The README's screenshots. */
 export const README_SHOTS_DIR = path.join(repoRoot, 'media', 'screenshots');
 
