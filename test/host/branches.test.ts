@@ -186,4 +186,22 @@ describe('Tasks and git branches (extension host)', function () {
     await until(() => itemText() === '$(warning) #999', `the warning, now ${itemText()}`);
     assert.match(tooltipOf(), /not found or not visible/);
   });
+
+  it('Stop Work pressed while Start Work is still starting the task and its timer stops that timer', async () => {
+    const settings = vscode.workspace.getConfiguration('bitrix24Tasks');
+    await settings.update('startWork.startTimer', true, vscode.ConfigurationTarget.Global);
+    try {
+      await inFront(one);
+      const starting = vscode.commands.executeCommand<string | undefined>('bitrix24Tasks.startWork', 107);
+      // The item shows once the branch is checked out, before the task and its timer are started.
+      await until(() => api.branchTask.shown?.taskId === 107, 'the item to show task 107');
+      assert.equal(portal.cards.timerOf(1), undefined, 'no timer yet');
+      assert.equal(await vscode.commands.executeCommand<boolean>('bitrix24Tasks.stopWork'), true);
+      assert.equal(await starting, 'task/107-obnovit-sertifikaty');
+      assert.equal(portal.cards.timerOf(1), undefined, 'no timer left running');
+      assert.ok(portal.cards.card(107).elapsed.some((record) => record.source === 3), 'the timer ran and was stopped (a system record)');
+    } finally {
+      await settings.update('startWork.startTimer', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
