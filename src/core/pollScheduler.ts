@@ -15,9 +15,9 @@
  *   against the portal's shared rate limit.
  * - Exponential backoff on retryable failures, capped, honouring the portal's own
  *   "not before" (Retry-After, operating_reset_at) up to the same cap; reset by the first success.
- * - The portal's rate limit (`slowDown`) also slows this client's normal polling for a while
- *   (below): when a whole office shares the limit, clients that jumped back to full speed
- *   after the backoff would only hit it again.
+ * - The portal's rate limit (`slowDown`) also slows this client's normal polling
+ *   (`RateLimitPace`): when a whole office shares the limit, clients that jumped back to full
+ *   speed after the backoff would only hit it again. Its retries start at RATE_LIMIT_RETRY_MS.
  * - A failure only the user can fix (auth, scope, access…) halts polling until `refresh` or
  *   `newQuestion`.
  * - Every wait is clamped to [0, the cap] in `dueIn` (and `arm`): whatever the interval, the portal or
@@ -25,6 +25,7 @@
  *   which would be a tight loop of requests).
  */
 import { Clock, systemClock, Timer } from './clock';
+import { RateLimitPace } from './rateLimitPace';
 import { MIN_REQUEST_GAP_MS, RequestGate } from './requestGate';
 
 /** What one run tells the scheduler: an answer to its request (ok, retry, halt), or none (look). */
@@ -85,37 +86,11 @@ export function clampInterval(ms: number): number {
 }
 
 /**
- * The portal's rate limit is shared by a whole office, so a QUERY_LIMIT_EXCEEDED also slows
- * this client's normal polling (its retries keep the plain backoff). Like TCP: an isolated loss
- * recovers fast, sustained congestion backs off longer.
- *
- * - After a success the wait is the interval times the pace, which falls linearly to 1 over the
- *   recovery window counted from the last rate limit; no wait ends later than the window's end
- *   plus one full-speed wait.
- * - An isolated rate limit (none in the recovery window before it) sets the pace to SLOW_FACTOR
- *   and the window to RECOVERY_MS: back at the interval within 10 minutes.
- * - A rate limit while still recovering multiplies the pace it finds by SLOW_FACTOR (at most the
- *   backoff cap over the interval) and the window by WINDOW_GROWTH (at most MAX_RECOVERY_MS).
- * - A whole window without a rate limit ends the episode: the next one is isolated again.
- * - An outage is not congestion: a calm client (at full speed, without a rate limit, for a whole
- *   RECOVERY_MS since its first success and its last rate limit) that meets a rate limit counts
- *   it as an isolated one and absorbs every further one until its next success (its retries
- *   already back off). However long the portal refused, it is back at the interval within 10
- *   minutes of the first refusal, or at once when the refusals lasted longer. A rate limit soon
- *   after that episode is no longer calm: sustained congestion still deepens the pace.
- *
- * The window's growth and cap are what keep an office over the limit slowed (`npm run fleet`:
- * with a doubling window, or a 2 h cap, 500 clients hardly stay under 10% refused); a deeper
- * cut does not help, it only frees the bucket for the clients that were not cut. Only a calm
- * client may absorb: a client refused within its first RECOVERY_MS (a whole office starting at
- * once) deepens as before, or 500 clients would no longer stay under 10% refused. An office over
- * the limit is still slowed for hours by an outage of QUERY_LIMIT_EXCEEDED: its clients are not
- * calm, and no client can tell those refusals from its office's own overload (CONTRIBUTING).
+ * The first retry after a rate limit (doubling after it, like every backoff): the bucket
+ * drains 2 requests a second, so a refused request may well pass half a minute later, and a
+ * client back within the portal's bad minutes is back with numbers (`npm run fleet`).
  */
-export const RECOVERY_MS = 10 * 60_000;
-export const MAX_RECOVERY_MS = 3 * 3600_000;
-export const WINDOW_GROWTH = 4;
-export const SLOW_FACTOR = 1 / 0.6;
+export const RATE_LIMIT_RETRY_MS = 30_000;
 
 export class PollScheduler {
   /** This window's request gate: every request of the poll passes it; the schedule follows it. */
@@ -126,16 +101,8 @@ export class PollScheduler {
   /** Monotonic ms when the next scheduled run is due; undefined when stopped or halted. */
   private dueAt: number | undefined;
   private failures = 0;
-  /** The last rate limit, the pace it set and the recovery window from it (see RECOVERY_MS). */
-  private slowedAt: number | undefined;
-  private slowestPace = 1;
-  private recoveryMs = RECOVERY_MS;
-  /** The latest rate limit, absorbed ones included. */
-  private lastLimitedAt: number | undefined;
-  /** The first normal (paced) wait: the client's first success. */
-  private pacedSince: number | undefined;
-  /** An outage met while calm: rate limits are absorbed until the next success. */
-  private absorbing = false;
+  /** How much the office's shared rate limit slows normal polling. */
+  private rateLimitPace: RateLimitPace;
   private interval: number;
   /** Bumped by `stop`: a run from an older generation no longer decides anything. */
   private generation = 0;
@@ -162,6 +129,7 @@ export class PollScheduler {
     this.clock = options.clock ?? systemClock;
     this.gate = options.gate ?? new RequestGate(this.clock);
     this.random = options.random ?? Math.random;
+    this.rateLimitPace = new RateLimitPace(this.maxPace());
   }
 
   get phase(): PollPhase {
@@ -184,7 +152,7 @@ export class PollScheduler {
 
   /** The interval's multiplier after rate limits: 1 at full speed. */
   get pace(): number {
-    return this.paceAt(this.clock.monotonic());
+    return this.rateLimitPace.paceAt(this.clock.monotonic(), this.interval);
   }
 
   /**
@@ -250,6 +218,7 @@ export class PollScheduler {
     const interval = clampInterval(intervalMs);
     if (interval === this.interval) return;
     this.interval = interval;
+    this.rateLimitPace.setSlowest(this.maxPace());
     if (this.phaseValue === 'waiting' && this.failures === 0 && this.dueAt !== undefined) {
       // Counted from the last run, as its own wait was: a new interval never brings the next
       // request closer to the last than the minimum interval.
@@ -288,7 +257,7 @@ export class PollScheduler {
     this.holding = false;
     this.dueAt = undefined;
     this.failures = 0;
-    this.forgetRateLimits();
+    this.rateLimitPace = new RateLimitPace(this.maxPace());
     this.lastRunEndedAt = undefined;
     this.gate.newConnection();
     this.answerExplicit();
@@ -348,13 +317,14 @@ export class PollScheduler {
         return;
       case 'ok':
         this.failures = 0;
+        this.rateLimitPace.succeeded(now);
         this.dueIn(Math.max(MIN_INTERVAL_MS, this.normalWait()));
         this.gate.answered();
         return;
       case 'retry': {
         this.failures++;
-        if (step.slowDown) this.rateLimited(now);
-        const backoff = this.jittered(this.backoffMs());
+        if (step.slowDown) this.rateLimitPace.limited(now, this.interval);
+        const backoff = this.jittered(this.backoffMs(step.slowDown ? Math.min(RATE_LIMIT_RETRY_MS, this.interval) : this.interval));
         const portalWait = isNumber(step.notBefore) ? step.notBefore - this.clock.now() + this.random() * 1000 : 0;
         // After a request, the next is never closer than the minimum interval, whatever the step says.
         this.dueIn(Math.max(MIN_INTERVAL_MS, backoff, portalWait));
@@ -373,40 +343,9 @@ export class PollScheduler {
     return this.paced(this.jittered(this.interval));
   }
 
-  private rateLimited(now: number): void {
-    const calmSince = Math.max(this.pacedSince ?? now, this.lastLimitedAt ?? -Infinity);
-    this.lastLimitedAt = now;
-    if (this.absorbing) return;
-    const recovering = this.slowedAt !== undefined && now < this.slowedAt + this.recoveryMs;
-    this.absorbing = !recovering && now - calmSince >= RECOVERY_MS;
-    this.slowestPace = Math.min(this.maxPace(), (recovering ? this.paceAt(now) : 1) * SLOW_FACTOR);
-    this.recoveryMs = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * this.recoveryMs) : RECOVERY_MS;
-    this.slowedAt = now;
-  }
-
-  private forgetRateLimits(): void {
-    this.slowedAt = undefined;
-    this.lastLimitedAt = undefined;
-    this.pacedSince = undefined;
-    this.absorbing = false;
-  }
-
-  /**
-   * A (jittered) wait times the pace, within the cap, ending by the window's end plus itself.
-   * Only a success waits it: an outage absorbed until now is over.
-   */
+  /** A (jittered) wait times the pace, within the cap. */
   private paced(ms: number): number {
-    const now = this.clock.monotonic();
-    this.pacedSince ??= now;
-    this.absorbing = false;
-    const recoveredIn = this.slowedAt === undefined ? 0 : Math.max(0, this.slowedAt + this.recoveryMs - now);
-    return Math.min(this.longestWait(), ms * this.paceAt(now), recoveredIn + ms);
-  }
-
-  private paceAt(now: number): number {
-    if (this.slowedAt === undefined) return 1;
-    const left = Math.min(1, 1 - (now - this.slowedAt) / this.recoveryMs);
-    return left <= 0 ? 1 : 1 + (this.slowestPace - 1) * left;
+    return Math.min(this.longestWait(), ms * this.pace);
   }
 
   /** The slowest pace: the interval stretched to the backoff cap. */
@@ -414,9 +353,9 @@ export class PollScheduler {
     return Math.max(1, this.maxBackoff() / this.interval);
   }
 
-  /** interval, 2×, 4×, … up to the cap. */
-  private backoffMs(): number {
-    return Math.min(this.longestWait(), this.interval * 2 ** Math.min(this.failures - 1, 20));
+  /** first, 2×, 4×, … up to the cap. */
+  private backoffMs(firstMs: number): number {
+    return Math.min(this.longestWait(), firstMs * 2 ** Math.min(this.failures - 1, 20));
   }
 
   private maxBackoff(): number {

@@ -15,44 +15,32 @@
  * (d) after a halt, no run until refresh or newQuestion (or a new start after stop), not on soon;
  * (e) while paused, no run but one for the user's explicit ask; after it, paused (or halted)
  *     again; an explicit ask is answered by a request (or the scheduler stopped), never dropped;
- * (f) back at the interval within the recovery window: a rate limit is isolated when none came in
- *     the window before it, and its window is RECOVERY_MS; one while still recovering multiplies
- *     the window by WINDOW_GROWTH, up to MAX_RECOVERY_MS. A calm client (no rate limit since its
- *     first success, or since its last one, for RECOVERY_MS, and not recovering) that meets one
- *     absorbs the further ones until its next normal wait: an outage, counted as one isolated rate
- *     limit. An ok step decided a window or more after the last counted rate limit waits the plain
- *     jittered interval, one decided earlier ends by the window's end plus one full-speed wait:
- *     after an isolated rate limit with only ok steps after it, back at the interval within 10
- *     minutes;
- * (g) sustained overload stays slowed: after a rate limit while still recovering (and the same
- *     interval since), an ok step decided inside the window waits at least the plain jittered
- *     interval times 1 + (SLOW_FACTOR - 1) × the share of the window still ahead (within the
- *     cap, and SLOW_FACTOR at most the cap over the interval): the pace comes back no faster than
- *     an isolated cut spread over the grown window;
+ * (f) an ok step waits the plain jittered interval times the scheduler's pace (within
+ *     [MIN_INTERVAL_MS, the cap]), and the pace is in [1, the cap over the interval];
+ * (g) a rate limit slows: at the ok step ending a run of rate limits that was not an outage
+ *     (see j), with the same interval since the run began, the pace is at least the first cut,
+ *     min(slowest, 1/DECREASE), less only the climb since (PROBE_PER_INTERVAL per interval);
  * (h) the failure count changes only when a run's answer comes (+1 on retry, 0 on ok and halt,
  *     unchanged on a look) or on stop: never on refresh, soon, newQuestion, pause, resume,
  *     setInterval;
  * (i) while failing, soon never brings a request before the retry the answer set (the
  *     backoff, or the portal's notBefore up to the cap);
- * (j) an outage ends fast: after one met while calm (any number of rate limits in a row), an ok
- *     step decided RECOVERY_MS or more after its last rate limit, with none since, waits the plain
- *     jittered interval: back at the interval within 10 minutes of the outage's end, however long
- *     it lasted.
+ * (j) an outage is forgotten: a run of LONG_RUN or more rate limits that began while the client
+ *     was calm (CALM_MS since its first success and since the last run began) ends, at its ok
+ *     step, with a pace no slower than just before the run's first rate limit, however long the
+ *     run lasted.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   clampInterval,
   DEFAULT_MAX_BACKOFF_MS,
-  MAX_RECOVERY_MS,
   MIN_FOLLOW_MS,
   MIN_INTERVAL_MS,
   PollScheduler,
   PollStep,
-  RECOVERY_MS,
-  SLOW_FACTOR,
-  WINDOW_GROWTH,
 } from '../../src/core/pollScheduler';
+import { CALM_MS, DECREASE, LONG_RUN, PROBE_PER_INTERVAL } from '../../src/core/rateLimitPace';
 import { seededRandom } from '../sim/fleet';
 import { fakeTime } from './fakeTime';
 import { propertyRuns } from './propertyRuns';
@@ -132,6 +120,23 @@ export interface Scenario {
   readonly actions: readonly Action[];
 }
 
+/** A run of rate limits as the world saw it: when it began, the interval and pace then. */
+interface LimitRun {
+  readonly at: number;
+  readonly interval: number;
+  readonly paceBefore: number;
+  readonly calm: boolean;
+  length: number;
+}
+
+/** A run that just ended: its step, when, whether a gesture came meanwhile, the run of rate limits it ended. */
+interface Ended {
+  readonly step: PollStep;
+  readonly at: number;
+  readonly rerun: boolean;
+  readonly ran?: LimitRun;
+}
+
 /** How many ok steps (g) and (j) checked in a scenario. */
 export interface Checked {
   readonly sustained: number;
@@ -163,20 +168,14 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
   let expectedFailures = 0;
   /** Monotonic: the retry a failed answer set; soon must not bring a request before it (i). */
   let retryNotBefore: number | undefined;
-  /** The last rate limit, the recovery window from it, and (while recovering) the interval then. */
-  let lastSlowAt: number | undefined;
-  let window = RECOVERY_MS;
-  let chainedAtInterval: number | undefined;
+  /** The client's first success and the last run of rate limits, as the world saw them (g, j). */
+  let firstOkAt: number | undefined;
+  let lastRunAt: number | undefined;
+  let run: LimitRun | undefined;
   let sustainedChecks = 0;
-  /** The calm-outage state: first normal wait, latest rate limit (absorbed too), absorbing. */
-  let pacedSince: number | undefined;
-  let lastLimitedAt: number | undefined;
-  let absorbing = false;
-  /** The last rate limit of an outage met while calm, while no rate limit was counted since. */
-  let outageEnd: number | undefined;
   let outageChecks = 0;
   /** The step just handed back, until the scheduler's reaction to it (a timer) is seen. */
-  let justEnded: { step: PollStep; at: number; rerun: boolean } | undefined;
+  let justEnded: Ended | undefined;
   /** A refresh or soon during the run: the timer after it is theirs, not the step's (f). */
   let rerunPending = false;
   /** Bumped by stop: a run from before ends, but the scheduler ignores its step. */
@@ -239,29 +238,23 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
           const end = mono();
           if (request && current) current.answeredAt = end;
           if (started === generation) {
-            justEnded = { step: s, at: end, rerun: rerunPending };
+            const ran = s.kind === 'ok' ? run : undefined;
+            if (s.kind === 'ok') {
+              firstOkAt ??= end;
+              run = undefined;
+            }
+            justEnded = { step: s, at: end, rerun: rerunPending, ran };
             lastLookEnd = s.kind === 'look' ? end : undefined;
             if (s.kind === 'retry') expectedFailures++;
             else if (s.kind !== 'look') expectedFailures = 0;
             if (s.kind !== 'look') retryNotBefore = undefined;
             if (s.kind === 'retry' && s.slowDown) {
-              const calmSince = Math.max(pacedSince ?? end, lastLimitedAt ?? -Infinity);
-              lastLimitedAt = end;
-              if (absorbing) {
-                outageEnd = end;
-              } else {
-                const recovering = lastSlowAt !== undefined && end < lastSlowAt + window;
-                absorbing = !recovering && end - calmSince >= RECOVERY_MS;
-                outageEnd = absorbing ? end : undefined;
-                window = recovering ? Math.min(MAX_RECOVERY_MS, WINDOW_GROWTH * window) : RECOVERY_MS;
-                chainedAtInterval = recovering ? scheduler.intervalMs : undefined;
-                lastSlowAt = end;
+              if (run) run.length++;
+              else {
+                const calm = firstOkAt !== undefined && end - Math.max(firstOkAt, lastRunAt ?? -Infinity) >= CALM_MS;
+                run = { at: end, interval: scheduler.intervalMs, paceBefore: scheduler.pace, calm, length: 1 };
+                lastRunAt = end;
               }
-            }
-            if (s.kind === 'ok') {
-              // A normal wait: the client's first success starts its calm, and an outage is over.
-              pacedSince ??= end;
-              absorbing = false;
             }
           }
           rerunPending = false;
@@ -296,37 +289,29 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
   );
 
   /** The scheduler's timer right after a run ended: (f), (g), and the retry (i) holds soon to. */
-  function checkReaction(ended: { step: PollStep; at: number; rerun: boolean }, ms: number): void {
+  function checkReaction(ended: Ended, ms: number): void {
+    const { step: s, at, ran } = ended;
+    if (s.kind === 'ok') {
+      const pace = scheduler.pace;
+      assert.ok(pace >= 1 && pace <= Math.max(1, DEFAULT_MAX_BACKOFF_MS / scheduler.intervalMs) * (1 + 1e-9), `(f) pace ${pace}`);
+      if (ran && ran.calm && ran.length >= LONG_RUN) {
+        assert.ok(pace <= ran.paceBefore * (1 + 1e-9), `(j) pace ${pace} after an outage, ${ran.paceBefore} before it`);
+        outageChecks++;
+      } else if (ran && ran.interval === scheduler.intervalMs) {
+        const slowest = Math.max(1, DEFAULT_MAX_BACKOFF_MS / ran.interval);
+        const least = Math.max(1, Math.min(slowest, 1 / DECREASE) * Math.exp((-PROBE_PER_INTERVAL * (at - ran.at)) / ran.interval));
+        assert.ok(pace >= least * (1 - 1e-9), `(g) pace ${pace} after a rate limit, less than ${least}`);
+        sustainedChecks++;
+      }
+    }
     if (scheduler.gate.explicitPending) return; // the timer is the explicit ask's
-    const { step: s, at } = ended;
     if (s.kind === 'retry') retryNotBefore = at + ms; // a gesture during the run does not move it
     if (ended.rerun) return; // a gesture's: sooner than the step's wait
-    if (s.kind === 'ok' && outageEnd !== undefined && at >= outageEnd + RECOVERY_MS) {
+    if (s.kind === 'ok') {
       const interval = scheduler.intervalMs;
       const plain = interval * (1 - jitter + 2 * jitter * lastRandom);
-      const expected = Math.min(Math.max(DEFAULT_MAX_BACKOFF_MS, interval), Math.max(MIN_INTERVAL_MS, plain));
-      assert.ok(Math.abs(ms - expected) <= 1, `(j) ${ms} ms ${at - outageEnd} ms after an outage, not the plain ${plain}`);
-      outageChecks++;
-    }
-    if (s.kind === 'ok' && lastSlowAt !== undefined) {
-      const interval = scheduler.intervalMs;
-      const cap = Math.max(DEFAULT_MAX_BACKOFF_MS, interval);
-      const plain = interval * (1 - jitter + 2 * jitter * lastRandom);
-      const high = Math.min(cap, Math.round(interval * (1 + jitter)));
-      if (at >= lastSlowAt + window) {
-        const low = Math.max(MIN_INTERVAL_MS, Math.round(interval * (1 - jitter)));
-        assert.ok(ms >= low - 1 && ms <= high + 1, `(f) ${ms} ms after recovery, interval ${interval}`);
-        assert.ok(Math.abs(ms - Math.min(cap, Math.max(MIN_INTERVAL_MS, plain))) <= 1, `(f) ${ms} ms, not the plain ${plain}`);
-      } else {
-        assert.ok(at + ms <= lastSlowAt + window + high + 1, `(f) waits ${ms} ms, past the recovery window ${window}`);
-        if (chainedAtInterval === interval) {
-          const ahead = 1 - (at - lastSlowAt) / window;
-          const slowest = Math.min(SLOW_FACTOR, Math.max(1, DEFAULT_MAX_BACKOFF_MS / interval));
-          const least = Math.min(cap, Math.max(MIN_INTERVAL_MS, plain * (1 + (slowest - 1) * ahead)));
-          assert.ok(ms >= least - 1, `(g) ${ms} ms after a sustained rate limit, less than ${least}`);
-          sustainedChecks++;
-        }
-      }
+      const expected = Math.min(Math.max(DEFAULT_MAX_BACKOFF_MS, interval), Math.max(MIN_INTERVAL_MS, plain * scheduler.pace));
+      assert.ok(Math.abs(ms - expected) <= 1, `(f) ${ms} ms after a success, not ${expected} (pace ${scheduler.pace})`);
     }
   }
 
@@ -383,19 +368,13 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
         });
         generation++;
         lastLookEnd = undefined;
-        lastSlowAt = undefined;
-        ({ pacedSince, lastLimitedAt, absorbing, outageEnd } = { pacedSince: undefined, lastLimitedAt: undefined, absorbing: false, outageEnd: undefined });
+        ({ firstOkAt, lastRunAt, run } = { firstOkAt: undefined, lastRunAt: undefined, run: undefined });
         justEnded = undefined;
         userRunPending = false;
         expectedFailures = 0;
         retryNotBefore = undefined;
         break;
       case 'setInterval':
-        if (scheduler.phase === 'waiting' && scheduler.consecutiveFailures === 0 && clampInterval(a.ms) !== scheduler.intervalMs) {
-          // Rescheduled with a normal wait, like the one after a success.
-          pacedSince ??= mono();
-          absorbing = false;
-        }
         scheduler.setInterval(a.ms);
         assert.equal(scheduler.intervalMs, clampInterval(a.ms));
         break;
@@ -406,7 +385,7 @@ export async function play({ intervalMs, jitter, seed, outcomes, actions }: Scen
     }
     afterAction();
   }
-  await timers.tickAsync(RECOVERY_MS);
+  await timers.tickAsync(CALM_MS);
   afterAction();
   assert.equal(unsettled, 0, '(e) an explicit ask never answered');
   scheduler.stop();
@@ -463,20 +442,20 @@ describe('PollScheduler properties (fast-check, fake time)', () => {
   });
 
   it('holds (a)–(j) through an outage of any length met while calm, and (j) is exercised', async () => {
-    // Polls at full speed for a whole recovery window, then n rate limits in a row (the portal
+    // Polls at full speed for a whole calm stretch, then n rate limits in a row (the portal
     // refusing everyone), then only ok steps.
     const outage = fc
       .record({
         intervalMs: fc.integer({ min: MIN_INTERVAL_MS, max: 120_000 }),
         jitter,
         seed: fc.integer(),
-        limits: fc.integer({ min: 1, max: 8 }),
+        limits: fc.integer({ min: LONG_RUN, max: 8 }),
         notBeforeIn: fc.option(fc.integer({ min: 0, max: 20 * 60_000 }), { nil: undefined }),
         durationMs: fc.integer({ min: 0, max: 20_000 }),
         hours: fc.integer({ min: 1, max: 4 }),
       })
       .map(({ limits, notBeforeIn, durationMs, hours, ...rest }): Scenario => {
-        const calm = Math.ceil((RECOVERY_MS + 60_000) / (rest.intervalMs * (1 - rest.jitter))) + 1;
+        const calm = Math.ceil((CALM_MS + 60_000) / (rest.intervalMs * (1 - rest.jitter))) + 1;
         return {
           ...rest,
           outcomes: Array.from({ length: calm + limits + 400 }, (_, i) => ({

@@ -7,10 +7,9 @@ import {
   PollScheduler,
   PollSchedulerOptions,
   PollStep,
-  MAX_RECOVERY_MS,
-  RECOVERY_MS,
-  SLOW_FACTOR,
+  RATE_LIMIT_RETRY_MS,
 } from '../../src/core/pollScheduler';
+import { CALM_MS, DECREASE, LONG_RUN, PROBE_PER_INTERVAL } from '../../src/core/rateLimitPace';
 import { Clock } from '../../src/core/clock';
 import { MIN_REQUEST_GAP_MS, RequestGate } from '../../src/core/requestGate';
 import { fakeTime } from './fakeTime';
@@ -737,46 +736,160 @@ describe('PollScheduler', () => {
     });
   });
 
-  describe('rate limit recovery', () => {
+  describe('rate limit pace', () => {
     const LIMIT: PollStep = { kind: 'retry', slowDown: true };
+    const OK: PollStep = { kind: 'ok' };
+    type Env = ReturnType<typeof setup>;
 
-    it('after one rate limit, back at the interval within 10 minutes', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [LIMIT, { kind: 'ok' }];
-      await scheduler.refresh();
-      const limitedAt = timers.now;
-      assert.ok(scheduler.pace > 1, 'slowed down');
-      while (timers.now < limitedAt + RECOVERY_MS) await timers.nextAsync();
-      assert.ok(timers.now <= limitedAt + RECOVERY_MS + INTERVAL, `first poll after recovery at ${timers.now - limitedAt}`);
-      assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
+    /** The pace of a rate cut to `rate` at `cutAt`, climbed until `now` (RateLimitPace's rule, written out). */
+    const climbed = (rate: number, cutAt: number, now: number, interval = INTERVAL) =>
+      1 / Math.min(1, rate * Math.exp((PROBE_PER_INTERVAL * (now - cutAt)) / interval));
+
+    function near(actual: number, expected: number, what: string, tolerance = 1e-9): void {
+      assert.ok(Math.abs(actual - expected) <= tolerance * expected, `${what}: ${actual}, expected ${expected}`);
+    }
+
+    /** The next scheduled run answers `step`; returns when it ran. */
+    async function next(env: Env, step: PollStep): Promise<number> {
+      env.runs.script = [step];
+      await env.timers.nextAsync();
+      return env.timers.now;
+    }
+
+    /** The normal wait just armed: the interval times the pace (no jitter: random 0.5), rounded to the ms. */
+    function assertPacedWait(env: Env, interval = INTERVAL): void {
+      const wait = env.scheduler.nextAt! - env.timers.now;
+      assert.ok(Math.abs(wait - interval * env.scheduler.pace) <= 1, `wait ${wait}, pace ${env.scheduler.pace}`);
+    }
+
+    /** A scheduler that has polled at full speed for `minutes` since its first success. */
+    async function polledFor(minutes: number): Promise<Env> {
+      const env = setup();
+      env.runs.script = [OK];
+      await env.scheduler.refresh();
+      for (let i = 0; i < minutes; i++) await next(env, OK);
+      assert.equal(env.timers.now - env.t0, minutes * INTERVAL);
+      assert.equal(env.scheduler.pace, 1);
+      return env;
+    }
+    const CALM_MINUTES = CALM_MS / INTERVAL + 2;
+
+    it('a rate limit cuts the rate to DECREASE: right after it the pace is 1/DECREASE, and the wait after the next success the interval times the pace', async () => {
+      const env = setup();
+      env.runs.script = [LIMIT];
+      await env.scheduler.refresh();
+      const cutAt = env.timers.now;
+      assert.equal(env.scheduler.pace, 1 / DECREASE);
+      await next(env, OK);
+      near(env.scheduler.pace, climbed(DECREASE, cutAt, env.timers.now), 'the pace at the success');
+      assert.ok(env.scheduler.nextAt! - env.timers.now > 1.5 * INTERVAL, 'slowed');
+      assertPacedWait(env);
+      await next(env, OK);
+      assertPacedWait(env);
     });
 
-    it('a new connection (stop, start) forgets the slow-down: the old webhook\'s rate limit is not the new one\'s', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [LIMIT];
-      await scheduler.refresh();
-      assert.ok(scheduler.pace > 1);
-      scheduler.stop();
-      assert.equal(scheduler.pace, 1);
-      runs.script = [{ kind: 'ok' }];
-      scheduler.start(MIN_REQUEST_GAP_MS);
-      await timers.tickAsync(MIN_REQUEST_GAP_MS);
-      assert.equal(runs.count, 2);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the plain interval');
+    it('the pace climbs back with time, polling or not: half the cut regained after ln((1 + DECREASE) / 2 / DECREASE) / PROBE_PER_INTERVAL intervals, all of it after ln(1 / DECREASE) / PROBE_PER_INTERVAL', async () => {
+      const paused = setup();
+      const polling = setup();
+      for (const env of [paused, polling]) {
+        env.runs.script = [LIMIT];
+        await env.scheduler.refresh();
+      }
+      paused.scheduler.pause();
+      polling.runs.script = [OK];
+      const half = Math.round((INTERVAL * Math.log((1 + DECREASE) / 2 / DECREASE)) / PROBE_PER_INTERVAL);
+      const all = Math.ceil((INTERVAL * Math.log(1 / DECREASE)) / PROBE_PER_INTERVAL);
+      const paces = [paused.scheduler.pace];
+      for (let at = 10 * 60_000; at < half; at += 10 * 60_000) {
+        await paused.timers.tickAsync(10 * 60_000);
+        paces.push(paused.scheduler.pace);
+        assert.ok(paces.at(-1)! < paces.at(-2)!, `paces every 10 min: ${paces.join(', ')}`);
+      }
+      await paused.timers.tickAsync(half - (paused.timers.now - paused.t0));
+      await polling.timers.tickAsync(half);
+      assert.ok(polling.runs.count > 50 && paused.runs.count === 1, `${polling.runs.count} and ${paused.runs.count} polls`);
+      for (const env of [paused, polling]) near(env.scheduler.pace, 2 / (1 + DECREASE), 'half the cut regained', 1e-6); // half: rounded to the ms
+      await paused.timers.tickAsync(all - 1000 - half);
+      await polling.timers.tickAsync(all - 1000 - half);
+      for (const env of [paused, polling]) assert.ok(env.scheduler.pace > 1, `still slowed a second before: ${env.scheduler.pace}`);
+      await paused.timers.tickAsync(1000);
+      await polling.timers.tickAsync(1000);
+      for (const env of [paused, polling]) assert.equal(env.scheduler.pace, 1);
+      await polling.timers.nextAsync();
+      assert.equal(polling.scheduler.nextAt! - polling.timers.now, INTERVAL, 'back at the interval');
     });
 
-    it('an isolated rate limit cuts the pace to 1/0.6 and retries after the plain backoff, not the slowed pace', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [LIMIT, LIMIT, { kind: 'ok' }];
-      await scheduler.refresh();
-      assert.equal(scheduler.pace, SLOW_FACTOR);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the first retry: one interval');
-      await timers.nextAsync();
-      assert.equal(scheduler.nextAt! - timers.now, 2 * INTERVAL, 'then the backoff doubles');
-      await timers.nextAsync();
-      // The success after them waits the slowed interval.
-      assert.ok(scheduler.nextAt! - timers.now > INTERVAL);
+    it('a calm client (CALM_MS since its first success): a run of refusals cuts once', async () => {
+      const env = await polledFor(CALM_MINUTES);
+      const cutAt = await next(env, LIMIT);
+      assert.equal(env.scheduler.pace, 1 / DECREASE);
+      assert.equal(LONG_RUN > 2, true, 'two refusals are not an outage');
+      await next(env, LIMIT);
+      near(env.scheduler.pace, climbed(DECREASE, cutAt, env.timers.now), 'the second refusal did not cut');
+      await next(env, OK);
+      near(env.scheduler.pace, climbed(DECREASE, cutAt, env.timers.now), 'the cut stays after the success');
+      assertPacedWait(env);
+    });
+
+    it('before the client was ever calm, every refusal cuts (a whole office starting at once)', async () => {
+      const env = await polledFor(CALM_MINUTES - 5);
+      const firstAt = await next(env, LIMIT);
+      const secondAt = await next(env, LIMIT);
+      const rate = DECREASE * DECREASE * Math.exp((PROBE_PER_INTERVAL * (secondAt - firstAt)) / INTERVAL);
+      near(env.scheduler.pace, 1 / rate, 'cut twice');
+      await next(env, OK);
+      near(env.scheduler.pace, climbed(rate, secondAt, env.timers.now), 'both cuts stay after the success');
+      assertPacedWait(env);
+    });
+
+    it('a calm client\'s run of LONG_RUN refusals is an outage: undone at its success, the pace as if the run never happened; a shorter run stays cut', async () => {
+      for (const run of [LONG_RUN - 1, LONG_RUN]) {
+        const env = await polledFor(CALM_MINUTES);
+        // An earlier cut, so the pace the outage must restore is not simply 1.
+        const firstCutAt = await next(env, LIMIT);
+        while (env.timers.now - firstCutAt < CALM_MS) await next(env, OK);
+        const runAt = await next(env, LIMIT);
+        for (let i = 1; i < run; i++) await next(env, LIMIT);
+        await next(env, OK);
+        const withoutRun = climbed(DECREASE, firstCutAt, env.timers.now);
+        assert.ok(withoutRun > 1, 'the earlier cut not yet regained');
+        if (run === LONG_RUN) near(env.scheduler.pace, withoutRun, `a run of ${run}: undone`);
+        else near(env.scheduler.pace, climbed(DECREASE / climbed(DECREASE, firstCutAt, runAt), runAt, env.timers.now), `a run of ${run}: cut once`);
+        assertPacedWait(env);
+      }
+    });
+
+    it('a client is calm only CALM_MS after its last run: an outage soon after another is congestion, and stays cut', async () => {
+      const env = await polledFor(CALM_MINUTES);
+      await next(env, LIMIT);
+      for (let i = 1; i < LONG_RUN; i++) await next(env, LIMIT);
+      await next(env, OK);
+      assert.equal(env.scheduler.pace, 1, 'the first outage undone');
+      const runAt = await next(env, LIMIT);
+      assert.ok(runAt - env.t0 < (CALM_MINUTES + CALM_MS / INTERVAL) * INTERVAL);
+      for (let i = 1; i < LONG_RUN; i++) await next(env, LIMIT);
+      await next(env, OK);
+      near(env.scheduler.pace, climbed(DECREASE, runAt, env.timers.now), 'the second one cut once, and stays');
+    });
+
+    it('the retry after a rate limit comes after RATE_LIMIT_RETRY_MS (the interval when shorter) and doubles; a network failure\'s after the interval', async () => {
+      const LONG = 5 * 60_000;
+      assert.ok(LONG > RATE_LIMIT_RETRY_MS && MIN_INTERVAL_MS < RATE_LIMIT_RETRY_MS);
+      for (const [step, interval, first] of [
+        [LIMIT, LONG, RATE_LIMIT_RETRY_MS],
+        [LIMIT, MIN_INTERVAL_MS, MIN_INTERVAL_MS],
+        [{ kind: 'retry' }, LONG, LONG],
+      ] as const) {
+        const { timers, runs, scheduler } = setup({ intervalMs: interval });
+        runs.script = [step];
+        await scheduler.refresh();
+        const gaps = [scheduler.nextAt! - timers.now];
+        for (let i = 0; i < 6; i++) {
+          await timers.nextAsync();
+          gaps.push(scheduler.nextAt! - timers.now);
+        }
+        assert.deepEqual(gaps, gaps.map((_, i) => Math.min(DEFAULT_MAX_BACKOFF_MS, first * 2 ** i)), `${JSON.stringify(step)} at ${interval}`);
+      }
     });
 
     it('Retry-After still decides a retry after a rate limit', async () => {
@@ -787,135 +900,55 @@ describe('PollScheduler', () => {
       assert.ok(scheduler.nextAt! >= notBefore && scheduler.nextAt! <= notBefore + 1000);
     });
 
-    it('the slow-down decays with time, not with the number of polls', async () => {
+    it('a new connection (stop, start) forgets the slow-down: the old webhook\'s rate limit is not the new one\'s', async () => {
       const { timers, runs, scheduler } = setup();
       runs.script = [LIMIT];
       await scheduler.refresh();
-      scheduler.pause(); // no poll from here on
-      const paces = [scheduler.pace];
-      for (const minutes of [2.5, 5, 7.5]) {
-        await timers.tickAsync(2.5 * 60_000);
-        paces.push(scheduler.pace);
-        assert.ok(paces.at(-1)! < paces.at(-2)!, `pace after ${minutes} min: ${paces.join(', ')}`);
+      assert.ok(scheduler.pace > 1);
+      scheduler.stop();
+      assert.equal(scheduler.pace, 1);
+      runs.script = [OK];
+      scheduler.start(MIN_REQUEST_GAP_MS);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      assert.equal(runs.count, 2);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the plain interval');
+    });
+
+    it('however many refusals, the pace stays within the cap over the interval, and every wait within the cap', async () => {
+      for (const maxBackoffMs of [DEFAULT_MAX_BACKOFF_MS, 4 * INTERVAL]) {
+        const env = setup({ maxBackoffMs });
+        const slowest = maxBackoffMs / INTERVAL;
+        env.runs.script = [LIMIT];
+        await env.scheduler.refresh();
+        const waits: number[] = [];
+        // Refused in a row, then every third poll: an office that stays over the limit.
+        for (let i = 0; i < 60; i++) {
+          await next(env, i < 20 || i % 3 === 2 ? LIMIT : OK);
+          waits.push(env.scheduler.nextAt! - env.timers.now);
+          assert.ok(env.scheduler.pace <= slowest, `pace ${env.scheduler.pace} over ${slowest}`);
+          if (i === 19) assert.equal(env.scheduler.pace, slowest, 'slowed to the cap');
+        }
+        assert.ok(waits.every((w) => w >= RATE_LIMIT_RETRY_MS && w <= maxBackoffMs), `waits ${waits.join(', ')}`);
+        assert.ok(waits.some((w) => w > 2 * INTERVAL), `normal waits slowed: ${waits.join(', ')}`);
       }
-      await timers.tickAsync(2.5 * 60_000);
-      assert.equal(runs.count, 1);
-      assert.equal(scheduler.pace, 1);
     });
 
-    it('a further rate limit while recovering deepens the cut and quadruples the window', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [LIMIT];
-      await scheduler.refresh();
-      await timers.nextAsync(); // the retry, one minute later: 1/10 of the window gone
-      const limitedAt = timers.now;
-      runs.script = [{ kind: 'ok' }];
-      const found = 1 + (SLOW_FACTOR - 1) * 0.9;
-      assert.ok(Math.abs(scheduler.pace - found * SLOW_FACTOR) < 1e-9, `pace ${scheduler.pace}`);
-      await timers.tickAsync(4 * RECOVERY_MS - 1 - (timers.now - limitedAt));
-      assert.ok(scheduler.pace > 1, 'still slowed just before 40 minutes');
-      while (timers.now < limitedAt + 4 * RECOVERY_MS) await timers.nextAsync();
-      assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back at the interval after 40 minutes');
-    });
-
-    it('a whole window without a rate limit: the next one is isolated again', async () => {
-      const { timers, runs, scheduler } = setup();
-      runs.script = [LIMIT];
-      await scheduler.refresh();
-      await timers.nextAsync(); // chained: a 40-minute window
-      const chainedAt = timers.now;
-      runs.script = [{ kind: 'ok' }];
-      while (timers.now < chainedAt + 4 * RECOVERY_MS) await timers.nextAsync();
-      runs.script = [LIMIT];
-      await timers.nextAsync();
-      const limitedAt = timers.now;
-      runs.script = [{ kind: 'ok' }];
-      assert.equal(scheduler.pace, SLOW_FACTOR, 'the cut of an isolated rate limit');
-      while (timers.now < limitedAt + RECOVERY_MS) await timers.nextAsync();
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back within 10 minutes');
-    });
-
-    /** A scheduler that has polled at full speed for `minutes` (a calm client), then runs `script`. */
-    async function calmFor(minutes: number, ...script: PollStep[]) {
+    it('a new interval keeps the pace a multiplier within the cap over it, and the slow-down with it', async () => {
       const env = setup();
-      env.runs.script = [...Array.from({ length: minutes + 1 }, (): PollStep => ({ kind: 'ok' })), ...script];
+      env.runs.script = [LIMIT];
       await env.scheduler.refresh();
-      for (let i = 0; i < minutes; i++) await env.timers.nextAsync();
-      assert.equal(env.scheduler.pace, 1);
-      return env;
-    }
-
-    it('after an outage ends, back at the interval within 10 minutes: a calm client counts the refusals until its next success as one', async () => {
-      // Refused for 15 minutes (retries 1, 2, 4 and 8 minutes apart): one isolated rate limit.
-      const { timers, runs, scheduler } = await calmFor(12, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, { kind: 'ok' });
-      await timers.nextAsync();
-      const firstRefusal = timers.now;
-      assert.equal(scheduler.pace, SLOW_FACTOR, 'the cut of one isolated rate limit');
-      await timers.nextAsync();
-      const decayed = 1 + (SLOW_FACTOR - 1) * (1 - (timers.now - firstRefusal) / RECOVERY_MS);
-      assert.ok(Math.abs(scheduler.pace - decayed) < 1e-9, `pace ${scheduler.pace}: the retry's refusal did not deepen it`);
-      for (let i = 0; i < 3; i++) await timers.nextAsync();
-      await timers.nextAsync(); // the first success, 15 minutes after the first refusal
-      assert.equal(runs.count, 12 + 1 + 5 + 1);
-      assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'at the interval at once');
-    });
-
-    it('after a short outage of a calm client, slowed only as after one rate limit, and at the interval 10 minutes after it began', async () => {
-      const { timers, scheduler } = await calmFor(12, LIMIT, LIMIT, { kind: 'ok' });
-      await timers.nextAsync();
-      const firstRefusal = timers.now;
-      await timers.nextAsync();
-      await timers.nextAsync(); // the success, 3 minutes after the first refusal
-      assert.ok(scheduler.pace > 1 && scheduler.pace < SLOW_FACTOR, `pace ${scheduler.pace}`);
-      while (timers.now < firstRefusal + RECOVERY_MS) await timers.nextAsync();
-      assert.ok(timers.now <= firstRefusal + RECOVERY_MS + INTERVAL);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL);
-    });
-
-    it('the same refusals in a client\'s first 10 minutes (a whole office starting at once) deepen at each one', async () => {
-      const { timers, scheduler } = await calmFor(5, LIMIT, LIMIT, { kind: 'ok' });
-      await timers.nextAsync();
-      await timers.nextAsync();
-      assert.ok(scheduler.pace > SLOW_FACTOR * 1.5, `pace ${scheduler.pace}: the retry's refusal deepened it`);
-    });
-
-    it('a rate limit soon after an outage is no longer calm: sustained congestion deepens the pace', async () => {
-      const { timers, scheduler } = await calmFor(12, LIMIT, { kind: 'ok' }, LIMIT, { kind: 'ok' });
-      await timers.nextAsync(); // the outage: one refusal
-      await timers.nextAsync(); // the success
-      await timers.nextAsync(); // refused again, inside the window
-      const limitedAt = timers.now;
-      assert.ok(scheduler.pace > SLOW_FACTOR, `pace ${scheduler.pace}: deeper than one isolated cut`);
-      await timers.tickAsync(limitedAt + 4 * RECOVERY_MS - 1 - timers.now);
-      assert.ok(scheduler.pace > 1, 'the window grew to 40 minutes');
-    });
-
-    it('sustained overload: the window grows to 3 hours and the pace to the cap, the waits stay within it', async () => {
-      const { timers, runs, scheduler } = setup();
-      // A rate limit every third poll: an office that stays over the limit.
-      runs.script = [LIMIT];
-      await scheduler.refresh();
-      const waits: number[] = [];
-      let limitedAt = timers.now;
-      for (let i = 0; i < 60; i++) {
-        runs.script = [i % 3 === 2 ? LIMIT : { kind: 'ok' }];
-        await timers.nextAsync();
-        if (i % 3 === 2) limitedAt = timers.now;
-        waits.push(scheduler.nextAt! - timers.now);
-      }
-      assert.ok(Math.max(...waits) <= DEFAULT_MAX_BACKOFF_MS, `waits ${waits.join(', ')}`);
-      assert.ok(waits.every((w) => Number.isFinite(w) && w >= INTERVAL), `waits ${waits.join(', ')}`);
-      assert.equal(Math.round(scheduler.pace), DEFAULT_MAX_BACKOFF_MS / INTERVAL, 'slowed to the cap');
-      assert.equal(MAX_RECOVERY_MS, 3 * 3600_000);
-      // Only successes from now on.
-      runs.script = [{ kind: 'ok' }];
-      await timers.tickAsync(limitedAt + MAX_RECOVERY_MS - 1 - timers.now);
-      assert.ok(scheduler.pace > 1, 'still slowed just before 3 hours');
-      while (timers.now < limitedAt + MAX_RECOVERY_MS) await timers.nextAsync();
-      assert.equal(scheduler.pace, 1);
-      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'back at the interval after the 3-hour window');
+      let cutAt = 0;
+      for (let i = 0; i < 10; i++) cutAt = await next(env, LIMIT);
+      await next(env, OK);
+      near(env.scheduler.pace, climbed(INTERVAL / DEFAULT_MAX_BACKOFF_MS, cutAt, env.timers.now), 'the slowest pace, climbed since');
+      assertPacedWait(env);
+      const LONG = 5 * INTERVAL;
+      env.scheduler.setInterval(LONG);
+      near(env.scheduler.pace, DEFAULT_MAX_BACKOFF_MS / LONG, 'the cap over the longer interval');
+      assertPacedWait(env, LONG);
+      env.scheduler.setInterval(MIN_INTERVAL_MS);
+      assert.ok(env.scheduler.pace > 1 && env.scheduler.pace <= DEFAULT_MAX_BACKOFF_MS / MIN_INTERVAL_MS, `pace ${env.scheduler.pace}`);
+      assertPacedWait(env, MIN_INTERVAL_MS);
     });
   });
 
@@ -1187,7 +1220,7 @@ describe('PollScheduler', () => {
       await scheduler.refresh();
       scheduler.pause();
       timers.setSystemTime(timers.now + HOUR);
-      assert.equal(scheduler.pace, SLOW_FACTOR);
+      assert.equal(scheduler.pace, 1 / DECREASE);
     });
 
     it('the portal\'s notBefore is a wall time, turned into a wait when it comes', async () => {
