@@ -15,7 +15,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { API, Repository } from '../../src/ui/branches/git';
 import { batchCommandsOf, SandboxPortal } from '../sandbox';
-import { extensionUnderTest, testHandles, waitForState } from './support';
+import { extensionUnderTest, testHandles, until, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 
@@ -26,16 +26,6 @@ let api: Bitrix24TasksApi;
 let portal: SandboxPortal;
 let one: Repository;
 let two: Repository;
-
-async function until<T>(read: () => T | undefined | false, what: string, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function git(folder: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: folder, encoding: 'utf8' }).trim();

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { SandboxPortal } from '../sandbox';
-import { extensionUnderTest, testHandles, waitForState } from './support';
+import { extensionUnderTest, testHandles, until, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 
@@ -17,15 +17,6 @@ let portal: SandboxPortal;
 /** Resolves once the extension's state satisfies `predicate`. */
 function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string, timeoutMs?: number): Promise<CountersSnapshot> {
   return waitForState(api, predicate, what, timeoutMs);
-}
-
-/** Settings events reach the extension a moment after `update` resolves. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function treeItems(): vscode.TreeItem[] {

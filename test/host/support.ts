@@ -26,6 +26,20 @@ export function waitForState(api: Bitrix24TasksApi, predicate: (s: CountersSnaps
   return waitForSnapshot(api.state, predicate, what, timeoutMs);
 }
 
+/**
+ * Resolves with `read()`'s first value that is neither undefined nor false, read every 25 ms (a
+ * settings event, a webview's message or git's state comes a moment after what caused it).
+ */
+export async function until<T>(read: () => T | undefined | false, what: string, timeoutMs = 25_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** The handles `activate` returns in test mode (and only then: the host must run in test mode). */
 export function testHandles(api: Bitrix24TasksApi | undefined): Bitrix24TasksApi {
   assert.ok(api, 'activate() returned no handles: is the extension host in test mode?');

@@ -11,7 +11,7 @@ import type { Bitrix24TasksApi } from '../../src/extension';
 import type { TaskTab } from '../../src/ui/taskTab/taskTabs';
 import type { CardView, TaskView } from '../../src/ui/taskTab/protocol';
 import { SandboxPortal } from '../sandbox';
-import { captureOpenExternal, extensionUnderTest, testHandles, waitForState } from './support';
+import { captureOpenExternal, extensionUnderTest, testHandles, until, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 const TASK = 101;
@@ -20,16 +20,6 @@ let api: Bitrix24TasksApi;
 let portal: SandboxPortal;
 let opened: string[];
 let restoreOpenExternal: (() => void) | undefined;
-
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function tab(): TaskTab {
   const open = api.taskTabs.tabs.get(TASK);
@@ -60,7 +50,7 @@ describe('The task tab (extension host)', function () {
 
   afterEach(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await until(() => (api.taskTabs.tabs.size === 0 ? true : undefined), 'the tabs to close');
+    await until(() => api.taskTabs.tabs.size === 0, 'the tabs to close');
     await vscode.commands.executeCommand('bitrix24Tasks.disconnect');
     restoreOpenExternal?.();
     assert.ok(!JSON.stringify(api.state.snapshot).includes(SECRET), 'the secret is in the state');

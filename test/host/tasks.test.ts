@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Bitrix24TasksApi } from '../../src/extension';
 import type { CountersSnapshot } from '../../src/core/countersState';
 import { batchCommandsOf, SandboxPortal, type BatchCommand, type RequestLogEntry } from '../sandbox';
-import { captureOpenExternal, extensionUnderTest, testHandles, waitForState } from './support';
+import { captureOpenExternal, extensionUnderTest, testHandles, until, waitForState } from './support';
 
 const SECRET = 'sandboxsecret0001';
 const LIST_METHOD = 'tasks.task.list';
@@ -21,14 +21,6 @@ let restoreOpenExternal: (() => void) | undefined;
 
 function waitFor(predicate: (s: CountersSnapshot) => boolean, what: string): Promise<CountersSnapshot> {
   return waitForState(api, predicate, what);
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function counterRow(counter: string): vscode.TreeItem {
