@@ -129,7 +129,7 @@ export function activate(context: vscode.ExtensionContext): Bitrix24TasksApi | u
     }),
     new ViewRenderer(state, render),
     { dispose: () => poller.dispose() },
-    ...registerCommands({ state, poller, store, log }),
+    ...registerCommands({ state, poller, store, log, openTasksIn: () => current.openTasksIn }),
     onDidChangeSettings((changed) => {
       const rows = changed.openTasksIn !== current.openTasksIn;
       const readOnly = changed.readOnly !== current.readOnly;

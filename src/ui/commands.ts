@@ -13,7 +13,7 @@ import { COMMANDS } from './commandIds';
 import { pickTask } from './goToTask';
 import { onChoice } from './notifier';
 import { copyPortalLink, openPortalLink } from './portalLinks';
-import { readSettings, writeFilter } from './settings';
+import { OpenTasksIn, writeFilter } from './settings';
 import { WebhookStore } from './webhookStore';
 import { counterLabel, counterList, counterPhrase, failureSentence, roleDescription, roleLabel } from './words';
 
@@ -22,6 +22,8 @@ export interface CommandDeps {
   readonly poller: CountersPoller;
   readonly store: WebhookStore;
   readonly log: vscode.LogOutputChannel;
+  /** Where a task chosen in Go to Task opens: the current setting. */
+  readonly openTasksIn: () => OpenTasksIn;
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
@@ -223,7 +225,7 @@ async function openTask(deps: CommandDeps, argument: unknown): Promise<boolean> 
   }
   const taskId = argument === undefined ? await pickTask(deps.state, deps.poller) : Number(argument);
   if (taskId === undefined) return false;
-  if (argument === undefined && readSettings().openTasksIn === 'editor') {
+  if (argument === undefined && deps.openTasksIn() === 'editor') {
     return (await vscode.commands.executeCommand<boolean>(COMMANDS.showTask, taskId)) === true;
   }
   const url = taskUrl(deps, taskId);
