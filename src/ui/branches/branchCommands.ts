@@ -68,8 +68,7 @@ async function startWork(deps: BranchCommandDeps, argument: unknown): Promise<st
   if (!repository) return undefined;
   // Held until the end: the item takes it over after the checkout, so it is never dropped between.
   const release = deps.source.showTask(taskId, { readComments: false });
-  let finished = () => {};
-  startingWork.set(taskId, new Promise<void>((resolve) => (finished = resolve)));
+  const finished = deps.tasks.startingWork(taskId);
   try {
     const card = await cardOf(deps.state, taskId);
     if (!card?.ok) {
@@ -84,7 +83,6 @@ async function startWork(deps: BranchCommandDeps, argument: unknown): Promise<st
     await startTaskAndTimer(deps, card.value);
     return branch;
   } finally {
-    startingWork.delete(taskId);
     finished();
     release();
   }
@@ -205,13 +203,6 @@ async function cardOf(state: CountersState, taskId: number): Promise<Outcome<Tas
   );
 }
 
-/**
- * Start Work under way, by task: the branch's item can show the task as soon as it is checked
- * out, before the task and its timer are started; Stop Work pressed meanwhile waits for the
- * end, or it would see no running timer and leave the one coming running.
- */
-const startingWork = new Map<number, Promise<void>>();
-
 /** As the settings say: the task started when Bitrix24 allows it and it is not in progress, then its timer. */
 async function startTaskAndTimer(deps: BranchCommandDeps, card: TaskCard): Promise<void> {
   const settings = deps.settings();
@@ -230,7 +221,7 @@ async function stopWork(deps: BranchCommandDeps, argument: unknown): Promise<boo
     void vscode.window.showInformationMessage(vscode.l10n.t('The current branch has no Bitrix24 task to stop work on.'));
     return false;
   }
-  await startingWork.get(shown.taskId);
+  await deps.tasks.workStarted(shown.taskId);
   const card = deps.state.snapshot.taskCards?.[shown.taskId];
   if (card?.ok && card.value.timerRunning) {
     const stopped = await writeAndSay(deps, { kind: 'timer', taskId: shown.taskId, start: false });

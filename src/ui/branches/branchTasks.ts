@@ -26,11 +26,34 @@ export class BranchTasks implements vscode.Disposable {
   /** The setting as last read: a refused pattern is said once, not at every settings change. */
   private requested = this.pattern.source;
 
+  /**
+   * Start Work under way, by task: the branch's item can show the task as soon as it is checked
+   * out, before the task and its timer are started; Stop Work pressed meanwhile waits for the
+   * end, or it would see no running timer and leave the one coming running.
+   */
+  private readonly starting = new Map<number, Promise<void>>();
+
   constructor(
     private readonly memento: vscode.Memento,
     patternSource: string,
   ) {
     this.setPattern(patternSource);
+  }
+
+  /** Start Work begins on `taskId`: call the function returned when it ends, however it ends. */
+  startingWork(taskId: number): () => void {
+    let ended = () => {};
+    const starting = new Promise<void>((resolve) => (ended = resolve));
+    this.starting.set(taskId, starting);
+    return () => {
+      if (this.starting.get(taskId) === starting) this.starting.delete(taskId);
+      ended();
+    };
+  }
+
+  /** Resolves once no Start Work is under way on `taskId` (at once when none is). */
+  async workStarted(taskId: number): Promise<void> {
+    await this.starting.get(taskId);
   }
 
   /** The user's `branch.taskIdPattern`; a pattern refused says why once, and the default is used. */
