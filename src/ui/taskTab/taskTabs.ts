@@ -236,6 +236,9 @@ export class TaskTab {
   private render(force = false): void {
     if (this.closed) return; // a write answered after the tab was closed
     const card = this.card();
+    this.panel.title = card?.ok ? `#${this.taskId} ${card.value.title}` : `#${this.taskId}`;
+    // A hidden tab's page is gone (no retained context): it asks again ('ready') when shown.
+    if (!this.panel.visible) return;
     const view = taskView(
       {
         taskId: this.taskId,
@@ -250,7 +253,6 @@ export class TaskTab {
     );
     if (!force && this.lastView && JSON.stringify(view) === JSON.stringify(this.lastView)) return;
     this.lastView = view;
-    this.panel.title = card?.ok ? `#${this.taskId} ${card.value.title}` : `#${this.taskId}`;
     this.post({ type: 'render', view });
   }
 
