@@ -12,6 +12,7 @@ export default {
   mutate: [
     'src/core/portalText.ts',
     'src/core/pollScheduler.ts',
+    'src/core/rateLimitPace.ts',
     'src/core/sharedPoll.ts',
     'src/core/classify.ts',
     'src/core/countersClient.ts',

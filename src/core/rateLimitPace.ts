@@ -66,7 +66,8 @@ export class RateLimitPace {
   limited(now: number, intervalMs: number): void {
     this.run++;
     if (this.run === 1) {
-      const calm = this.firstOkAt !== undefined && now - Math.max(this.firstOkAt, this.lastRunAt ?? -Infinity) >= CALM_MS;
+      // Never calm before a first success (Infinity), nor within CALM_MS of one or of the last run.
+      const calm = now - Math.max(this.firstOkAt ?? Infinity, this.lastRunAt ?? -Infinity) >= CALM_MS;
       this.everCalm ||= calm;
       this.lastRunAt = now;
       this.beforeRun = calm ? { rate: this.rate, since: this.rateSince } : undefined;

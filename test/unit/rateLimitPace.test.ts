@@ -74,6 +74,20 @@ describe('RateLimitPace', () => {
     assert.equal(pace.paceAt(calm + 450_000, INTERVAL), 1);
   });
 
+  it('calm exactly CALM_MS after the first success, not a millisecond before', () => {
+    const runFrom = (start: number) => [0, 30_000, 90_000].map((t) => ({ at: start + t, limited: true }));
+    const end = (start: number) => ({ at: start + 210_000, limited: false });
+    const calm = replay([{ at: 0, limited: false }, ...runFrom(CALM_MS), end(CALM_MS)]);
+    assert.equal(calm.paceAt(CALM_MS + 210_000, INTERVAL), 1, 'an outage, forgotten');
+    const early = replay([{ at: 0, limited: false }, ...runFrom(CALM_MS - 1), end(CALM_MS - 1)]);
+    assert.ok(early.paceAt(CALM_MS - 1 + 210_000, INTERVAL) > 1, 'not calm yet: congestion, its cuts stay');
+  });
+
+  it('never calm without a first success, however long ago the client started', () => {
+    const pace = replay([0, 30_000, 90_000].map((t) => ({ at: 5 * CALM_MS + t, limited: true })).concat({ at: 5 * CALM_MS + 210_000, limited: false }));
+    assert.ok(pace.paceAt(5 * CALM_MS + 210_000, INTERVAL) > 1 / DECREASE, 'every refusal cut, and none is undone');
+  });
+
   it('a long run soon after an earlier one is congestion, not an outage: its cut stays', () => {
     const at = CALM_MS + MINUTE;
     const pace = replay([
