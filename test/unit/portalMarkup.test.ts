@@ -233,6 +233,15 @@ describe('portalMarkup: hostile text never acts (the sandbox\'s hostile sample)'
     ], 'an address that spells the secret across markup is no link');
   });
 
+  it('the secret in a link\'s address with a tab or a newline in it, which the URL parser drops: no link', () => {
+    const half = SECRET.length / 2;
+    for (const gap of ['\t', '\n', '\r\n']) {
+      const markup = read(`[URL]https://portal.example/rest/1/${SECRET.slice(0, half)}${gap}${SECRET.slice(half)}/[/URL]`);
+      assert.ok(!JSON.stringify(markup).includes(SECRET), JSON.stringify(markup));
+      assert.ok(markup.every((node) => node.kind !== 'link'), JSON.stringify(markup));
+    }
+  });
+
   it('a 1 MiB description comes out within MAX_MARKUP_LENGTH, ending in a truncated node', () => {
     const line = '[B]build[/B] step passed: compile, link, test, package. [URL=https://ci.example/log]log[/URL]\n';
     const large = line.repeat(Math.ceil(1_048_576 / line.length)).slice(0, 1_048_576);
