@@ -314,6 +314,11 @@ describe('portalMarkup: the text of a document, ids and attributes, tables, and 
     assert.deepEqual(read('[DISK FILE ID=x123][DISK FILE ID=123x][DISK ID=n123][DISK FILE]'), []);
   });
 
+  it('ids may have spaces around them', () => {
+    assert.deepEqual(read('[USER= 3 ]Anna[/USER]'), [{ kind: 'mention', userId: 3, name: 'Anna' }]);
+    assert.deepEqual(read('[DISK FILE ID=" n123 "]'), [{ kind: 'attachment', fileId: 'n123' }]);
+  });
+
   it('a link\'s address may have spaces around it, no-break ones too; other attributes beside it are no address', () => {
     assert.deepEqual(read('[URL]\u00A0https://x.example/ [/URL]'), [{ kind: 'link', href: 'https://x.example/', children: [text('\u00A0https://x.example/ ')] }]);
     assert.deepEqual(read('[URL target=_blank]https://x.example/[/URL]'), [{ kind: 'link', href: 'https://x.example/', children: [text('https://x.example/')] }]);
