@@ -29,12 +29,11 @@ import {
   writeCommand,
   writeKey,
   writeOutcome,
-  WriteFailure,
   WriteOutcome,
   writeRefused,
   WriteResult,
 } from '../../src/core/taskCard';
-import { webhookOf } from './support';
+import { failureOf, webhookOf } from './support';
 
 const SECRET = 'answersecret0042';
 const HOOK = webhookOf(`https://portal.example/rest/1/${SECRET}/`);
@@ -45,22 +44,17 @@ function valueOf<T>(outcome: Outcome<T>): T {
   return outcome.value;
 }
 
-function errorOf(outcome: Outcome<unknown> | WriteOutcome): WriteFailure {
-  assert.ok(!outcome.ok, JSON.stringify(outcome).slice(0, 300));
-  return outcome.error;
-}
-
 const fields = (task: Record<string, unknown>): TaskFields => valueOf(parseTaskFields({ task: { id: '5', status: '2', ...task } }, 5, HOOK.redact));
 
 describe('Task card answers: tasks.task.get', () => {
   it('no task in the answer is "not found"; a task without an id or a known status is an unexpected shape', () => {
     for (const answer of [[], {}, { tasks: {} }, 'text', null]) {
-      const failure = errorOf(parseTaskFields(answer, 42, HOOK.redact));
+      const failure = failureOf(parseTaskFields(answer, 42, HOOK.redact));
       assert.equal(failure.kind, 'access', JSON.stringify(answer));
       assert.match(failure.detail, /task #42 not found or not visible/);
     }
     for (const task of [{}, { id: '5' }, { id: '5', status: '0' }, { id: '5', status: '8' }, { id: 'x', status: '2' }, { id: '0', status: '2' }]) {
-      const failure = errorOf(parseTaskFields({ task }, 5, HOOK.redact));
+      const failure = failureOf(parseTaskFields({ task }, 5, HOOK.redact));
       assert.equal(failure.kind, 'notJson', JSON.stringify(task));
       assert.match(failure.detail, /task #5 has an unexpected shape/);
     }
@@ -208,12 +202,12 @@ describe('Task card answers: comments', () => {
 
   it('an answer that is not a list, or a chat answer without messages, is an unexpected shape', () => {
     for (const answer of [{}, null, 'x', { 0: row(1, 3) }]) {
-      const failure = errorOf(parseForumComments(answer, 0, reader));
+      const failure = failureOf(parseForumComments(answer, 0, reader));
       assert.equal(failure.kind, 'notJson');
       assert.match(failure.detail, /task\.commentitem\.getlist has an unexpected shape/);
     }
     for (const answer of [[], {}, { messages: {} }, null]) {
-      const failure = errorOf(parseChatMessages(answer, 0, reader));
+      const failure = failureOf(parseChatMessages(answer, 0, reader));
       assert.equal(failure.kind, 'notJson');
       assert.match(failure.detail, /im\.dialog\.messages\.get has an unexpected shape/);
     }
@@ -389,7 +383,7 @@ describe('Task card writes: what the answer said', () => {
     assert.deepEqual(said(writeOutcome(start, succeed([1]), context())), { said: 'done' });
     for (const [write, verb] of [[start, 'start'], [{ kind: 'timer', taskId: 5, start: false }, 'stop']] as const) {
       for (const answer of [null, []]) {
-        const failure = errorOf(writeOutcome(write, succeed(answer), context()));
+        const failure = failureOf(writeOutcome(write, succeed(answer), context()));
         assert.equal(failure.kind, 'access');
         assert.equal(failure.detail, `the portal did not ${verb} the timer of task #5: the task does not track time`);
       }
@@ -401,7 +395,7 @@ describe('Task card writes: what the answer said', () => {
     assert.equal(said(writeOutcome(tick, succeed(true), context())).said, 'done');
     assert.equal(said(writeOutcome(tick, succeed('true'), context())).said, 'done');
     for (const answer of [false, 'false', 1, null]) {
-      const failure = errorOf(writeOutcome(tick, succeed(answer), context()));
+      const failure: Failure = failureOf(writeOutcome(tick, succeed(answer), context()));
       assert.deepEqual([failure.kind, failure.detail], ['badRequest', 'task #5 has no checklist item #8']);
     }
   });
@@ -419,7 +413,7 @@ describe('Task card writes: what the answer said', () => {
     assert.deepEqual([missing.kind, missing.detail], ['badRequest', 'this portal does not have tasks.task.startTimer: Method not found']);
     assert.equal(writeRefused(start, failure(undefined, 'cut', 'notJson')).applied, 'unknown');
     assert.equal(writeRefused(start, failure(undefined, 'down', 'server')).applied, undefined);
-    const refused = errorOf(writeOutcome(start, fail(failure('1048582', 'no')), context()));
+    const refused = failureOf(writeOutcome(start, fail(failure('1048582', 'no')), context()));
     assert.equal(refused.kind, 'access');
   });
 });
