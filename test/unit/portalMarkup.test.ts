@@ -308,7 +308,7 @@ describe('portalMarkup: the text of a document, ids and attributes, tables, and 
     assert.equal(text(`${'x'.repeat(MAX_MARKUP_LENGTH)}y`), 'x'.repeat(MAX_MARKUP_LENGTH), 'a truncated node is no text');
   });
 
-  it('a user id is 1 to 10 digits without a leading zero; a file id n and digits, or digits; both after FILE', () => {
+  it('a user id is 1 to 10 digits without a leading zero; a file id is n and digits, or digits, and needs FILE', () => {
     assert.deepEqual(read('[USER=35]Anna[/USER]'), [{ kind: 'mention', userId: 35, name: 'Anna' }]);
     assert.deepEqual(read('[USER=3x]Anna[/USER] [USER=12345678901]Bob[/USER]'), [text('Anna Bob')]);
     assert.deepEqual(read('[DISK FILE ID=x123][DISK FILE ID=123x][DISK ID=n123][DISK FILE]'), []);
