@@ -8,7 +8,8 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   // The files that hold the promises: portal text, the scheduler, the shared poll, the error
-  // classification and the REST client.
+  // classification, the REST client, portal markup (renders only allow-listed elements, portal
+  // text only as text) and the task card parser (never throws nor leaks; each write sent once).
   mutate: [
     'src/core/portalText.ts',
     'src/core/pollScheduler.ts',
@@ -16,6 +17,8 @@ export default {
     'src/core/sharedPoll.ts',
     'src/core/classify.ts',
     'src/core/countersClient.ts',
+    'src/core/portalMarkup.ts',
+    'src/core/taskCard.ts',
   ],
   testRunner: 'mocha',
   buildCommand: 'npm run compile:tests',

@@ -283,14 +283,15 @@ class MarkupReader {
  * An absolute http: or https: address without a user name or password, as `URL.href` writes it
  * (ASCII: the host in punycode, the rest percent-encoded), or undefined: `javascript:`,
  * `data:`, `file:`, `vscode:`, `command:`, relative and malformed addresses stay text, and so
- * does one that holds the webhook's secret (the input was redacted, but `[URL]` takes its
- * address from text that markup may split: `[URL]…/rest/1/ab[B][/B]cd/[/URL]`).
+ * does one whose href holds the webhook's secret (the input was redacted, but `[URL]` takes its
+ * address from text that markup may split, `[URL]…/rest/1/ab[B][/B]cd/[/URL]`, and the URL
+ * parser drops tabs and newlines, `…/rest/1/ab<tab>cd/`).
  */
 function externalHref(address: string, redact: Redact): string | undefined {
-  if (redact(address) !== address || !URL.canParse(address)) return undefined;
-  const url = new URL(address);
-  const web = url.protocol === 'https:' || url.protocol === 'http:';
-  return web && url.username === '' && url.password === '' ? url.href : undefined;
+  if (!URL.canParse(address)) return undefined;
+  const { href, protocol, username, password } = new URL(address);
+  const web = protocol === 'https:' || protocol === 'http:';
+  return web && username === '' && password === '' && redact(href) === href ? href : undefined;
 }
 
 function isTag(item: Content): item is TagNode {

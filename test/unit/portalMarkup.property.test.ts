@@ -151,6 +151,7 @@ const ADDRESSES = [
   'https://x.example/a', 'HTTPS://A.EXAMPLE', 'http://x.example/a b', 'javascript:alert(1)', 'java\tscript:x', 'data:text/html,<script>',
   'file:///etc/passwd', 'vscode:extension/x', 'command:workbench.action.terminal.new', '//evil.example', '/company/',
   'https://user:pw@x.example', webhook.reveal(), `https://portal.bitrix24.com/rest/3/${SECRET.slice(0, 9)}[B][/B]${SECRET.slice(9)}/`, 'ftp://x.example',
+  `https://portal.bitrix24.com/rest/3/${SECRET.slice(0, 9)}\t${SECRET.slice(9)}/`, `https://portal.bitrix24.com/rest/3/${SECRET.slice(0, 9)}\n${SECRET.slice(9)}/`,
 ];
 const address = fc.constantFrom(...ADDRESSES);
 const id = fc.constantFrom('5', '0', 'n123', '123', 'x', SECRET, '');

@@ -233,6 +233,15 @@ describe('portalMarkup: hostile text never acts (the sandbox\'s hostile sample)'
     ], 'an address that spells the secret across markup is no link');
   });
 
+  it('the secret in a link\'s address with a tab or a newline in it, which the URL parser drops: no link', () => {
+    const half = SECRET.length / 2;
+    for (const gap of ['\t', '\n', '\r\n']) {
+      const markup = read(`[URL]https://portal.example/rest/1/${SECRET.slice(0, half)}${gap}${SECRET.slice(half)}/[/URL]`);
+      assert.ok(!JSON.stringify(markup).includes(SECRET), JSON.stringify(markup));
+      assert.ok(markup.every((node) => node.kind !== 'link'), JSON.stringify(markup));
+    }
+  });
+
   it('a 1 MiB description comes out within MAX_MARKUP_LENGTH, ending in a truncated node', () => {
     const line = '[B]build[/B] step passed: compile, link, test, package. [URL=https://ci.example/log]log[/URL]\n';
     const large = line.repeat(Math.ceil(1_048_576 / line.length)).slice(0, 1_048_576);
@@ -273,5 +282,98 @@ describe('portalMarkup: hostile text never acts (the sandbox\'s hostile sample)'
 
   it('text that fills the budget exactly is not truncated', () => {
     assert.deepEqual(read('x'.repeat(MAX_MARKUP_LENGTH)), [text('x'.repeat(MAX_MARKUP_LENGTH))]);
+  });
+});
+
+describe('portalMarkup: the text of a document, ids and attributes, tables, and the budget\'s edges', () => {
+  /** How many containers nest on the deepest path. */
+  const depthOf = (markup: readonly MarkupNode[]): number =>
+    Math.max(0, ...markup.map((node) => ('children' in node ? 1 + depthOf(node.children) : node.kind === 'list' ? 1 + Math.max(...node.items.map(depthOf)) : 0)));
+
+  /** A label-less link whose address, percent-encoded as its label, takes `length` characters of the budget. */
+  function linkOf(length: number): string {
+    const prefix = 'https://x.example/';
+    const pad = (length - prefix.length) % 6;
+    return `[URL=${prefix}${'a'.repeat(pad)}${'ÿ'.repeat((length - prefix.length - pad) / 6)}][/URL]`;
+  }
+
+  it('reads as text: blocks on lines of their own, a quote\'s author on its own, mentions as names, attachments as nothing', () => {
+    const text = (bbcode: string) => markupText(read(bbcode));
+    assert.equal(text('a[LIST][*]one[*]two[/LIST]b'), 'a\none\ntwo\nb');
+    assert.equal(text('a[QUOTE=Ann]q[/QUOTE]b'), 'a\nAnn\nq\nb');
+    assert.equal(text('a[QUOTE]q[/QUOTE]b'), 'a\n\nq\nb');
+    assert.equal(text('a[CODE]x\ny[/CODE]b'), 'a\nx\ny\nb');
+    assert.equal(text('a[TABLE][TR][TD]1[/TD][TD]2[/TD][/TR][TR][TD]3[/TD][/TR][/TABLE]b'), 'a\n1\n2\n3\nb');
+    assert.equal(text('a [USER=3]Ann[/USER][DISK FILE ID=n1] [URL=https://x.example/]l[/URL]\n[B]b[/B]'), 'a Ann l\nb');
+    assert.equal(text(`${'x'.repeat(MAX_MARKUP_LENGTH)}y`), 'x'.repeat(MAX_MARKUP_LENGTH), 'a truncated node is no text');
+  });
+
+  it('a user id is 1 to 10 digits without a leading zero; a file id is n and digits, or digits, and needs FILE', () => {
+    assert.deepEqual(read('[USER=35]Anna[/USER]'), [{ kind: 'mention', userId: 35, name: 'Anna' }]);
+    assert.deepEqual(read('[USER=3x]Anna[/USER] [USER=12345678901]Bob[/USER]'), [text('Anna Bob')]);
+    assert.deepEqual(read('[DISK FILE ID=x123][DISK FILE ID=123x][DISK ID=n123][DISK FILE]'), []);
+  });
+
+  it('ids may have spaces around them', () => {
+    assert.deepEqual(read('[USER= 3 ]Anna[/USER]'), [{ kind: 'mention', userId: 3, name: 'Anna' }]);
+    assert.deepEqual(read('[DISK FILE ID=" n123 "]'), [{ kind: 'attachment', fileId: 'n123' }]);
+  });
+
+  it('a link\'s address may have spaces around it, no-break ones too; other attributes beside it are no address', () => {
+    assert.deepEqual(read('[URL]\u00A0https://x.example/ [/URL]'), [{ kind: 'link', href: 'https://x.example/', children: [text('\u00A0https://x.example/ ')] }]);
+    assert.deepEqual(read('[URL target=_blank]https://x.example/[/URL]'), [{ kind: 'link', href: 'https://x.example/', children: [text('https://x.example/')] }]);
+    assert.deepEqual(read('[URL=https://:pw@x.example/]pw[/URL]'), [text('pw')], 'a password without a user name is no link either');
+  });
+
+  it('a link\'s address from its text reads through its formatting, in order', () => {
+    assert.deepEqual(read('[URL][B]https://x.[I]example[/I]/[/B][/URL]'), [
+      { kind: 'link', href: 'https://x.example/', children: [{ kind: 'bold', children: [text('https://x.'), { kind: 'italic', children: [text('example')] }, text('/')] }] },
+    ]);
+    assert.deepEqual(read('[USER=3][B]An[I]n[/I]a[/B][/USER]'), [{ kind: 'mention', userId: 3, name: 'Anna' }]);
+  });
+
+  it('a link\'s label nests no deeper than MAX_MARKUP_DEPTH either', () => {
+    const deep = `${'[B]'.repeat(MAX_MARKUP_DEPTH - 1)}[URL=https://x.example/]${'[I]'.repeat(3)}label${'[/I]'.repeat(3)}[/URL]${'[/B]'.repeat(MAX_MARKUP_DEPTH - 1)}`;
+    assert.equal(depthOf(read(deep)), MAX_MARKUP_DEPTH);
+    assert.equal(markupText(read(deep)), 'label');
+  });
+
+  it('formatting keeps the line breaks at its edges; blocks drop them, and blank text there', () => {
+    assert.deepEqual(read('a[B]\nb[/B]'), [text('a'), { kind: 'bold', children: [lineBreak, text('b')] }]);
+    assert.deepEqual(read('[QUOTE] \ntext\n\t[/QUOTE]'), [{ kind: 'quote', children: [text('text')] }]);
+    assert.deepEqual(read('[CODE]\n\nx\n\n[/CODE]'), [{ kind: 'code', lines: ['x'] }]);
+  });
+
+  it('a table: empty cells and rows left out, formatting between cells a cell of its own, links in cells kept', () => {
+    assert.deepEqual(read('[TABLE][TR][/TR][TR][TD][/TD][TD]x[/TD][/TR][/TABLE]'), [{ kind: 'table', rows: [[[text('x')]]] }]);
+    assert.deepEqual(read('[TABLE][TR][TD]a[/TD] [B]b[/B][TD]c[/TD][/TR][/TABLE]'), [
+      { kind: 'table', rows: [[[text('a')], [{ kind: 'bold', children: [text('b')] }], [text('c')]]] },
+    ]);
+    assert.deepEqual(read('[TABLE][TR][TD][URL=https://x.example/]x[/URL][/TD][/TR][/TABLE]'), [
+      { kind: 'table', rows: [[[{ kind: 'link', href: 'https://x.example/', children: [text('x')] }]]] },
+    ]);
+  });
+
+  it('a mention or a quote\'s author past the budget is left out, and the document truncated', () => {
+    assert.deepEqual(read(`${linkOf(MAX_MARKUP_LENGTH - 2)}[USER=3]Anna[/USER]`).slice(1), [truncated]);
+    assert.deepEqual(read(`${linkOf(MAX_MARKUP_LENGTH - 2)}[QUOTE=Anna]q[/QUOTE]`).slice(1), [truncated]);
+  });
+
+  it('code past the budget: its lines up to the budget, the one at the edge cut, none after', () => {
+    assert.deepEqual(read(`${linkOf(MAX_MARKUP_LENGTH - 2)}[CODE]ab\ncd[/CODE]`).slice(1), [{ kind: 'code', lines: ['ab'] }, truncated]);
+    assert.deepEqual(read(`${linkOf(MAX_MARKUP_LENGTH - 3)}[CODE]ab\ncd\nef[/CODE]`).slice(1), [{ kind: 'code', lines: ['ab', '…'] }, truncated]);
+  });
+
+  it('the cut of the input: exactly MAX_MARKUP_LENGTH is whole, and only a pair at the cut is kept whole', () => {
+    assert.notDeepEqual(read(`${'x'.repeat(MAX_MARKUP_LENGTH - 1)}\uD83D`).at(-1), truncated);
+    assert.deepEqual(read(`a😀${'x'.repeat(MAX_MARKUP_LENGTH)}`), [text(`a😀${'x'.repeat(MAX_MARKUP_LENGTH - 3)}`), truncated]);
+    assert.deepEqual(read(`${'x'.repeat(MAX_MARKUP_LENGTH - 1)}😀xx`), [text('x'.repeat(MAX_MARKUP_LENGTH - 1)), truncated]);
+  });
+
+  it('a secret spelled across markup in a document cut at MAX_MARKUP_LENGTH: its text alone, still truncated', () => {
+    const half = SECRET.length / 2;
+    const markup = read(`${SECRET.slice(0, half)}[B]${SECRET.slice(half)}[/B] ${'x'.repeat(MAX_MARKUP_LENGTH)}`);
+    assert.deepEqual(markup.at(-1), truncated);
+    assert.ok(markup[0].kind === 'text' && markup[0].text.startsWith('••• x'), JSON.stringify(markup[0]).slice(0, 80));
   });
 });
