@@ -219,11 +219,12 @@ export class PollScheduler {
     if (interval === this.interval) return;
     this.interval = interval;
     this.rateLimitPace.setSlowest(this.maxPace());
-    if (this.phaseValue === 'waiting' && this.failures === 0 && this.dueAt !== undefined) {
+    // Only a normal wait after a run moves (waiting or paused): not a backoff, a halt, a run
+    // under way, nor the first run's start delay.
+    if (this.failures === 0 && this.dueAt !== undefined && this.lastRunEndedAt !== undefined) {
       // Counted from the last run, as its own wait was: a new interval never brings the next
       // request closer to the last than the minimum interval.
-      const since = this.lastRunEndedAt === undefined ? 0 : this.clock.monotonic() - this.lastRunEndedAt;
-      this.dueIn(Math.max(MIN_INTERVAL_MS, this.normalWait()) - since);
+      this.dueIn(Math.max(MIN_INTERVAL_MS, this.normalWait()) - (this.clock.monotonic() - this.lastRunEndedAt));
       this.arm();
     }
   }

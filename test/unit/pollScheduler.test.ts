@@ -619,6 +619,39 @@ describe('PollScheduler', () => {
       assert.equal(scheduler.nextAt, ranAt + MIN_INTERVAL_MS, '5 s from now: 15 s after the last run');
     });
 
+    it('before the first run, leaves it where start put it', async () => {
+      const { timers, runs, scheduler, t0 } = setup({}, () => 0.5);
+      scheduler.start(4000);
+      scheduler.setInterval(20_000);
+      assert.equal(scheduler.nextAt, t0 + 4000);
+      await timers.tickAsync(4000);
+      assert.equal(runs.count, 1);
+    });
+
+    it('while paused, applies when polling resumes', async () => {
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'ok' }];
+      await scheduler.refresh();
+      const ranAt = timers.now;
+      scheduler.pause();
+      scheduler.setInterval(2 * INTERVAL);
+      assert.equal(scheduler.phase, 'paused');
+      await timers.tickAsync(INTERVAL + 10_000);
+      scheduler.resume();
+      assert.equal(runs.count, 1, 'not due yet at the new interval');
+      assert.equal(scheduler.nextAt, ranAt + 2 * INTERVAL);
+    });
+
+    it('after a halt, schedules nothing', async () => {
+      const { timers, runs, scheduler } = setup({}, () => 0.5);
+      runs.script = [{ kind: 'halt' }];
+      await scheduler.refresh();
+      scheduler.setInterval(20_000);
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.phase, 'halted');
+    });
+
     it('does not cut a backoff short', async () => {
       const { timers, runs, scheduler } = setup({}, () => 0.5);
       runs.script = [{ kind: 'retry' }, { kind: 'retry' }];
@@ -1030,6 +1063,38 @@ describe('PollScheduler', () => {
   });
 
   describe('soon: a gesture asks as soon as the gate allows', () => {
+    it('on a scheduler never started or stopped: nothing', async () => {
+      const { timers, runs, scheduler } = setup();
+      scheduler.soon();
+      scheduler.newQuestion();
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 0);
+      assert.equal(scheduler.phase, 'stopped');
+      runs.script = [{ kind: 'ok' }];
+      scheduler.start(0);
+      await timers.tickAsync(0);
+      scheduler.stop();
+      scheduler.soon();
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 1);
+      assert.equal(scheduler.phase, 'stopped');
+    });
+
+    it('during a run that halts: halted, even after other filters brought an earlier run forward', async () => {
+      const { timers, runs, scheduler } = setup();
+      scheduler.start(0);
+      await timers.tickAsync(0);
+      scheduler.newQuestion();
+      await runs.finish({ kind: 'ok' });
+      await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      assert.equal(runs.count, 2, 'the new question asked as soon as allowed');
+      scheduler.soon();
+      await runs.finish({ kind: 'halt' });
+      await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
+      assert.equal(runs.count, 2, 'a gesture does not undo a halt');
+      assert.equal(scheduler.phase, 'halted');
+    });
+
     it('5 s after a request: 15 s after it, and nextAt says so', async () => {
       const { timers, runs, scheduler, t0 } = setup();
       runs.script = [{ kind: 'ok' }];
