@@ -192,6 +192,27 @@ describe('PollScheduler', () => {
       assert.equal(runs.count, 2, 'no explicit ask in the last 15 s: at once');
       await runs.finish();
       await answered;
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2, 'one run for the ask, not a second one queued behind it');
+      assert.equal(scheduler.phase, 'waiting');
+    });
+
+    it('a refresh then a pause during a run: one run for the ask after it, then paused', async () => {
+      const { timers, runs, scheduler } = setup();
+      scheduler.start(1000);
+      await timers.tickAsync(1000);
+      const answered = scheduler.refresh();
+      scheduler.pause();
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 1, 'nothing beside the run');
+      await runs.finish();
+      await timers.tickAsync(0);
+      assert.equal(runs.count, 2, 'the run for the ask');
+      await runs.finish();
+      await answered;
+      await timers.tickAsync(INTERVAL);
+      assert.equal(runs.count, 2, 'no other');
+      assert.equal(scheduler.phase, 'paused');
     });
 
     it('a refresh during a run whose request has not gone out yet is answered by that request', async () => {
@@ -567,6 +588,41 @@ describe('PollScheduler', () => {
   });
 
   describe('stop and start with a run still in flight', () => {
+    it('never two runs at once, however often the connection changes while one is still reading', async () => {
+      const { clock, timers } = fakeTime();
+      const releases: Array<() => void> = [];
+      let running = 0;
+      let most = 0;
+      const scheduler = new PollScheduler(
+        async () => {
+          most = Math.max(most, ++running);
+          await new Promise<void>((resolve) => releases.push(resolve)); // reading the shared files
+          running--;
+          return { kind: 'look' };
+        },
+        { intervalMs: INTERVAL, clock, random: () => 0.5 },
+      );
+      scheduler.start(0);
+      await timers.tickAsync(0); // A
+      for (let i = 0; i < 2; i++) {
+        scheduler.stop();
+        scheduler.start(0);
+        await timers.tickAsync(MIN_REQUEST_GAP_MS); // B, then C: each waits for the run before it
+      }
+      releases.shift()!(); // A ends: B starts, C still waits for B
+      await timers.tickAsync(0);
+      scheduler.stop();
+      scheduler.start(0);
+      await timers.tickAsync(MIN_REQUEST_GAP_MS); // D waits for C
+      for (let i = 0; i < 4; i++) {
+        releases.shift()?.(); // B, C, D end in turn (each look starts the next run)
+        await timers.tickAsync(MIN_REQUEST_GAP_MS);
+      }
+      assert.equal(most, 1, 'two runs at once');
+      scheduler.stop();
+      releases.forEach((release) => release());
+    });
+
     it('never overlaps runs, and the stale run does not decide the new schedule', async () => {
       const { timers, runs, scheduler, t0 } = setup();
       void scheduler.refresh();
@@ -1073,6 +1129,7 @@ describe('PollScheduler', () => {
       runs.script = [{ kind: 'ok' }];
       scheduler.start(0);
       await timers.tickAsync(0);
+      assert.equal(scheduler.nextAt! - timers.now, INTERVAL, 'the gestures before the start left no mark');
       scheduler.stop();
       scheduler.soon();
       await timers.tickAsync(DEFAULT_MAX_BACKOFF_MS);
