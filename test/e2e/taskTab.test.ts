@@ -97,7 +97,7 @@ describe('The task tab in the VS Code workbench (end to end)', function () {
     await sendComment(ui, text);
     await notice(ui, (t) => t === 'Comment sent.', '"Comment sent."');
     await ui.waitForValue(() => commentTexts(ui), (texts) => texts.at(-1) === text, 'the new comment at the bottom', WRITE_TIMEOUT_MS);
-    assert.equal(await ui.taskTab.locator('textarea#comment').inputValue(), '', 'the box emptied');
+    await ui.waitForValue(() => ui.taskTab.locator('textarea#comment').inputValue(), (value) => value === '', 'the box emptied');
     const adds = (await requestsSince(portal, since)).flatMap(methodsIn).filter((method) => method === 'task.commentitem.add');
     assert.equal(adds.length, 1, 'one comment posted');
   });

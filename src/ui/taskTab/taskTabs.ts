@@ -208,9 +208,9 @@ export class TaskTab {
       if (outcome.ok && outcome.value.card) this.answer = { card: outcome.value.card, over: this.stateCard() };
       if (outcome.ok && write.kind === 'comment') {
         this.draft = '';
+        this.post({ type: 'commentSent' }); // the box empties with the notice, not after the stored draft goes
         const portal = this.connection();
         if (portal) await this.deps.drafts.clear(portal.portal, this.taskId);
-        this.post({ type: 'commentSent' });
       }
       if (!outcome.ok) this.deps.log.warn(`Task #${this.taskId}: ${write.kind} failed: ${outcome.error.kind}: ${outcome.error.detail}`);
     } finally {
