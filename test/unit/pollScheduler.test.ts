@@ -535,6 +535,32 @@ describe('PollScheduler', () => {
       assert.equal(runs.count, 1, 'no request before notBefore');
       assert.ok((scheduler.nextAt ?? 0) >= notBefore);
     });
+
+    it('resume while an explicit ask waits for its gate: a follower\'s look due sooner comes at its time (found by a surviving mutant)', async () => {
+      const { clock, timers } = fakeTime();
+      const gate = new RequestGate(clock);
+      const startedAt: number[] = [];
+      // A follower: each run looks at another window's answer and comes back in a second.
+      const scheduler = new PollScheduler(
+        () => {
+          startedAt.push(clock.monotonic());
+          return Promise.resolve({ kind: 'look', at: clock.now() + 1000 });
+        },
+        { intervalMs: INTERVAL, clock, gate, random: () => 0.5 },
+      );
+      scheduler.start(3000);
+      await timers.tickAsync(1000);
+      assert.equal(gate.pass('explicit'), true, 'Connect\'s check: no explicit ask for 15 s');
+      await timers.tickAsync(2000);
+      assert.equal(startedAt.length, 1);
+      const lookAt = clock.monotonic() + 1000;
+      scheduler.pause();
+      void scheduler.refresh(); // waits for the explicit gate, 13 s on, paused or not
+      assert.equal(scheduler.phase, 'waiting');
+      scheduler.resume();
+      await timers.tickAsync(1000);
+      assert.deepEqual(startedAt.slice(1), [lookAt], 'the look before the gate opens, not with it');
+    });
   });
 
   describe('stop', () => {
