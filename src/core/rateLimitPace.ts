@@ -9,8 +9,8 @@
  * time, up to full speed. A client that polls faster meets more refusals, so an office
  * converges on equal shares of the bucket, a little over it; the share refused grows only in
  * proportion to the office's size (`npm run fleet`: 200 people about 1%, 500 about 2%, 1000
- * about 10%). The climb is slow, a cut regained in about 170 intervals (three hours at a minute): the
- * portal asked.
+ * about 10%). The climb is slow, a cut regained in about 170 intervals (three hours at a
+ * minute): the portal asked.
  *
  * Two exceptions make it answer a sudden overload fast and forget an outage:
  * - Until the client has once been calm (CALM_MS since its first success without a rate
@@ -86,6 +86,11 @@ export class RateLimitPace {
     this.run = 0;
   }
 
+  /**
+   * The climb is counted in the current interval over the whole time since the last cut: a new
+   * interval re-scales the climb made so far (a longer one slows it, in step with the polls it
+   * means), never past full speed nor below the slowest pace.
+   */
   private rateAt(now: number, intervalMs: number): number {
     const climbed = this.rate * Math.exp((PROBE_PER_INTERVAL * (now - this.rateSince)) / intervalMs);
     return Math.min(1, Math.max(1 / this.slowest, climbed));
